@@ -1,0 +1,1 @@
+//! Caller authentication: Bearer or X-API-Key, compared in constant time.

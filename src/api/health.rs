@@ -1,0 +1,1 @@
+//! Health endpoints, answered from the manager's state without waiting on Telegram.

@@ -1,0 +1,1 @@
+//! Our JSON extractor, so malformed bodies get our error body.

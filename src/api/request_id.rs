@@ -1,0 +1,1 @@
+//! A request id per HTTP request (X-Request-Id accepted or generated, echoed back).

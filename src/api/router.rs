@@ -1,0 +1,1 @@
+//! Assembles every route and layer into one axum Router.

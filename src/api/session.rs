@@ -1,0 +1,1 @@
+//! GET /telegram/session/status.

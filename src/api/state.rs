@@ -1,0 +1,17 @@
+//! What every handler gets through axum `State`: cheap clones of shared handles.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::idempotency::IdempotencyStore;
+use crate::telegram::ClientManager;
+use crate::telegram::resolver::PeerResolver;
+
+/// Shared application state (the runtime may add fields, e.g. metrics).
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub telegram: Arc<ClientManager>,
+    pub resolver: Arc<PeerResolver>,
+    pub idempotency: Arc<IdempotencyStore>,
+}

@@ -1,0 +1,1 @@
+//! Request input parsed once into small domain types.

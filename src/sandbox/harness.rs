@@ -1,0 +1,1 @@
+//! `Sandbox::start()`: a whole sandbox on random ports, for tests and `serve --sandbox`.

@@ -1,0 +1,1 @@
+//! The wire: transports, MTProto 2.0 crypto, per-connection sessions, the TCP server.

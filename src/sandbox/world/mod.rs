@@ -1,0 +1,1 @@
+//! The world: what Telegram does with each call.

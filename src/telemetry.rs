@@ -1,0 +1,1 @@
+//! Tracing setup: bunyan JSON or pretty logs, filtered by RUST_LOG.
