@@ -173,6 +173,12 @@ impl Config {
     }
 }
 
+/// `MTGATE_LOG_FORMAT` alone: the log format is needed before the rest is validated
+/// (`serve --sandbox` validates the rest once its sandbox is up).
+pub fn log_format_from(lookup: impl Fn(&str) -> Option<String>) -> Result<LogFormat, ConfigError> {
+    parse_log_format(lookup("MTGATE_LOG_FORMAT").filter(|v| !v.trim().is_empty()))
+}
+
 fn missing(var: &str) -> ConfigError {
     ConfigError::new(var, "is required but not set")
 }
