@@ -436,7 +436,10 @@ mod tests {
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
-        assert!(!second.is_finished(), "the duplicate must wait for the first");
+        assert!(
+            !second.is_finished(),
+            "the duplicate must wait for the first"
+        );
         release.send(()).unwrap();
         let (a, _) = unwrap_answer(first.await.unwrap());
         let (b, replayed) = unwrap_answer(second.await.unwrap());
@@ -514,12 +517,19 @@ mod tests {
     async fn capacity_evicts_the_oldest_and_ttl_expires_entries() {
         let store = IdempotencyStore::with_limits(DEFAULT_TTL, 2);
         for k in ["a", "b", "c"] {
-            unwrap_answer(store.run(key(k), fp("{}"), answer(StatusCode::OK, "x")).await);
+            unwrap_answer(
+                store
+                    .run(key(k), fp("{}"), answer(StatusCode::OK, "x"))
+                    .await,
+            );
         }
         assert_eq!(store.len(), 2);
         // "a" was evicted: it runs again instead of replaying.
-        let (_, replayed) =
-            unwrap_answer(store.run(key("a"), fp("{}"), answer(StatusCode::OK, "x")).await);
+        let (_, replayed) = unwrap_answer(
+            store
+                .run(key("a"), fp("{}"), answer(StatusCode::OK, "x"))
+                .await,
+        );
         assert!(!replayed);
 
         let expiring = IdempotencyStore::with_limits(Duration::ZERO, 10);
