@@ -322,8 +322,8 @@ mod tests {
         Fingerprint::of("POST", "/v1/messages", body.as_bytes())
     }
 
-    fn answer(status: StatusCode, body: &'static str) -> impl Future<Output = Response> {
-        async move { (status, body).into_response() }
+    async fn answer(status: StatusCode, body: &'static str) -> Response {
+        (status, body).into_response()
     }
 
     fn unwrap_answer(claim: Claim) -> (Arc<StoredResponse>, bool) {

@@ -274,6 +274,11 @@ impl PeerResolver {
         self.lock().peers.len()
     }
 
+    /// A peer already known by its Bot-API id (no Telegram call).
+    pub fn cached_by_id(&self, id: i64) -> Option<KnownPeer> {
+        self.lock().peers.get(&id).cloned()
+    }
+
     /// Records every usable peer in a Telegram answer (and persists if anything is new).
     pub fn learn(&self, users: &[tl::enums::User], chats: &[tl::enums::Chat]) {
         let learned = users
