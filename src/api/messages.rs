@@ -479,6 +479,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_routes_build_without_conflicts() {
+        let _: Router<AppState> = routes()
+            .merge(crate::api::peers::routes())
+            .merge(crate::api::openapi::routes());
+    }
+
+    #[test]
     fn message_ids_must_be_positive_integers() {
         assert_eq!(message_id("42").unwrap(), 42);
         for bad in ["0", "-1", "abc", "", "99999999999", "1.5"] {
