@@ -252,13 +252,16 @@ impl IdempotencyStore {
                         },
                     );
                     let store = Arc::clone(&self.entries);
-                    tokio::spawn(async move {
+                    // The task keeps the request's span, so its logs carry the request id.
+                    let span = tracing::Span::current();
+                    let task = async move {
                         let answer = StoredResponse::capture(work.await).await;
                         if !answer.is_final() {
                             forget(&store, &key, seq);
                         }
                         let _ = tx.send(Some(Arc::new(answer)));
-                    });
+                    };
+                    tokio::spawn(tracing::Instrument::instrument(task, span));
                     (rx, false)
                 }
             }
