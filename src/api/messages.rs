@@ -5,21 +5,26 @@
 //! honour `Idempotency-Key` (see [`crate::idempotency`]).
 
 mod calls;
+mod input;
+mod types;
 
+pub use types::{
+    DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, HistoryQuery,
+    SendMessageRequest,
+};
+
+use self::input::{formatted, idempotency_of, message_id, message_ids};
+use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
+use super::openapi::ErrorBody;
+use super::peers::{IntoLogged, peer_spec, request_timeout, within_deadline};
+use super::{ApiError, AppState};
+use crate::domain::MessageView;
+use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
-use super::openapi::ErrorBody;
-use super::peers::{IntoLogged, peer_spec, request_timeout, within_deadline};
-use super::{ApiError, AppState};
-use crate::domain::{FormattedText, MessageView, ParseMode};
-use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 
 /// Most messages one history page or one delete may cover (Telegram's own cap).
 pub const MAX_IDS: usize = 100;
@@ -35,74 +40,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/messages/{peer}/{id}",
             patch(edit_message).delete(delete_message),
         )
-}
-
-/// `POST /v1/messages` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SendMessageRequest {
-    /// Where to send; `MTGATE_DEFAULT_PEER` when absent.
-    #[schema(example = "@channel_name")]
-    pub peer: Option<String>,
-    /// 1 to 4096 UTF-16 code units after `parse_mode` is applied.
-    pub text: String,
-    /// `plain` (default), `markdown` or `html`.
-    pub parse_mode: Option<ParseMode>,
-    /// Id of the message in the same chat this one replies to.
-    pub reply_to: Option<i32>,
-    /// Send without a notification sound (default false).
-    pub silent: Option<bool>,
-    /// Show a preview of the first link (default true).
-    pub link_preview: Option<bool>,
-}
-
-/// `PATCH /v1/messages/{peer}/{id}` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EditMessageRequest {
-    /// The new text, 1 to 4096 UTF-16 code units after parsing.
-    pub text: String,
-    pub parse_mode: Option<ParseMode>,
-    /// Show a preview of the first link (default true).
-    pub link_preview: Option<bool>,
-}
-
-/// `POST /v1/messages/delete` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteMessagesRequest {
-    /// The chat; `MTGATE_DEFAULT_PEER` when absent.
-    pub peer: Option<String>,
-    /// 1 to 100 message ids of that chat.
-    pub ids: Vec<i32>,
-    /// Delete for everyone (default true). Channels and supergroups always delete for everyone.
-    pub revoke: Option<bool>,
-}
-
-/// `POST /v1/messages/delete` answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeletedCount {
-    /// How many of the ids were deleted (ids not in the chat, or already gone, do not count).
-    pub deleted: usize,
-}
-
-/// `GET /v1/messages/{peer}` query.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryQuery {
-    /// Page size, 1 to 100 (default 20).
-    pub limit: Option<u32>,
-    /// Only messages older than this id (the previous page's `next_before_id`).
-    pub before_id: Option<i32>,
-}
-
-/// A history page, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryPage {
-    pub messages: Vec<MessageView>,
-    /// Pass as `before_id` for the next page; `null` when there are no older messages.
-    pub next_before_id: Option<i32>,
 }
 
 /// Sends a text message.
@@ -389,57 +326,6 @@ pub async fn history(
     .await
 }
 
-fn formatted(text: &str, mode: Option<ParseMode>) -> Result<FormattedText, ApiError> {
-    use crate::domain::TextError;
-    FormattedText::parse(text, mode.unwrap_or_default()).map_err(|e| match e {
-        TextError::TooLong { .. } => ApiError::MessageTooLong {
-            message: e.to_string(),
-            telegram: None,
-        },
-        _ => ApiError::invalid(e.to_string()),
-    })
-}
-
-fn message_id(raw: &str) -> Result<i32, ApiError> {
-    raw.parse::<i32>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::invalid(format!("`{raw}` is not a message id (a positive integer)"))
-    })
-}
-
-fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
-    if ids.is_empty() || ids.len() > MAX_IDS {
-        return Err(ApiError::invalid(format!(
-            "`ids` must hold 1 to {MAX_IDS} message ids"
-        )));
-    }
-    if let Some(bad) = ids.iter().find(|id| **id <= 0) {
-        return Err(ApiError::invalid(format!(
-            "`ids` holds {bad}, which is not a message id (a positive integer)"
-        )));
-    }
-    let mut unique = ids.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    Ok(unique)
-}
-
-/// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
-fn idempotency_of(
-    headers: &HeaderMap,
-    method: Method,
-    path: &str,
-    canonical_body: &[u8],
-) -> Result<Option<(IdempotencyKey, Fingerprint)>, ApiError> {
-    let Some(raw) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = IdempotencyKey::parse(raw.as_bytes()).map_err(ApiError::invalid)?;
-    Ok(Some((
-        key,
-        Fingerprint::of(method.as_str(), path, canonical_body),
-    )))
-}
-
 /// Runs a handler's work: once per idempotency key when there is one (in its own task, so a
 /// caller hanging up does not cancel it), under the request deadline either way.
 async fn run<W>(
@@ -474,8 +360,6 @@ where
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     #[test]
@@ -483,66 +367,5 @@ mod tests {
         let _: Router<AppState> = routes()
             .merge(crate::api::peers::routes())
             .merge(crate::api::openapi::routes());
-    }
-
-    #[test]
-    fn message_ids_must_be_positive_integers() {
-        assert_eq!(message_id("42").unwrap(), 42);
-        for bad in ["0", "-1", "abc", "", "99999999999", "1.5"] {
-            assert_eq!(
-                message_id(bad).unwrap_err().code(),
-                "INVALID_REQUEST",
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn delete_ids_are_bounded_positive_and_deduplicated() {
-        assert_eq!(message_ids(&[3, 1, 3]).unwrap(), [1, 3]);
-        assert!(message_ids(&[]).is_err());
-        assert!(message_ids(&[0]).is_err());
-        assert!(message_ids(&vec![1; MAX_IDS + 1]).is_err());
-        assert!(message_ids(&(1..=MAX_IDS as i32).collect::<Vec<_>>()).is_ok());
-    }
-
-    #[test]
-    fn text_problems_map_to_their_codes() {
-        let long = "x".repeat(5000);
-        let e = formatted(&long, None).unwrap_err();
-        assert_eq!((e.code(), e.status().as_u16()), ("MESSAGE_TOO_LONG", 400));
-        assert_eq!(formatted("", None).unwrap_err().code(), "INVALID_REQUEST");
-        assert_eq!(
-            formatted("<b></b>", Some(ParseMode::Html))
-                .unwrap_err()
-                .code(),
-            "INVALID_REQUEST"
-        );
-    }
-
-    #[test]
-    fn the_idempotency_fingerprint_covers_method_path_and_body() {
-        let mut headers = HeaderMap::new();
-        assert!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
-                .unwrap()
-                .is_none()
-        );
-        headers.insert("idempotency-key", HeaderValue::from_static("k-1"));
-        let (key, a) = idempotency_of(&headers, Method::POST, "/p", b"{}")
-            .unwrap()
-            .unwrap();
-        assert_eq!(key.as_str(), "k-1");
-        let (_, b) = idempotency_of(&headers, Method::POST, "/p", b"{\"x\":1}")
-            .unwrap()
-            .unwrap();
-        assert_ne!(a, b);
-        headers.insert("idempotency-key", HeaderValue::from_static(""));
-        assert_eq!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
-                .unwrap_err()
-                .code(),
-            "INVALID_REQUEST"
-        );
     }
 }
