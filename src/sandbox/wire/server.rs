@@ -1,0 +1,213 @@
+//! The TCP side: listening, accepting, tracking live connections, and the fault switches
+//! (drop connections, go down, delay replies).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{AbortHandle, JoinHandle};
+use tracing::debug;
+
+use super::connection;
+use super::salts::Salts;
+use crate::sandbox::rpc::{Backend, UpdateBus};
+
+/// State every connection task shares (never the handle's listener, so the last handle
+/// dropping can shut everything down).
+pub struct Shared {
+    pub backend: Arc<dyn Backend>,
+    pub bus: UpdateBus,
+    pub salts: Salts,
+    delay_nanos: AtomicU64,
+    next_connection_id: AtomicU64,
+    connections: Mutex<HashMap<u64, AbortHandle>>,
+}
+
+impl Shared {
+    pub fn delay(&self) -> Duration {
+        Duration::from_nanos(self.delay_nanos.load(Ordering::Relaxed))
+    }
+
+    fn spawn_connection(self: &Arc<Self>, stream: TcpStream) {
+        let id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.set_nodelay(true);
+        let shared = self.clone();
+        let mut live = lock(&self.connections);
+        let task = tokio::spawn(async move {
+            let _registered = Registration {
+                id,
+                shared: shared.clone(),
+            };
+            connection::serve(stream, id, shared).await;
+        });
+        live.insert(id, task.abort_handle());
+    }
+
+    fn drop_connections(&self) {
+        let live: Vec<AbortHandle> = lock(&self.connections).drain().map(|(_, h)| h).collect();
+        debug!(count = live.len(), "dropping connections");
+        for handle in live {
+            handle.abort();
+        }
+    }
+}
+
+/// Removes a connection from the live set however its task ends (including abort).
+struct Registration {
+    id: u64,
+    shared: Arc<Shared>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        lock(&self.shared.connections).remove(&self.id);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A real MTProto server on a TCP port, serving the [`Backend`]'s world.
+#[derive(Clone)]
+pub struct MtprotoServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    listener: Mutex<Option<JoinHandle<()>>>,
+    down: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Inner {
+    fn stop(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        if let Some(task) = lock(&self.listener).take() {
+            task.abort();
+        }
+        self.shared.drop_connections();
+    }
+}
+
+impl std::fmt::Debug for MtprotoServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MtprotoServer")
+            .field("addr", &self.inner.addr)
+            .field("down", &self.is_down())
+            .finish()
+    }
+}
+
+impl MtprotoServer {
+    /// Binds `addr` (port 0 = random) and starts accepting connections in background tasks.
+    pub async fn start(
+        addr: SocketAddr,
+        backend: Arc<dyn Backend>,
+        bus: UpdateBus,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            backend,
+            bus,
+            salts: Salts::new(),
+            delay_nanos: AtomicU64::new(0),
+            next_connection_id: AtomicU64::new(1),
+            connections: Mutex::new(HashMap::new()),
+        });
+        let task = tokio::spawn(accept_loop(listener, shared.clone()));
+        debug!(%addr, "mtproto server listening");
+        Ok(Self {
+            inner: Arc::new(Inner {
+                shared,
+                addr,
+                listener: Mutex::new(Some(task)),
+                down: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// Closes every live connection now; in-flight replies are lost, as on a network drop.
+    pub fn drop_connections(&self) {
+        self.inner.shared.drop_connections();
+    }
+
+    /// `true`: stop listening (new TCP connects are refused) and drop all connections;
+    /// `false`: listen again on the same address (same port).
+    pub async fn set_down(&self, down: bool) -> std::io::Result<()> {
+        if down {
+            self.inner.down.store(true, Ordering::SeqCst);
+            let task = lock(&self.inner.listener).take();
+            if let Some(task) = task {
+                task.abort();
+                // Wait until the listener is really closed, so connects are refused from now.
+                let _ = task.await;
+            }
+            self.inner.shared.drop_connections();
+            return Ok(());
+        }
+        if lock(&self.inner.listener).is_some() {
+            self.inner.down.store(false, Ordering::SeqCst);
+            return Ok(());
+        }
+        let listener = TcpListener::bind(self.inner.addr).await?;
+        let task = tokio::spawn(accept_loop(listener, self.inner.shared.clone()));
+        let mut slot = lock(&self.inner.listener);
+        if let Some(raced) = slot.replace(task) {
+            raced.abort();
+        }
+        self.inner.down.store(false, Ordering::SeqCst);
+        debug!(addr = %self.inner.addr, "mtproto server listening again");
+        Ok(())
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.inner.down.load(Ordering::SeqCst)
+    }
+
+    /// Delay before each RPC reply is written (`Duration::ZERO` = none). The call still
+    /// reaches the backend immediately, so a drop during the delay loses only the reply.
+    pub fn set_delay(&self, delay: Duration) {
+        let nanos = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
+        self.inner
+            .shared
+            .delay_nanos
+            .store(nanos, Ordering::Relaxed);
+    }
+
+    /// Stops listening and closes all connections (idempotent; dropping the last handle
+    /// does the same).
+    pub fn shutdown(&self) {
+        self.inner.stop();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => shared.spawn_connection(stream),
+            Err(err) => {
+                // E.g. out of file descriptors: back off instead of spinning.
+                debug!(%err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
