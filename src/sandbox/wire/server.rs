@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::{AbortHandle, JoinHandle};
 use tracing::debug;
 
@@ -82,8 +82,31 @@ pub struct MtprotoServer {
 struct Inner {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    listener: Mutex<Option<JoinHandle<()>>>,
+    listener: Mutex<Listening>,
     down: AtomicBool,
+}
+
+/// The port is always held: by the accept loop while up, by a bound but not listening
+/// socket while down (connects are refused, yet no other server can take the port).
+enum Listening {
+    Up(JoinHandle<()>),
+    Down(Option<TcpSocket>),
+    /// After `shutdown`: never listens again.
+    Closed,
+}
+
+const BACKLOG: u32 = 1024;
+
+/// A socket bound to `addr` (address reuse on, as for any server) but not yet listening.
+fn bound_socket(addr: SocketAddr) -> std::io::Result<TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
 }
 
 impl Drop for Inner {
@@ -95,7 +118,8 @@ impl Drop for Inner {
 impl Inner {
     fn stop(&self) {
         self.down.store(true, Ordering::SeqCst);
-        if let Some(task) = lock(&self.listener).take() {
+        let previous = std::mem::replace(&mut *lock(&self.listener), Listening::Closed);
+        if let Listening::Up(task) = previous {
             task.abort();
         }
         self.shared.drop_connections();
@@ -118,7 +142,7 @@ impl MtprotoServer {
         backend: Arc<dyn Backend>,
         bus: UpdateBus,
     ) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = bound_socket(addr)?.listen(BACKLOG)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             backend,
@@ -134,7 +158,7 @@ impl MtprotoServer {
             inner: Arc::new(Inner {
                 shared,
                 addr,
-                listener: Mutex::new(Some(task)),
+                listener: Mutex::new(Listening::Up(task)),
                 down: AtomicBool::new(false),
             }),
         })
@@ -152,29 +176,44 @@ impl MtprotoServer {
     /// `true`: stop listening (new TCP connects are refused) and drop all connections;
     /// `false`: listen again on the same address (same port).
     pub async fn set_down(&self, down: bool) -> std::io::Result<()> {
+        let addr = self.inner.addr;
         if down {
             self.inner.down.store(true, Ordering::SeqCst);
-            let task = lock(&self.inner.listener).take();
-            if let Some(task) = task {
+            let previous = {
+                let mut listening = lock(&self.inner.listener);
+                match &*listening {
+                    Listening::Up(_) => {
+                        Some(std::mem::replace(&mut *listening, Listening::Down(None)))
+                    }
+                    Listening::Down(_) | Listening::Closed => None,
+                }
+            };
+            if let Some(Listening::Up(task)) = previous {
                 task.abort();
                 // Wait until the listener is really closed, so connects are refused from now.
                 let _ = task.await;
+                let reserved = bound_socket(addr)
+                    .inspect_err(|err| debug!(%err, "could not hold the port while down"))
+                    .ok();
+                *lock(&self.inner.listener) = Listening::Down(reserved);
             }
             self.inner.shared.drop_connections();
             return Ok(());
         }
-        if lock(&self.inner.listener).is_some() {
-            self.inner.down.store(false, Ordering::SeqCst);
-            return Ok(());
-        }
-        let listener = TcpListener::bind(self.inner.addr).await?;
-        let task = tokio::spawn(accept_loop(listener, self.inner.shared.clone()));
-        let mut slot = lock(&self.inner.listener);
-        if let Some(raced) = slot.replace(task) {
-            raced.abort();
+        let mut listening = lock(&self.inner.listener);
+        if let Listening::Down(reserved) = &mut *listening {
+            let socket = match reserved.take() {
+                Some(socket) => socket,
+                None => bound_socket(addr)?,
+            };
+            let listener = socket.listen(BACKLOG)?;
+            let task = tokio::spawn(accept_loop(listener, self.inner.shared.clone()));
+            *listening = Listening::Up(task);
+            debug!(%addr, "mtproto server listening again");
+        } else if let Listening::Closed = &*listening {
+            return Err(std::io::Error::other("the mtproto server was shut down"));
         }
         self.inner.down.store(false, Ordering::SeqCst);
-        debug!(addr = %self.inner.addr, "mtproto server listening again");
         Ok(())
     }
 
@@ -192,8 +231,8 @@ impl MtprotoServer {
             .store(nanos, Ordering::Relaxed);
     }
 
-    /// Stops listening and closes all connections (idempotent; dropping the last handle
-    /// does the same).
+    /// Stops listening and closes all connections for good (idempotent; dropping the last
+    /// handle does the same).
     pub fn shutdown(&self) {
         self.inner.stop();
     }

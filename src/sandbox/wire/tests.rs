@@ -542,6 +542,7 @@ async fn shutdown_stops_listening() {
         std::net::TcpStream::connect(addr).is_err()
     })
     .await;
+    assert!(server.set_down(false).await.is_err(), "shutdown is final");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -171,7 +171,13 @@ impl Framing {
             }
             TransportKind::Abridged => {
                 let words = payload.len() / 4;
-                if words < 0x7f {
+                // Clients (grammers among them) read a 1-byte-length frame whose first word
+                // is negative as a transport error; a random auth_key_id often looks like
+                // one, so such frames take the (equally valid to parse) 4-byte length form.
+                let looks_like_error = payload
+                    .get(..4)
+                    .is_some_and(|w| i32::from_le_bytes(w.try_into().unwrap_or_default()) < 0);
+                if words < 0x7f && !looks_like_error {
                     out.push(words as u8);
                 } else {
                     out.extend_from_slice(&(0x7f | ((words as u32) << 8)).to_le_bytes());
@@ -188,6 +194,7 @@ impl Framing {
         let code = (-code.abs()).to_le_bytes();
         match self.kind {
             TransportKind::Full => code.to_vec(),
+            TransportKind::Abridged => [&[1u8][..], &code].concat(),
             _ => self.encode(&code),
         }
     }
@@ -320,6 +327,17 @@ mod tests {
             server_stream(TransportKind::Abridged),
         );
         assert_eq!(abridged, server_sizes());
+    }
+
+    #[test]
+    fn short_abridged_frames_starting_with_a_negative_word_are_not_read_as_errors() {
+        let mut packet = payload(40);
+        packet[3] = 0x80; // the first word (an auth_key_id's low half) is negative
+        let stream = Framing::new(TransportKind::Abridged).encode(&packet);
+        let got = client_unpack(&mut gt::Abridged::new(), stream.clone());
+        assert_eq!(got, vec![packet]);
+        let mut reader = Framing::new(TransportKind::Abridged);
+        assert!(reader.decode(&mut stream.clone()).unwrap().is_some());
     }
 
     #[test]
