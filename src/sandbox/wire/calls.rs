@@ -124,6 +124,18 @@ mod tests {
     }
 
     #[test]
+    fn results_no_packet_can_carry_become_an_error() {
+        let mut noise = vec![0u8; 1200 * 1024];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut noise);
+        let body = rpc_result_body(1, RpcOutcome::Result(noise));
+        let tl::enums::RpcError::Error(e) = tl::enums::RpcError::from_bytes(&body[12..]).unwrap();
+        assert_eq!(
+            (e.error_code, e.error_message.as_str()),
+            (500, "RESULT_TOO_LARGE")
+        );
+    }
+
+    #[test]
     fn large_results_are_gzipped_and_inflate_back() {
         let big: Vec<u8> = (0..100_000u32)
             .flat_map(|i| (i % 10).to_le_bytes())

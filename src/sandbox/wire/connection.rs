@@ -273,6 +273,7 @@ impl Connection {
         }
         self.current_session = Some(session_id);
 
+        let mut calls = Vec::new();
         for message in messages {
             if !self.session(session_id).remember(message.msg_id) {
                 debug!(
@@ -281,7 +282,16 @@ impl Connection {
                 );
                 continue;
             }
-            self.on_message(auth_key_id, session_id, message, now, &mut replies);
+            if let Some(call) = self.on_message(auth_key_id, session_id, message, now, &mut replies)
+            {
+                calls.push(call);
+            }
+        }
+        // A reply held back by the delay switch is acknowledged at once, as Telegram does
+        // for slow calls, so clients do not re-send.
+        if !calls.is_empty() && !self.shared.delay().is_zero() {
+            let ack = tl::enums::MsgsAck::Ack(tl::types::MsgsAck { msg_ids: calls });
+            replies.push(OutMsg::notice(ack.to_bytes()));
         }
         out.extend(self.seal(session_id, replies));
         Ok(())
@@ -294,7 +304,7 @@ impl Connection {
         message: Message,
         now: i32,
         replies: &mut Vec<OutMsg>,
-    ) {
+    ) -> Option<i64> {
         match classify(&message.body) {
             ClientMessage::Ping {
                 ping_id,
@@ -360,8 +370,10 @@ impl Connection {
                     req_msg_id: message.msg_id,
                     body: message.body,
                 });
+                return Some(message.msg_id);
             }
         }
+        None
     }
 
     fn session(&mut self, session_id: i64) -> &mut SessionState {

@@ -108,7 +108,22 @@ impl Backend for Fixture {
                 RpcOutcome::Result(config().to_bytes())
             }
             tl::functions::users::GetUsers::CONSTRUCTOR_ID => {
-                RpcOutcome::Result(vec![user()].to_bytes())
+                let Ok(request) = tl::functions::users::GetUsers::from_bytes(&inner[4..]) else {
+                    return RpcOutcome::Error {
+                        code: 400,
+                        message: "INPUT_REQUEST_INVALID".into(),
+                    };
+                };
+                // One user per requested id, so concurrent replies can be told apart.
+                let users: Vec<tl::enums::User> = request
+                    .id
+                    .iter()
+                    .map(|input| match input {
+                        tl::enums::InputUser::User(u) => user(u.user_id),
+                        _ => user(SELF_ID),
+                    })
+                    .collect();
+                RpcOutcome::Result(users.to_bytes())
             }
             _ => RpcOutcome::Error {
                 code: 400,
@@ -170,9 +185,9 @@ fn config() -> tl::enums::Config {
     })
 }
 
-fn user() -> tl::enums::User {
+fn user(id: i64) -> tl::enums::User {
     tl::enums::User::User(tl::types::User {
-        is_self: true,
+        is_self: id == SELF_ID,
         contact: false,
         mutual_contact: false,
         deleted: false,
@@ -202,7 +217,7 @@ fn user() -> tl::enums::User {
         bot_can_manage_bots: false,
         bot_guestchat: false,
         bot_guard: false,
-        id: SELF_ID,
+        id,
         access_hash: Some(77),
         first_name: Some("Wire".into()),
         last_name: None,
@@ -399,7 +414,7 @@ async fn large_requests_arrive_gzipped_and_reach_the_backend_inflated() {
     let users = within("getUsers", tc.client.invoke(&request))
         .await
         .expect("big getUsers");
-    assert_eq!(users.len(), 1);
+    assert_eq!(users.len(), 60);
     assert_eq!(fixture.calls().last(), Some(&body));
 }
 
@@ -629,19 +644,20 @@ impl RawClient {
         ids
     }
 
-    /// Reads one server packet and returns what the grammers mtp made of it.
-    async fn recv(&mut self) -> Vec<Deserialization> {
+    /// Reads one server packet (the transport payload).
+    async fn recv_packet(&mut self) -> Vec<u8> {
         within("a server packet", async {
             loop {
-                let mut chunk = [0u8; 4096];
-                if let Ok(off) = self.transport.unpack(&mut self.read) {
-                    let result = self
-                        .mtp
-                        .deserialize(&mut self.read[off.data_range.clone()])
-                        .expect("valid server packet");
-                    self.read.drain(..off.next_offset);
-                    return result;
+                match self.transport.unpack(&mut self.read) {
+                    Ok(off) => {
+                        let packet = self.read[off.data_range].to_vec();
+                        self.read.drain(..off.next_offset);
+                        return packet;
+                    }
+                    Err(transport::Error::MissingBytes) => {}
+                    Err(err) => panic!("bad server frame: {err}"),
                 }
+                let mut chunk = [0u8; 4096];
                 let n = self.stream.read(&mut chunk).await.unwrap();
                 assert!(n > 0, "server closed the connection");
                 self.read.extend_from_slice(&chunk[..n]);
@@ -649,6 +665,54 @@ impl RawClient {
         })
         .await
     }
+
+    /// Reads one server packet and returns what the grammers mtp made of it.
+    async fn recv(&mut self) -> Vec<Deserialization> {
+        let mut packet = self.recv_packet().await;
+        self.mtp
+            .deserialize(&mut packet)
+            .expect("valid server packet")
+    }
+
+    /// Like `recv`, but also decrypts a copy with grammers-crypto to show the raw messages.
+    async fn recv_inspected(&mut self) -> (Vec<Deserialization>, Inspected) {
+        let mut packet = self.recv_packet().await;
+        let mut copy = packet.clone();
+        let auth_key = grammers_crypto::AuthKey::from_bytes(self.mtp.auth_key());
+        let plain = grammers_crypto::decrypt_data_v2(&mut copy, &auth_key).expect("decrypts");
+        let envelope = super::envelope::parse_plaintext(plain).expect("well-formed");
+        let outer = envelope.message;
+        let inner = super::envelope::flatten(outer.clone()).expect("well-formed");
+        let got = self
+            .mtp
+            .deserialize(&mut packet)
+            .expect("valid server packet");
+        (got, Inspected { outer, inner })
+    }
+}
+
+/// A server packet's top-level message and the messages it carries (itself if no container).
+struct Inspected {
+    outer: super::envelope::Message,
+    inner: Vec<super::envelope::Message>,
+}
+
+impl Inspected {
+    fn constructors(&self) -> Vec<u32> {
+        self.inner
+            .iter()
+            .map(|m| m.constructor_id().unwrap())
+            .collect()
+    }
+}
+
+/// The number inside an opaque grammers `MsgId`.
+fn raw_id(id: grammers_mtproto::MsgId) -> i64 {
+    let text = format!("{id:?}");
+    text.trim_start_matches("MsgId(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap()
 }
 
 /// Names of what the mtp produced (its types have no `Debug`).
@@ -767,4 +831,156 @@ async fn bad_bytes_close_only_their_own_connection() {
     within("a fresh client", fresh.client.get_me())
         .await
         .expect("new clients are served");
+}
+
+#[tokio::test]
+async fn server_messages_have_odd_increasing_msg_ids_and_spec_seq_nos() {
+    let (server, fixture, bus) = start().await;
+    let mut raw = RawClient::connect(server.local_addr(), fixture.key).await;
+    let request = get_self().to_bytes();
+
+    raw.send(std::slice::from_ref(&request)).await;
+    let (_, bad_salt) = raw.recv_inspected().await;
+    assert_eq!(
+        bad_salt.constructors(),
+        vec![tl::types::BadServerSalt::CONSTRUCTOR_ID]
+    );
+    assert_eq!(bad_salt.outer.seq_no, 0, "notices are not content-related");
+
+    raw.send(std::slice::from_ref(&request)).await;
+    let (_, handshake) = raw.recv_inspected().await;
+    assert_eq!(
+        handshake.outer.constructor_id(),
+        Some(super::envelope::MSG_CONTAINER_ID)
+    );
+    assert_eq!(
+        handshake.constructors(),
+        vec![
+            tl::types::NewSessionCreated::CONSTRUCTOR_ID,
+            tl::types::FutureSalts::CONSTRUCTOR_ID
+        ]
+    );
+    let seq: Vec<i32> = handshake.inner.iter().map(|m| m.seq_no).collect();
+    assert_eq!(seq, vec![1, 3]);
+    assert_eq!(
+        handshake.outer.seq_no, 4,
+        "a container is not content-related"
+    );
+
+    raw.send(std::slice::from_ref(&request)).await;
+    let (_, result) = raw.recv_inspected().await;
+    assert_eq!(result.constructors(), vec![super::envelope::RPC_RESULT_ID]);
+    assert_eq!(result.outer.seq_no, 5);
+
+    bus.publish(Push {
+        auth_key_id: auth_key_id(&fixture.key),
+        updates: tl::enums::Updates::TooLong.to_bytes(),
+    });
+    let (got, update) = raw.recv_inspected().await;
+    assert!(matches!(&got[..], [Deserialization::Update(_)]));
+    assert_eq!(update.outer.seq_no, 7);
+
+    let responses = [
+        bad_salt.outer.msg_id,
+        handshake.inner[0].msg_id,
+        handshake.inner[1].msg_id,
+        handshake.outer.msg_id,
+        result.outer.msg_id,
+    ];
+    for id in responses {
+        assert_eq!(id % 4, 1, "responses are 1 mod 4");
+    }
+    assert_eq!(
+        update.outer.msg_id % 4,
+        3,
+        "server-initiated messages are 3 mod 4"
+    );
+    let mut all = responses.to_vec();
+    all.push(update.outer.msg_id);
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+}
+
+#[tokio::test]
+async fn a_delayed_call_is_acknowledged_at_once() {
+    let (server, fixture, _bus) = start().await;
+    let mut raw = RawClient::connect(server.local_addr(), fixture.key).await;
+    let request = get_self().to_bytes();
+    raw.send(std::slice::from_ref(&request)).await;
+    raw.recv().await; // bad_server_salt
+    raw.send(std::slice::from_ref(&request)).await;
+    raw.recv().await; // new_session_created + future_salts
+
+    server.set_delay(Duration::from_secs(60));
+    let sent = raw.send(std::slice::from_ref(&request)).await[0].expect("pushed");
+    let (_, ack) = raw.recv_inspected().await;
+    assert_eq!(ack.constructors(), vec![tl::types::MsgsAck::CONSTRUCTOR_ID]);
+    let tl::enums::MsgsAck::Ack(ack) = tl::enums::MsgsAck::from_bytes(&ack.inner[0].body).unwrap();
+    assert_eq!(ack.msg_ids, vec![raw_id(sent)]);
+    eventually("the call to reach the backend", || {
+        fixture.calls() == vec![request.clone()]
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_from_several_clients_each_get_their_own_reply() {
+    let (server, fixture, _bus) = start().await;
+    let mut calls = tokio::task::JoinSet::new();
+    for c in 0..3i64 {
+        let tc = client(server.local_addr(), fixture.key);
+        for i in 0..20i64 {
+            let client = tc.client.clone();
+            let wanted = 10_000 + c * 100 + i;
+            calls.spawn(async move {
+                let request = tl::functions::users::GetUsers {
+                    id: vec![tl::enums::InputUser::User(tl::types::InputUser {
+                        user_id: wanted,
+                        access_hash: 1,
+                    })],
+                };
+                (wanted, client.invoke(&request).await)
+            });
+        }
+    }
+    let mut answered = 0;
+    while let Some(joined) = within("all calls", calls.join_next()).await {
+        let (wanted, result) = joined.unwrap();
+        let users = result.expect("call succeeds");
+        let [tl::enums::User::User(user)] = &users[..] else {
+            panic!("expected one user, got {users:?}");
+        };
+        assert_eq!(user.id, wanted);
+        answered += 1;
+    }
+    assert_eq!(answered, 60);
+}
+
+#[tokio::test]
+async fn large_replies_are_delivered_whole() {
+    let (server, fixture, _bus) = start().await;
+    let tc = client(server.local_addr(), fixture.key);
+    let ids: Vec<i64> = (1..=2000).collect();
+    let request = tl::functions::users::GetUsers {
+        id: ids
+            .iter()
+            .map(|&user_id| {
+                tl::enums::InputUser::User(tl::types::InputUser {
+                    user_id,
+                    access_hash: 1,
+                })
+            })
+            .collect(),
+    };
+    let users = within("a large reply", tc.client.invoke(&request))
+        .await
+        .expect("large reply");
+    assert!(users.len() * 40 > 64 * 1024, "the reply is large");
+    let got: Vec<i64> = users
+        .iter()
+        .map(|u| match u {
+            tl::enums::User::User(u) => u.id,
+            tl::enums::User::Empty(u) => u.id,
+        })
+        .collect();
+    assert_eq!(got, ids);
 }
