@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::connection::{MAX_BODY, OutMsg};
 use super::envelope::{self, gzip_packed};
+use super::outgoing::{MAX_BODY, OutMsg};
 use super::server::Shared;
 use crate::sandbox::rpc::{CallOrigin, RpcOutcome};
 

@@ -4,12 +4,10 @@
 //! Everything that touches the connection's wire state (framing, msg_ids, seq_nos) lives in
 //! this one task; API calls run in a companion task so a slow reply never blocks pings.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use grammers_tl_types::{self as tl, Serializable};
-use rand::Rng;
+use grammers_tl_types::Serializable;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc};
@@ -18,24 +16,16 @@ use tracing::debug;
 
 use super::calls::{self, CallJob, Outbound};
 use super::crypto::{CryptoError, ServerKey, packet_key_id};
-use super::envelope::{
-    self, EnvelopeError, MESSAGE_HEADER_LEN, MSG_CONTAINER_ID, Message, write_message,
-};
-use super::msg_id::{MsgIdGen, MsgKind, msg_id_time, unix_now};
+use super::envelope::{self, EnvelopeError, Message};
+use super::msg_id::unix_now;
+use super::outgoing::{OutMsg, Outgoing};
 use super::server::Shared;
-use super::service::{ClientMessage, classify};
-use super::session::SessionState;
-use super::transport::{FrameError, Framing, MAX_PAYLOAD, detect};
-use crate::sandbox::rpc::CallOrigin;
+use super::service::{self, ClientMessage, classify};
+use super::session::Sessions;
+use super::transport::{FrameError, Framing, detect};
+use crate::sandbox::rpc::{CallOrigin, Push};
 
 const READ_CHUNK: usize = 64 * 1024;
-/// Largest message body that still fits one packet after headers and padding.
-pub const MAX_BODY: usize = MAX_PAYLOAD - 128;
-/// Sessions remembered per connection (a client normally uses one).
-const MAX_SESSIONS: usize = 16;
-/// How far a client msg_id's clock may be behind / ahead of ours (MTProto: 300 s / 30 s).
-const MSG_ID_TOO_OLD_SECS: i64 = 300;
-const MSG_ID_TOO_NEW_SECS: i64 = 30;
 
 /// Why a connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -60,62 +50,34 @@ pub enum CloseReason {
     PingTimeout,
 }
 
-/// One server → client message before it gets its msg_id and seq_no.
-#[derive(Debug)]
-pub struct OutMsg {
-    pub body: Vec<u8>,
-    pub content_related: bool,
-    pub kind: MsgKind,
-}
-
-impl OutMsg {
-    pub fn response(body: Vec<u8>) -> Self {
-        Self {
-            body,
-            content_related: true,
-            kind: MsgKind::Response,
-        }
-    }
-
-    fn notice(body: Vec<u8>) -> Self {
-        Self {
-            body,
-            content_related: false,
-            kind: MsgKind::Response,
-        }
-    }
-}
-
 /// Serves one accepted TCP connection until it closes or is aborted.
 pub async fn serve(stream: TcpStream, connection_id: u64, shared: Arc<Shared>) {
     let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let calls_tx = calls::spawn_worker(shared.clone(), out_tx);
+    let calls = calls::spawn_worker(shared.clone(), out_tx);
     let updates = shared.bus.subscribe();
     let mut conn = Connection {
         connection_id,
         shared,
-        framing: None,
+        outgoing: None,
         key: None,
-        sessions: HashMap::new(),
-        current_session: None,
-        ids: MsgIdGen::new(),
-        calls: calls_tx,
+        sessions: Sessions::default(),
+        calls,
         ping_deadline: None,
     };
-    let result = conn.run(stream, out_rx, updates).await;
-    debug!(connection_id, reason = %result.err().unwrap_or(CloseReason::Eof), "connection closed");
+    let reason = conn.run(stream, out_rx, updates).await;
+    debug!(connection_id, %reason, "connection closed");
 }
 
 struct Connection {
     connection_id: u64,
     shared: Arc<Shared>,
-    framing: Option<Framing>,
+    /// Set once the transport is known from the first bytes.
+    outgoing: Option<Outgoing>,
+    /// Set by the first packet with a key the backend knows.
     key: Option<ServerKey>,
-    sessions: HashMap<i64, SessionState>,
-    /// The session that last sent an accepted message: where pushed updates go.
-    current_session: Option<i64>,
-    ids: MsgIdGen,
+    sessions: Sessions,
     calls: mpsc::UnboundedSender<CallJob>,
+    /// When `ping_delay_disconnect` asked to be disconnected if no ping follows.
     ping_deadline: Option<Instant>,
 }
 
@@ -124,58 +86,65 @@ impl Connection {
         &mut self,
         mut stream: TcpStream,
         mut out_rx: mpsc::UnboundedReceiver<Outbound>,
-        mut updates: broadcast::Receiver<crate::sandbox::rpc::Push>,
-    ) -> Result<(), CloseReason> {
+        mut updates: broadcast::Receiver<Push>,
+    ) -> CloseReason {
         let mut buf = Vec::with_capacity(READ_CHUNK);
         loop {
             let deadline = self.ping_deadline;
-            let mut packets = Vec::new();
-            tokio::select! {
-                read = stream.read_buf(&mut buf) => {
-                    if read? == 0 {
-                        return Err(CloseReason::Eof);
+            let step = tokio::select! {
+                read = stream.read_buf(&mut buf) => match read {
+                    Ok(0) => Err(CloseReason::Eof),
+                    Ok(_) => {
+                        let mut packets = Vec::new();
+                        let handled = self.on_bytes(&mut buf, &mut packets);
+                        buf.reserve(READ_CHUNK);
+                        // Answers (e.g. the -404) go out even when the connection then closes.
+                        write_all(&mut stream, &packets).await.and(handled)
                     }
-                    let result = self.on_bytes(&mut buf, &mut packets);
-                    write_all(&mut stream, &packets).await?;
-                    result?;
-                    buf.reserve(READ_CHUNK);
-                }
+                    Err(err) => Err(err.into()),
+                },
                 Some(out) = out_rx.recv() => {
-                    packets = self.seal(out.session_id, vec![out.msg]);
-                    write_all(&mut stream, &packets).await?;
+                    let packets = self.seal(out.session_id, vec![out.msg]);
+                    write_all(&mut stream, &packets).await
                 }
                 push = updates.recv() => match push {
                     Ok(push) => {
-                        if let Some(session_id) = self.update_target(push.auth_key_id) {
-                            let msg = OutMsg {
-                                body: push.updates,
-                                content_related: true,
-                                kind: MsgKind::Initiated,
-                            };
-                            packets = self.seal(session_id, vec![msg]);
-                            write_all(&mut stream, &packets).await?;
-                        }
+                        let packets = self.on_push(push);
+                        write_all(&mut stream, &packets).await
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         debug!(connection_id = self.connection_id, n, "update bus lagged");
+                        Ok(())
                     }
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                    Err(broadcast::error::RecvError::Closed) => Err(CloseReason::Eof),
                 },
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    return Err(CloseReason::PingTimeout);
+                    Err(CloseReason::PingTimeout)
                 }
+            };
+            if let Err(reason) = step {
+                return reason;
             }
         }
     }
 
-    fn update_target(&self, auth_key_id: i64) -> Option<i64> {
-        let key = self.key.as_ref()?;
-        (key.id() == auth_key_id).then_some(self.current_session?)
+    /// Updates pushed for this connection's key go to the session that spoke last.
+    fn on_push(&mut self, push: Push) -> Vec<Vec<u8>> {
+        let ours = self
+            .key
+            .as_ref()
+            .is_some_and(|k| k.id() == push.auth_key_id);
+        match self.sessions.current {
+            Some(session_id) if ours => {
+                self.seal(session_id, vec![OutMsg::initiated(push.updates)])
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Frames and handles every complete packet in `buf`, collecting framed replies.
     fn on_bytes(&mut self, buf: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) -> Result<(), CloseReason> {
-        if self.framing.is_none() {
+        if self.outgoing.is_none() {
             let Some((kind, skip)) = detect(buf) else {
                 return Ok(());
             };
@@ -185,18 +154,20 @@ impl Connection {
                 "transport detected"
             );
             buf.drain(..skip);
-            self.framing = Some(Framing::new(kind));
+            self.outgoing = Some(Outgoing::new(Framing::new(kind)));
         }
-        while let Some(payload) = self.framing_mut().decode(buf)? {
+        while let Some(payload) = self.framing().decode(buf)? {
             self.on_packet(&payload, out)?;
         }
         Ok(())
     }
 
-    fn framing_mut(&mut self) -> &mut Framing {
-        self.framing
+    fn framing(&mut self) -> &mut Framing {
+        &mut self
+            .outgoing
             .as_mut()
-            .expect("framing is set before packets")
+            .expect("the transport is known before packets")
+            .framing
     }
 
     fn on_packet(&mut self, payload: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), CloseReason> {
@@ -204,16 +175,13 @@ impl Connection {
         if key_id == 0 {
             return Err(CloseReason::Plain);
         }
-        if self.key.as_ref().map(ServerKey::id) != Some(key_id) {
-            let Some(data) = self.shared.backend.auth_key(key_id) else {
-                out.push(self.framing_mut().encode_error(404));
-                return Err(CloseReason::UnknownKey(key_id));
-            };
-            self.key = Some(ServerKey::new(data));
-        } else if self.shared.backend.auth_key(key_id).is_none() {
-            // The key was known when the connection started but is gone now.
-            out.push(self.framing_mut().encode_error(404));
+        // Asked every packet, so a key the world forgets stops working at once.
+        let Some(data) = self.shared.backend.auth_key(key_id) else {
+            out.push(self.framing().encode_error(404));
             return Err(CloseReason::UnknownKey(key_id));
+        };
+        if self.key.as_ref().map(ServerKey::id) != Some(key_id) {
+            self.key = Some(ServerKey::new(data));
         }
         let key = self.key.as_ref().expect("just set");
         let plaintext = key.decrypt_from_client(payload)?;
@@ -233,65 +201,53 @@ impl Connection {
             message: outer,
         } = envelope;
         let now = unix_now();
+        let current_salt = self.shared.salts.current(now);
 
-        if let Some(code) = bad_msg_id_code(outer.msg_id, now) {
-            let notice =
-                tl::enums::BadMsgNotification::Notification(tl::types::BadMsgNotification {
-                    bad_msg_id: outer.msg_id,
-                    bad_msg_seqno: outer.seq_no,
-                    error_code: code,
-                });
+        // A rejected message is not processed; the client re-sends it after fixing up.
+        if let Some(code) = service::bad_msg_id_code(outer.msg_id, now) {
             debug!(connection_id = self.connection_id, code, "bad msg_id");
-            out.extend(self.seal(session_id, vec![OutMsg::notice(notice.to_bytes())]));
+            let notice = OutMsg::notice(service::bad_msg_notification(&outer, code));
+            out.extend(self.seal(session_id, vec![notice]));
             return Ok(());
         }
-        let current_salt = self.shared.salts.current(now);
         if !self.shared.salts.accepts(salt, now) {
-            let notice = tl::enums::BadMsgNotification::BadServerSalt(tl::types::BadServerSalt {
-                bad_msg_id: outer.msg_id,
-                bad_msg_seqno: outer.seq_no,
-                error_code: 48,
-                new_server_salt: current_salt,
-            });
             debug!(connection_id = self.connection_id, "bad server salt");
-            out.extend(self.seal(session_id, vec![OutMsg::notice(notice.to_bytes())]));
+            let notice = OutMsg::notice(service::bad_server_salt(&outer, current_salt));
+            out.extend(self.seal(session_id, vec![notice]));
             return Ok(());
         }
 
         let messages = envelope::flatten(outer)?;
         let mut replies = Vec::new();
-        let session = self.session(session_id);
+        let session = self.sessions.get(session_id);
         if !session.announced {
             session.announced = true;
             let first_msg_id = messages.iter().map(|m| m.msg_id).min().unwrap_or_default();
-            let created = tl::enums::NewSession::Created(tl::types::NewSessionCreated {
-                first_msg_id,
-                unique_id: rand::thread_rng().r#gen(),
-                server_salt: current_salt,
-            });
-            replies.push(OutMsg::response(created.to_bytes()));
+            let created = service::new_session_created(first_msg_id, current_salt);
+            replies.push(OutMsg::response(created));
         }
-        self.current_session = Some(session_id);
+        self.sessions.current = Some(session_id);
 
         let mut calls = Vec::new();
         for message in messages {
-            if !self.session(session_id).remember(message.msg_id) {
+            if !self.sessions.get(session_id).remember(message.msg_id) {
                 debug!(
                     connection_id = self.connection_id,
                     "duplicate msg_id ignored"
                 );
                 continue;
             }
-            if let Some(call) = self.on_message(auth_key_id, session_id, message, now, &mut replies)
-            {
-                calls.push(call);
+            let msg_id = message.msg_id;
+            match self.on_message(auth_key_id, session_id, message, now) {
+                Reply::Now(reply) => replies.push(reply),
+                Reply::Later => calls.push(msg_id),
+                Reply::None => {}
             }
         }
         // A reply held back by the delay switch is acknowledged at once, as Telegram does
         // for slow calls, so clients do not re-send.
         if !calls.is_empty() && !self.shared.delay().is_zero() {
-            let ack = tl::enums::MsgsAck::Ack(tl::types::MsgsAck { msg_ids: calls });
-            replies.push(OutMsg::notice(ack.to_bytes()));
+            replies.push(OutMsg::notice(service::msgs_ack(calls)));
         }
         out.extend(self.seal(session_id, replies));
         Ok(())
@@ -303,182 +259,71 @@ impl Connection {
         session_id: i64,
         message: Message,
         now: i32,
-        replies: &mut Vec<OutMsg>,
-    ) -> Option<i64> {
-        match classify(&message.body) {
+    ) -> Reply {
+        let msg_id = message.msg_id;
+        let answer = match classify(&message.body) {
             ClientMessage::Ping {
                 ping_id,
                 disconnect_delay,
             } => {
-                let pong = tl::enums::Pong::Pong(tl::types::Pong {
-                    msg_id: message.msg_id,
-                    ping_id,
-                });
-                replies.push(OutMsg::response(pong.to_bytes()));
                 if let Some(delay) = disconnect_delay {
                     let delay = Duration::from_secs(delay.clamp(0, 24 * 3600) as u64);
                     self.ping_deadline = Some(Instant::now() + delay);
                 }
+                service::pong(msg_id, ping_id)
             }
             ClientMessage::GetFutureSalts { num } => {
-                let salts = self.shared.salts.future(message.msg_id, num, now);
-                replies.push(OutMsg::response(salts.to_bytes()));
+                self.shared.salts.future(msg_id, num, now).to_bytes()
             }
             ClientMessage::DestroySession { session_id: target } => {
-                let destroyed = target != session_id && self.sessions.remove(&target).is_some();
-                let res = if destroyed {
-                    tl::enums::DestroySessionRes::DestroySessionOk(tl::types::DestroySessionOk {
-                        session_id: target,
-                    })
-                } else {
-                    tl::enums::DestroySessionRes::DestroySessionNone(
-                        tl::types::DestroySessionNone { session_id: target },
-                    )
-                };
-                replies.push(OutMsg::response(res.to_bytes()));
+                let destroyed = target != session_id && self.sessions.remove(target);
+                service::destroy_session_result(target, destroyed)
             }
-            ClientMessage::DropAnswer => {
-                let unknown = tl::enums::RpcDropAnswer::RpcAnswerUnknown.to_bytes();
-                replies.push(OutMsg::response(envelope::rpc_result(
-                    message.msg_id,
-                    &unknown,
-                )));
-            }
+            ClientMessage::DropAnswer => service::drop_answer_unknown(msg_id),
             ClientMessage::StateReq { msg_ids } => {
-                let session = self.session(session_id);
-                // 4: received; 1: nothing known (MTProto msgs_state_info).
-                let info = msg_ids
-                    .iter()
-                    .map(|id| if session.has_seen(*id) { 4 } else { 1 })
-                    .collect();
-                let state = tl::enums::MsgsStateInfo::Info(tl::types::MsgsStateInfo {
-                    req_msg_id: message.msg_id,
-                    info,
-                });
-                replies.push(OutMsg::response(state.to_bytes()));
+                let session = self.sessions.get(session_id);
+                service::state_info(msg_id, msg_ids.iter().map(|id| session.has_seen(*id)))
             }
-            ClientMessage::Ignored => {}
+            ClientMessage::Ignored => return Reply::None,
             ClientMessage::Call => {
                 let origin = CallOrigin {
                     auth_key_id,
                     connection_id: self.connection_id,
                     session_id,
                 };
-                // The worker only stops when this connection drops its sender.
+                // The worker only stops after this connection drops its sender.
                 let _ = self.calls.send(CallJob {
                     origin,
-                    req_msg_id: message.msg_id,
+                    req_msg_id: msg_id,
                     body: message.body,
                 });
-                return Some(message.msg_id);
+                return Reply::Later;
             }
-        }
-        None
+        };
+        Reply::Now(OutMsg::response(answer))
     }
 
-    fn session(&mut self, session_id: i64) -> &mut SessionState {
-        if !self.sessions.contains_key(&session_id) && self.sessions.len() >= MAX_SESSIONS {
-            let current = self.current_session;
-            self.sessions.retain(|id, _| Some(*id) == current);
-        }
-        self.sessions.entry(session_id).or_default()
-    }
-
-    /// Gives messages their msg_ids and seq_nos and turns them into framed, encrypted packets:
-    /// one packet (in a container when there are several) unless that would be too large.
     fn seal(&mut self, session_id: i64, msgs: Vec<OutMsg>) -> Vec<Vec<u8>> {
-        let msgs: Vec<OutMsg> = msgs
-            .into_iter()
-            .filter(|m| {
-                let fits = m.body.len() <= MAX_BODY;
-                if !fits {
-                    debug!(
-                        connection_id = self.connection_id,
-                        len = m.body.len(),
-                        "dropping oversize message"
-                    );
-                }
-                fits
-            })
-            .collect();
-        let total: usize = msgs.iter().map(|m| m.body.len() + MESSAGE_HEADER_LEN).sum();
-        if msgs.len() > 1 && total + 8 + MESSAGE_HEADER_LEN > MAX_BODY {
-            return msgs
-                .into_iter()
-                .flat_map(|m| self.seal(session_id, vec![m]))
-                .collect();
-        }
-        let mut message = Vec::with_capacity(total + 32);
-        match msgs.len() {
-            0 => return Vec::new(),
-            1 => {
-                let m = &msgs[0];
-                let msg_id = self.ids.next(m.kind);
-                let seq_no = self.session(session_id).next_seq_no(m.content_related);
-                write_message(&mut message, msg_id, seq_no, &m.body);
-            }
-            n => {
-                let mut body = Vec::with_capacity(total + 8);
-                MSG_CONTAINER_ID.serialize(&mut body);
-                (n as i32).serialize(&mut body);
-                for m in &msgs {
-                    let msg_id = self.ids.next(m.kind);
-                    let seq_no = self.session(session_id).next_seq_no(m.content_related);
-                    write_message(&mut body, msg_id, seq_no, &m.body);
-                }
-                let msg_id = self.ids.next(MsgKind::Response);
-                let seq_no = self.session(session_id).next_seq_no(false);
-                write_message(&mut message, msg_id, seq_no, &body);
-            }
-        }
-        let Some(key) = self.key.as_ref() else {
+        let (Some(outgoing), Some(key)) = (self.outgoing.as_mut(), self.key.as_ref()) else {
             return Vec::new();
         };
-        let mut plaintext = Vec::with_capacity(message.len() + 16);
-        self.shared
-            .salts
-            .current(unix_now())
-            .serialize(&mut plaintext);
-        session_id.serialize(&mut plaintext);
-        plaintext.extend_from_slice(&message);
-        let packet = key.encrypt_for_client(&plaintext);
-        vec![self.framing_mut().encode(&packet)]
+        let salt = self.shared.salts.current(unix_now());
+        outgoing.seal(key, salt, session_id, self.sessions.get(session_id), msgs)
     }
 }
 
-/// MTProto's bad_msg_notification code for a client msg_id, if it is unacceptable.
-fn bad_msg_id_code(msg_id: i64, now: i32) -> Option<i32> {
-    if msg_id % 4 != 0 {
-        return Some(18);
-    }
-    let claimed = msg_id_time(msg_id);
-    if claimed < i64::from(now) - MSG_ID_TOO_OLD_SECS {
-        Some(16)
-    } else if claimed > i64::from(now) + MSG_ID_TOO_NEW_SECS {
-        Some(17)
-    } else {
-        None
-    }
+/// How a client message is answered.
+enum Reply {
+    /// A service answer, sent with this packet's other answers.
+    Now(OutMsg),
+    /// An API call: its `rpc_result` comes from the call worker.
+    Later,
+    None,
 }
 
-async fn write_all(stream: &mut TcpStream, packets: &[Vec<u8>]) -> std::io::Result<()> {
+async fn write_all(stream: &mut TcpStream, packets: &[Vec<u8>]) -> Result<(), CloseReason> {
     for packet in packets {
         stream.write_all(packet).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_msg_ids_must_be_divisible_by_four_and_near_our_clock() {
-        let now = 1_700_000_000;
-        let id = |t: i64, low: i64| (t << 32) | low;
-        assert_eq!(bad_msg_id_code(id(i64::from(now), 4), now), None);
-        assert_eq!(bad_msg_id_code(id(i64::from(now), 5), now), Some(18));
-        assert_eq!(bad_msg_id_code(id(i64::from(now) - 301, 0), now), Some(16));
-        assert_eq!(bad_msg_id_code(id(i64::from(now) + 31, 0), now), Some(17));
-    }
 }

@@ -5,6 +5,8 @@
 //! - [`envelope`]: the decrypted layer: messages, containers, `gzip_packed`, `rpc_result`.
 //! - [`service`]: which messages the wire answers itself and which go to the backend.
 //! - [`connection`] / [`calls`]: one client connection and its API calls.
+//! - [`outgoing`]: msg_ids, seq_nos, containers, encryption and framing of server messages.
+//! - [`session`] / [`salts`] / [`msg_id`]: the MTProto bookkeeping behind them.
 //! - [`server`]: [`MtprotoServer`], listening and the fault switches.
 
 mod calls;
@@ -12,6 +14,7 @@ mod connection;
 mod crypto;
 mod envelope;
 mod msg_id;
+mod outgoing;
 mod salts;
 mod server;
 mod service;

@@ -1,7 +1,15 @@
-//! Tells MTProto service messages (answered by the wire itself) from API calls (handed to the
-//! backend), by constructor id.
+//! MTProto service messages: telling them from API calls (handed to the backend) by
+//! constructor id, and building the server's service answers.
 
-use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable};
+use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serializable};
+use rand::Rng;
+
+use super::envelope::{self, Message};
+use super::msg_id::msg_id_time;
+
+/// How far a client msg_id's clock may be behind / ahead of ours (MTProto: 300 s / 30 s).
+const MSG_ID_TOO_OLD_SECS: i64 = 300;
+const MSG_ID_TOO_NEW_SECS: i64 = 30;
 
 /// What one (already unwrapped) client message asks of the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,10 +98,100 @@ pub fn classify(body: &[u8]) -> ClientMessage {
     parsed.unwrap_or(ClientMessage::Ignored)
 }
 
+/// MTProto's bad_msg_notification code for a client msg_id, if it is unacceptable.
+pub fn bad_msg_id_code(msg_id: i64, now: i32) -> Option<i32> {
+    if msg_id % 4 != 0 {
+        return Some(18);
+    }
+    let claimed = msg_id_time(msg_id);
+    if claimed < i64::from(now) - MSG_ID_TOO_OLD_SECS {
+        Some(16)
+    } else if claimed > i64::from(now) + MSG_ID_TOO_NEW_SECS {
+        Some(17)
+    } else {
+        None
+    }
+}
+
+pub fn bad_msg_notification(bad: &Message, error_code: i32) -> Vec<u8> {
+    tl::enums::BadMsgNotification::Notification(tl::types::BadMsgNotification {
+        bad_msg_id: bad.msg_id,
+        bad_msg_seqno: bad.seq_no,
+        error_code,
+    })
+    .to_bytes()
+}
+
+/// `bad_server_salt` (error 48): the client must re-send `bad` with `new_server_salt`.
+pub fn bad_server_salt(bad: &Message, new_server_salt: i64) -> Vec<u8> {
+    tl::enums::BadMsgNotification::BadServerSalt(tl::types::BadServerSalt {
+        bad_msg_id: bad.msg_id,
+        bad_msg_seqno: bad.seq_no,
+        error_code: 48,
+        new_server_salt,
+    })
+    .to_bytes()
+}
+
+pub fn new_session_created(first_msg_id: i64, server_salt: i64) -> Vec<u8> {
+    tl::enums::NewSession::Created(tl::types::NewSessionCreated {
+        first_msg_id,
+        unique_id: rand::thread_rng().r#gen(),
+        server_salt,
+    })
+    .to_bytes()
+}
+
+pub fn pong(msg_id: i64, ping_id: i64) -> Vec<u8> {
+    tl::enums::Pong::Pong(tl::types::Pong { msg_id, ping_id }).to_bytes()
+}
+
+pub fn destroy_session_result(session_id: i64, destroyed: bool) -> Vec<u8> {
+    if destroyed {
+        tl::enums::DestroySessionRes::DestroySessionOk(tl::types::DestroySessionOk { session_id })
+            .to_bytes()
+    } else {
+        tl::enums::DestroySessionRes::DestroySessionNone(tl::types::DestroySessionNone {
+            session_id,
+        })
+        .to_bytes()
+    }
+}
+
+/// The answer to `rpc_drop_answer`: the server keeps no reply queue to drop from.
+pub fn drop_answer_unknown(req_msg_id: i64) -> Vec<u8> {
+    envelope::rpc_result(
+        req_msg_id,
+        &tl::enums::RpcDropAnswer::RpcAnswerUnknown.to_bytes(),
+    )
+}
+
+/// `msgs_state_info`; per id 4 = received, 1 = nothing known.
+pub fn state_info(req_msg_id: i64, seen: impl Iterator<Item = bool>) -> Vec<u8> {
+    tl::enums::MsgsStateInfo::Info(tl::types::MsgsStateInfo {
+        req_msg_id,
+        info: seen.map(|seen| if seen { 4 } else { 1 }).collect(),
+    })
+    .to_bytes()
+}
+
+pub fn msgs_ack(msg_ids: Vec<i64>) -> Vec<u8> {
+    tl::enums::MsgsAck::Ack(tl::types::MsgsAck { msg_ids }).to_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use grammers_tl_types::Serializable;
+
+    #[test]
+    fn client_msg_ids_must_be_divisible_by_four_and_near_our_clock() {
+        let now = 1_700_000_000;
+        let id = |t: i64, low: i64| (t << 32) | low;
+        assert_eq!(bad_msg_id_code(id(i64::from(now), 4), now), None);
+        assert_eq!(bad_msg_id_code(id(i64::from(now), 5), now), Some(18));
+        assert_eq!(bad_msg_id_code(id(i64::from(now) - 301, 0), now), Some(16));
+        assert_eq!(bad_msg_id_code(id(i64::from(now) + 31, 0), now), Some(17));
+    }
 
     #[test]
     fn pings_salts_and_acks_are_service_messages() {
