@@ -125,6 +125,9 @@ impl Backend for Fixture {
                     .collect();
                 RpcOutcome::Result(users.to_bytes())
             }
+            tl::functions::help::GetNearestDc::CONSTRUCTOR_ID => {
+                panic!("the fixture's deliberate bug")
+            }
             _ => RpcOutcome::Error {
                 code: 400,
                 message: "METHOD_INVALID".into(),
@@ -367,6 +370,26 @@ async fn unknown_methods_come_back_as_rpc_errors() {
         }
         other => panic!("expected an rpc error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_backend_panic_becomes_an_internal_error_and_the_connection_survives() {
+    let (server, fixture, _bus) = start().await;
+    let tc = client(server.local_addr(), fixture.key);
+    let err = within(
+        "getNearestDc",
+        tc.client.invoke(&tl::functions::help::GetNearestDc {}),
+    )
+    .await
+    .expect_err("the fixture panics");
+    match err {
+        InvocationError::Rpc(rpc) => assert_eq!((rpc.code, rpc.name.as_str()), (500, "INTERNAL")),
+        other => panic!("expected an rpc error, got {other:?}"),
+    }
+    let me = within("get_me", tc.client.get_me())
+        .await
+        .expect("still served");
+    assert_eq!(me.id().bare_id(), Some(SELF_ID));
 }
 
 #[tokio::test]
@@ -809,6 +832,16 @@ async fn bad_bytes_close_only_their_own_connection() {
     let mut junk = auth_key_id(&fixture.key).to_le_bytes().to_vec();
     junk.extend([0x5a; 56]);
     garbage_closes(addr, &full_frame(0, &junk)).await;
+    // Correctly encrypted for a known key, but the plaintext is not an MTProto message.
+    let mut noise = DequeBuffer::with_capacity(64, 32);
+    noise.extend([0x11u8; 64]);
+    grammers_crypto::encrypt_data_v2(
+        &mut noise,
+        &grammers_crypto::AuthKey::from_bytes(fixture.key),
+    );
+    garbage_closes(addr, &full_frame(0, &noise[..])).await;
+    // An unencrypted (key exchange) packet: the sandbox creates no keys.
+    garbage_closes(addr, &full_frame(0, &[0u8; 40])).await;
     // Random garbage on the intermediate transport.
     let mut inter = vec![0xee; 4];
     inter.extend(3u32.to_le_bytes());
