@@ -30,6 +30,16 @@ impl RawClient {
         ids
     }
 
+    /// Gets past bad_server_salt and get_future_salts (pinging, so the backend sees nothing),
+    /// so that what is sent next is processed.
+    async fn handshake(&mut self) {
+        let ping = tl::functions::Ping { ping_id: 0 }.to_bytes();
+        self.send(std::slice::from_ref(&ping)).await;
+        self.recv().await; // bad_server_salt
+        self.send(std::slice::from_ref(&ping)).await; // only get_future_salts goes out
+        self.recv().await; // new_session_created + future_salts
+    }
+
     /// Reads one server packet (the transport payload).
     async fn recv_packet(&mut self) -> Vec<u8> {
         within("a server packet", async {
@@ -230,10 +240,7 @@ async fn a_delayed_call_is_acknowledged_at_once() {
     let (server, fixture, _bus) = start().await;
     let mut raw = RawClient::connect(server.local_addr(), fixture.key).await;
     let request = get_self().to_bytes();
-    raw.send(std::slice::from_ref(&request)).await;
-    raw.recv().await; // bad_server_salt
-    raw.send(std::slice::from_ref(&request)).await;
-    raw.recv().await; // new_session_created + future_salts
+    raw.handshake().await;
 
     server.set_delay(Duration::from_secs(60));
     let sent = raw.send(std::slice::from_ref(&request)).await[0].expect("pushed");
@@ -245,4 +252,56 @@ async fn a_delayed_call_is_acknowledged_at_once() {
         fixture.calls() == vec![request.clone()]
     })
     .await;
+}
+
+#[tokio::test]
+async fn service_requests_are_answered_by_the_wire_alone() {
+    let (server, fixture, _bus) = start().await;
+    let mut raw = RawClient::connect(server.local_addr(), fixture.key).await;
+    raw.handshake().await;
+
+    let bodies = vec![
+        tl::functions::DestroySession { session_id: 12345 }.to_bytes(),
+        tl::enums::MsgsStateReq::Req(tl::types::MsgsStateReq {
+            msg_ids: vec![4, 8],
+        })
+        .to_bytes(),
+        tl::functions::RpcDropAnswer { req_msg_id: 4 }.to_bytes(),
+        tl::functions::Ping { ping_id: 7 }.to_bytes(),
+    ];
+    raw.send(&bodies).await;
+    let (_, answers) = raw.recv_inspected().await;
+    assert_eq!(
+        answers.constructors(),
+        vec![
+            tl::types::DestroySessionNone::CONSTRUCTOR_ID,
+            tl::types::MsgsStateInfo::CONSTRUCTOR_ID,
+            crate::sandbox::wire::envelope::RPC_RESULT_ID,
+            tl::types::Pong::CONSTRUCTOR_ID,
+        ]
+    );
+    let tl::enums::MsgsStateInfo::Info(info) =
+        tl::enums::MsgsStateInfo::from_bytes(&answers.inner[1].body).unwrap();
+    assert_eq!(info.info, vec![1, 1], "ids the server never saw");
+    let tl::enums::Pong::Pong(pong) = tl::enums::Pong::from_bytes(&answers.inner[3].body).unwrap();
+    assert_eq!(pong.ping_id, 7);
+    assert!(fixture.calls().is_empty(), "nothing reached the backend");
+}
+
+#[tokio::test]
+async fn ping_delay_disconnect_closes_a_connection_that_stops_pinging() {
+    let (server, fixture, _bus) = start().await;
+    let mut raw = RawClient::connect(server.local_addr(), fixture.key).await;
+    raw.handshake().await;
+    let ping = tl::functions::PingDelayDisconnect {
+        ping_id: 3,
+        disconnect_delay: 1,
+    };
+    raw.send(&[ping.to_bytes()]).await;
+    let got = raw.recv().await;
+    assert!(
+        matches!(&got[..], [Deserialization::RpcResult(_)]),
+        "the pong"
+    );
+    closed_by_server(&mut raw.stream).await;
 }
