@@ -268,4 +268,36 @@ mod tests {
         let bomb = gzip_packed(&vec![0u8; MAX_PAYLOAD + 4]);
         assert_eq!(gunzip(&bomb), Err(EnvelopeError::Gzip));
     }
+
+    #[test]
+    fn random_plaintexts_never_panic_the_parsers() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut parsed = 0;
+        for _ in 0..5000 {
+            let len = rng.gen_range(0..200);
+            let mut plain: Vec<u8> = (0..len).map(|_| rng.r#gen()).collect();
+            if plain.len() > 32 && rng.gen_bool(0.5) {
+                // Plausible header: a small length and sometimes a container or gzip id.
+                let body_len = (rng.gen_range(0..(plain.len() as u32 - 32)) / 4) * 4;
+                plain[28..32].copy_from_slice(&body_len.to_le_bytes());
+                if body_len >= 8 {
+                    let id = [MSG_CONTAINER_ID, GZIP_PACKED_ID][rng.gen_range(0..2)];
+                    plain[32..36].copy_from_slice(&id.to_le_bytes());
+                }
+            }
+            if let Ok(env) = parse_plaintext(&plain)
+                && let Ok(messages) = flatten(env.message)
+            {
+                parsed += 1;
+                for m in messages {
+                    let _ = crate::sandbox::wire::service::classify(&m.body);
+                }
+            }
+        }
+        assert!(
+            parsed > 100,
+            "the inputs reach the inner parsers ({parsed})"
+        );
+    }
 }

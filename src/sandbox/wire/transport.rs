@@ -422,4 +422,34 @@ mod tests {
         partial.push(*stream.last().unwrap());
         assert_eq!(framing.decode(&mut partial), Ok(Some(payload(64))));
     }
+
+    #[test]
+    fn random_byte_streams_never_panic_the_framing() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let mut frames = 0;
+        for _ in 0..5000 {
+            let markers: [&[u8]; 4] = [&[], &[0xef], &[0xee; 4], &[0xdd; 4]];
+            let mut stream = markers[rng.gen_range(0..4)].to_vec();
+            let len: u32 = rng.gen_range(0..48);
+            if rng.gen_bool(0.5) {
+                // A plausible length header, so decoding gets past it.
+                match stream.first() {
+                    Some(0xef) => stream.push((len / 4) as u8),
+                    Some(_) => stream.extend(len.to_le_bytes()),
+                    None => stream.extend((len / 4 * 4 + 12).to_le_bytes()),
+                }
+            }
+            stream.extend((0..len + 8).map(|_| rng.r#gen::<u8>()));
+            let Some((kind, skip)) = detect(&stream) else {
+                continue;
+            };
+            stream.drain(..skip);
+            let mut framing = Framing::new(kind);
+            while let Ok(Some(_)) = framing.decode(&mut stream) {
+                frames += 1;
+            }
+        }
+        assert!(frames > 100, "some random streams frame ({frames})");
+    }
 }
