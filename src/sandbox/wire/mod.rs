@@ -1,13 +1,18 @@
-//! The wire: transports, MTProto 2.0 crypto, per-connection sessions, the TCP server.
+//! The wire: a real MTProto 2.0 server over TCP that any spec-following client (the
+//! unmodified grammers stack among them) talks to; API calls go to a
+//! [`Backend`](crate::sandbox::rpc::Backend), pushed updates come from the
+//! [`UpdateBus`](crate::sandbox::rpc::UpdateBus).
 //!
-//! - [`transport`]: Full / Intermediate / Abridged framing, told apart by the first bytes.
-//! - [`crypto`]: server-side MTProto 2.0 encryption (decrypt with x = 0, encrypt with x = 8).
-//! - [`envelope`]: the decrypted layer: messages, containers, `gzip_packed`, `rpc_result`.
-//! - [`service`]: which messages the wire answers itself and which go to the backend.
-//! - [`connection`] / [`calls`]: one client connection and its API calls.
-//! - [`outgoing`]: msg_ids, seq_nos, containers, encryption and framing of server messages.
-//! - [`session`] / [`salts`] / [`msg_id`]: the MTProto bookkeeping behind them.
-//! - [`server`]: [`MtprotoServer`], listening and the fault switches.
+//! Inside (one job per module):
+//! - `transport`: Full / Intermediate (plain, padded) / Abridged framing, told apart by the
+//!   first bytes of a connection.
+//! - `crypto`: server-side MTProto 2.0 encryption (decrypt with x = 0, encrypt with x = 8).
+//! - `envelope`: the decrypted layer: messages, containers, `gzip_packed`, `rpc_result`.
+//! - `service`: which messages the wire answers itself, and those answers.
+//! - `connection` / `calls`: one client connection and its API calls.
+//! - `outgoing`: msg_ids, seq_nos, containers, encryption and framing of server messages.
+//! - `session` / `salts` / `msg_id`: the MTProto bookkeeping behind them.
+//! - `server`: [`MtprotoServer`]: listening, live connections, the fault switches.
 
 mod calls;
 mod connection;
