@@ -181,14 +181,17 @@ fn control_error(e: ControlError) -> Response {
     error(status, code, e)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            format!("bad JSON body: {e}"),
-        )
-    })
+/// A request body that is not the JSON a route wants; answers 400 naming the problem.
+struct BadBody(String);
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", self.0)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, BadBody> {
+    serde_json::from_slice(body).map_err(|e| BadBody(format!("bad JSON body: {e}")))
 }
 
 fn io_error(e: std::io::Error) -> Response {
@@ -212,7 +215,7 @@ async fn chat_messages(
 async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response {
     let fault: Fault = match parse(&body) {
         Ok(fault) => fault,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     if fault == Fault::default() {
         return error(
@@ -238,7 +241,7 @@ struct Incoming {
 async fn incoming(State(control): State<SandboxControl>, body: Bytes) -> Response {
     let incoming: Incoming = match parse(&body) {
         Ok(incoming) => incoming,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     match control.incoming(&incoming.from, incoming.peer.as_deref(), &incoming.text) {
         Ok(message) => (StatusCode::CREATED, axum::Json(message)).into_response(),
@@ -265,7 +268,7 @@ async fn accept_login_token(State(control): State<SandboxControl>, body: Bytes) 
     } else {
         let accept: Accept = match parse(&body) {
             Ok(accept) => accept,
-            Err(response) => return response,
+            Err(bad) => return bad.into_response(),
         };
         match accept.token.map(|t| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.trim_end_matches('='))

@@ -298,7 +298,8 @@ fn sending_to_a_user_answers_short_sent_messages_with_consecutive_pts() {
 #[test]
 fn sending_to_a_channel_answers_message_id_and_new_channel_message() {
     let h = harness();
-    for name in ["sandbox_news", "sandbox_chat"] {
+    {
+        let name = "sandbox_news";
         let channel = h.input_peer(name);
         let tl::enums::Updates::Updates(updates) = h.send(&channel, "post", 99).unwrap() else {
             panic!("channels answer updates")
@@ -318,8 +319,6 @@ fn sending_to_a_channel_answers_message_id_and_new_channel_message() {
             h.world.chat_messages(&format!("@{name}")).unwrap()[0].text,
             "post"
         );
-        // Same random_id in the next chat is a re-send: the world keeps one message.
-        break;
     }
     let group = h.input_peer("sandbox_chat");
     let tl::enums::Updates::Updates(updates) = h.send(&group, "hello group", 100).unwrap() else {
