@@ -30,6 +30,15 @@ async fn serve(args: SandboxArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Listen for signals before announcing readiness: a SIGTERM sent right after the JSON
+    // line must end the sandbox cleanly, not kill it with the default action.
+    let signals = match ShutdownSignals::install() {
+        Ok(signals) => signals,
+        Err(err) => {
+            eprintln!("mtgate sandbox: cannot listen for signals: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{}", sandbox.info())
         .and_then(|()| stdout.flush())
@@ -39,30 +48,44 @@ async fn serve(args: SandboxArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     drop(stdout);
-    match shutdown_signal().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("mtgate sandbox: cannot wait for signals: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    signals.received().await;
+    drop(sandbox);
+    ExitCode::SUCCESS
 }
 
-/// Resolves on the first SIGTERM or SIGINT (Ctrl-C elsewhere).
-async fn shutdown_signal() -> std::io::Result<()> {
+/// SIGTERM and SIGINT, registered up front (Ctrl-C on non-Unix systems).
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
         }
-        Ok(())
+        #[cfg(not(unix))]
+        Ok(ShutdownSignals {})
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
+
+    /// Resolves on the first of the signals.
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
