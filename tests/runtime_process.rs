@@ -195,3 +195,59 @@ async fn the_logs_of_a_whole_run_hold_no_secret_phone_or_message_text() {
         assert!(!logs.contains(&value), "the logs contain {what}");
     }
 }
+
+#[tokio::test]
+async fn serve_sandbox_prints_the_json_line_and_a_curl_example_then_serves() {
+    let vars = vec![
+        ("MTGATE_LISTEN".to_string(), "127.0.0.1:0".to_string()),
+        ("RUST_LOG".to_string(), "info".to_string()),
+    ];
+    let mut process = MtgateProcess::spawn(&["serve", "--sandbox"], &vars);
+    let lines = eventually(DEADLINE, "the JSON line and the curl example", || async {
+        let lines = process.stdout_lines();
+        (lines.len() >= 2).then_some(lines)
+    })
+    .await;
+    let first: serde_json::Value = serde_json::from_str(&lines[0]).expect("a JSON first line");
+    let base_url = first["base_url"].as_str().unwrap().to_string();
+    let api_key = first["api_key"].as_str().unwrap().to_string();
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+    assert!(lines[1].starts_with("curl "), "{}", lines[1]);
+    assert!(lines[1].contains(&format!("{base_url}/v1/messages")));
+    assert!(lines[1].contains(&api_key));
+
+    let client = reqwest::Client::new();
+    eventually(DEADLINE, "ready", || async {
+        let r = client
+            .get(format!("{base_url}/health/ready"))
+            .send()
+            .await
+            .ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    let status = client
+        .get(format!("{base_url}/telegram/session/status"))
+        .bearer_auth(&api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::OK);
+    // The curl example's body, sent as the example would.
+    let body = lines[1]
+        .rsplit_once(" -d '")
+        .map(|(_, rest)| rest.trim_end_matches('\''))
+        .unwrap();
+    let sent = client
+        .post(format!("{base_url}/v1/messages"))
+        .bearer_auth(&api_key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::CREATED);
+
+    process.terminate();
+    assert_eq!(process.wait_for_exit(DEADLINE).await.code(), Some(0));
+}
