@@ -179,6 +179,7 @@ impl ClientManager {
             ConnectionState::Unauthorized => Err(TelegramError::Unauthorized {
                 name: unauthorized_name(&why),
             }),
+            ConnectionState::Failed => Err(TelegramError::Unavailable(why)),
             ConnectionState::Stopped => {
                 Err(TelegramError::Unavailable("mtgate is shutting down".into()))
             }
