@@ -310,3 +310,27 @@ async fn a_revoked_session_logs_no_reconnect_storm() {
     process.terminate();
     assert_eq!(process.wait_for_exit(DEADLINE).await.code(), Some(0));
 }
+
+#[tokio::test]
+async fn an_unusable_state_dir_fails_startup_naming_it() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let parent = TempDir::new("statefile");
+    let not_a_dir = parent.path().join("a-file");
+    std::fs::write(&not_a_dir, b"not a directory").unwrap();
+    let mut vars = base_vars(&sandbox, &not_a_dir, &random_api_key());
+    vars.push(("RUST_LOG".into(), "warn".into()));
+    let mut process = MtgateProcess::spawn(&["serve"], &vars);
+    let status = process.wait_for_exit(DEADLINE).await;
+    assert_eq!(status.code(), Some(2));
+    let errors: Vec<String> = process
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("error: MTGATE_STATE_DIR: "),
+        "{}",
+        errors[0]
+    );
+}
