@@ -586,10 +586,10 @@ async fn a_supergroup_message_arrives_as_a_channel_update() {
     assert_eq!(post(&sandbox, "/incoming", body).await.status(), 201);
     let message = within("the channel update", async {
         loop {
-            if let Update::NewMessage(m) = stream.next().await.expect("updates flow") {
-                if m.text() == "theirs" {
-                    break m;
-                }
+            if let Update::NewMessage(m) = stream.next().await.expect("updates flow")
+                && m.text() == "theirs"
+            {
+                break m;
             }
         }
     })
