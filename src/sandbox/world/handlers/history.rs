@@ -45,7 +45,7 @@ pub fn page<'m>(
 const MAX_PAGE_TEXT_BYTES: usize = 512 * 1024;
 
 /// The longest prefix of `page` within [`MAX_PAGE_TEXT_BYTES`], never empty if `page` is not.
-pub fn fit_in_packet<'m>(mut page: Vec<&'m StoredMessage>) -> Vec<&'m StoredMessage> {
+pub fn fit_in_packet(mut page: Vec<&StoredMessage>) -> Vec<&StoredMessage> {
     let mut total = 0;
     let keep = page
         .iter()
