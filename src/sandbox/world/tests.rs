@@ -893,3 +893,76 @@ fn dialogs_list_every_channel_and_each_private_chat_with_messages() {
         tops.iter().filter(|&&t| t > 0).count()
     );
 }
+
+#[test]
+fn get_channel_difference_replays_a_channels_missed_posts() {
+    let h = harness();
+    let news = h.input_peer("sandbox_news");
+    let tl::enums::InputPeer::Channel(c) = news.clone() else {
+        unreachable!()
+    };
+    let tl::enums::Updates::Updates(sent) = h.send(&news, "one", 1).unwrap() else {
+        panic!()
+    };
+    let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
+        panic!()
+    };
+    let diff = |pts| {
+        h.ok(&tl::functions::updates::GetChannelDifference {
+            force: false,
+            channel: tl::types::InputChannel {
+                channel_id: c.channel_id,
+                access_hash: c.access_hash,
+            }
+            .into(),
+            filter: tl::enums::ChannelMessagesFilter::Empty,
+            pts,
+            limit: 100,
+        })
+    };
+    let tl::enums::updates::ChannelDifference::Empty(empty) = diff(new.pts) else {
+        panic!("nothing missed")
+    };
+    assert_eq!(empty.pts, new.pts);
+    let tl::enums::updates::ChannelDifference::Difference(d) = diff(new.pts - 1) else {
+        panic!("one post missed")
+    };
+    assert_eq!((d.pts, d.new_messages.len()), (new.pts, 1));
+    assert!(d.r#final);
+}
+
+#[test]
+fn logging_out_unauthorizes_the_key() {
+    let h = harness();
+    assert!(h.call(&tl::functions::auth::LogOut {}).is_ok());
+    assert_eq!(
+        h.call(&tl::functions::updates::GetState {}).map(|_| ()),
+        Err((401, "AUTH_KEY_UNREGISTERED".into()))
+    );
+}
+
+#[test]
+fn an_imported_login_token_reports_its_state() {
+    let h = harness();
+    let key = h.unauthorized();
+    let export = tl::functions::auth::ExportLoginToken {
+        api_id: 1,
+        api_hash: "x".into(),
+        except_ids: vec![],
+    };
+    let tl::enums::auth::LoginToken::Token(token) = h.call_as(key, &export).unwrap() else {
+        panic!()
+    };
+    let import =
+        |bytes: Vec<u8>| h.call_as(key, &tl::functions::auth::ImportLoginToken { token: bytes });
+    assert!(matches!(
+        import(token.token.clone()).unwrap(),
+        tl::enums::auth::LoginToken::Token(_)
+    ));
+    assert_eq!(import(vec![1, 2, 3]).map(|_| ()), bad("AUTH_TOKEN_INVALID"));
+    h.world.accept_login_token(None).unwrap();
+    assert!(matches!(
+        import(token.token).unwrap(),
+        tl::enums::auth::LoginToken::Success(_)
+    ));
+}
