@@ -104,3 +104,35 @@ fn get_channel_difference_replays_a_channels_missed_posts() {
     assert_eq!((d.pts, d.new_messages.len()), (new.pts, 1));
     assert!(d.r#final);
 }
+
+#[test]
+fn the_accounts_other_sessions_hear_of_what_one_session_sends() {
+    let h = harness();
+    let other = h.unauthorized();
+    let export = tl::functions::auth::ExportLoginToken {
+        api_id: 1,
+        api_hash: "x".into(),
+        except_ids: vec![],
+    };
+    h.call_as(other, &export).unwrap();
+    h.world.accept_login_token(None).unwrap();
+    h.call_as(other, &export).unwrap();
+    let mut pushes = h.bus.subscribe();
+    let alice = h.input_peer("alice_sandbox");
+    let sent = short_sent(h.send(&alice, "seen elsewhere", 1).unwrap());
+    let push = pushes.try_recv().expect("the other session is told");
+    assert_eq!(push.auth_key_id, other);
+    let tl::enums::Updates::Updates(updates) =
+        tl::enums::Updates::from_bytes(&push.updates).unwrap()
+    else {
+        panic!()
+    };
+    let tl::enums::Update::NewMessage(new) = &updates.updates[0] else {
+        panic!()
+    };
+    assert_eq!((new.message.id(), new.pts), (sent.id, sent.pts));
+    assert!(
+        pushes.try_recv().is_err(),
+        "the sender's own key is not pushed to"
+    );
+}
