@@ -4,6 +4,7 @@
 mod auth;
 mod channels;
 mod contacts;
+mod dialogs;
 mod help;
 mod history;
 mod messages;
@@ -43,6 +44,14 @@ impl Ctx<'_> {
     /// Records the chat a call is about, for the request log.
     pub fn about(&mut self, chat: ChatKey) {
         self.facts.peer = Some(chat.bot_api_id());
+    }
+
+    /// Whether another key is logged in as the account (and so must hear of changes).
+    pub fn has_other_sessions(&self) -> bool {
+        self.state
+            .keys_of(super::fixture::ME_ID)
+            .iter()
+            .any(|&key| key != self.key_id)
     }
 
     /// Sends `updates` to every key logged in as the account except the caller's, as
@@ -104,6 +113,7 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::channels::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_channel),
         f::messages::GetMessages::CONSTRUCTOR_ID => run(ctx, body, history::get_messages),
         f::messages::GetHistory::CONSTRUCTOR_ID => run(ctx, body, history::get_history),
+        f::messages::GetDialogs::CONSTRUCTOR_ID => run(ctx, body, dialogs::get_dialogs),
         f::messages::SendMessage::CONSTRUCTOR_ID => run(ctx, body, messages::send),
         f::messages::EditMessage::CONSTRUCTOR_ID => run(ctx, body, messages::edit),
         f::messages::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_private),
