@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 use super::exit::LoginError;
+use super::terminal::EchoOff;
 
 /// Asks questions and waits for answers without blocking the async flow.
 pub struct Prompter {
@@ -99,9 +100,15 @@ impl Prompter {
 /// Runs on the input thread: prints the question on stderr and reads one line.
 fn read_answer(text: &str, hidden: bool, interactive: bool) -> io::Result<Option<String>> {
     if hidden && interactive {
-        // rpassword turns echo off on the terminal and restores it when done; a Ctrl-C it
-        // reads comes back as `Interrupted` (and a SIGINT), which ends the login.
-        return rpassword::prompt_password(text).map(Some);
+        // Echo goes off before the prompt shows (see `EchoOff`); rpassword then reads the
+        // line raw and restores the terminal. A Ctrl-C it reads comes back as `Interrupted`
+        // (and a SIGINT), which ends the login.
+        let _echo_off = EchoOff::engage();
+        let mut stderr = io::stderr().lock();
+        write!(stderr, "{text}")?;
+        stderr.flush()?;
+        drop(stderr);
+        return rpassword::read_password().map(Some);
     }
     let mut stderr = io::stderr().lock();
     write!(stderr, "{text}")?;
