@@ -80,7 +80,10 @@ fn finish(args: &LoginArgs, outcome: flow::Outcome) -> Result<(), LoginError> {
 }
 
 fn fail(error: &LoginError) -> ExitCode {
-    eprintln!();
+    if matches!(error, LoginError::Interrupted) {
+        // Ctrl-C usually lands mid-prompt: finish that line first.
+        eprintln!();
+    }
     eprintln!("mtgate login: {error}");
     ExitCode::from(error.exit_code())
 }

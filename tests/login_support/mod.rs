@@ -1,0 +1,95 @@
+//! Shared by the `login_*` integration tests: running the real `mtgate login` binary in a
+//! private temporary directory with a clean environment.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The binary under test.
+pub const MTGATE: &str = env!("CARGO_BIN_EXE_mtgate");
+
+/// A temporary directory removed on drop; every test gets its own.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "mtgate-login-{label}-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes a file with owner-only permissions and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `mtgate login ARGS` in `dir`, with no inherited Telegram variables, stdout and stderr
+/// captured and stdin piped.
+pub fn login_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(MTGATE);
+    command
+        .arg("login")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TG_API_ID")
+        .env_remove("TG_API_HASH")
+        .env_remove("TG_SESSION")
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// What a finished `mtgate login` left behind.
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the command with `input` on stdin (then closed) and waits for it.
+pub fn run_with_input(mut command: Command, input: &str) -> Finished {
+    use std::io::Write;
+    let mut child = command.spawn().expect("spawning mtgate");
+    let mut stdin = child.stdin.take().unwrap();
+    // The process may exit before reading everything; a broken pipe is not a failure here.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    let output = child.wait_with_output().expect("waiting for mtgate");
+    Finished {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The session lines `mtgate login` prints: the string, then `TG_SESSION=` the same string.
+/// Returns the string after checking the shape.
+pub fn session_from_stdout(stdout: &str) -> String {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "stdout is exactly two lines: {stdout:?}");
+    assert!(lines[0].starts_with('1'), "a Telethon string starts with 1");
+    assert_eq!(lines[1], format!("TG_SESSION={}", lines[0]));
+    lines[0].to_owned()
+}
