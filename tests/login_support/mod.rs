@@ -93,3 +93,95 @@ pub fn session_from_stdout(stdout: &str) -> String {
     assert_eq!(lines[1], format!("TG_SESSION={}", lines[0]));
     lines[0].to_owned()
 }
+
+/// A real sandbox Telegram (MTProto server + world) on a random loopback port.
+///
+/// Built from the wire server and the world directly until `Sandbox::start()` lands; the
+/// accessors mirror the harness so the tests do not change when it does.
+pub struct TestSandbox {
+    pub server: mtgate::sandbox::wire::MtprotoServer,
+    pub world: std::sync::Arc<mtgate::sandbox::world::World>,
+}
+
+impl TestSandbox {
+    pub async fn start() -> Self {
+        use mtgate::sandbox::rpc::UpdateBus;
+        use mtgate::sandbox::world::World;
+        let bus = UpdateBus::new();
+        let world = std::sync::Arc::new(World::new(bus.clone()));
+        let server = mtgate::sandbox::wire::MtprotoServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            world.clone(),
+            bus,
+        )
+        .await
+        .expect("starting the sandbox");
+        Self { server, world }
+    }
+
+    pub fn mtproto_addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
+    }
+
+    fn string_for(&self, key: [u8; 256]) -> String {
+        mtgate::session_string::StringSession {
+            dc_id: mtgate::sandbox::world::SANDBOX_DC,
+            addr: self.mtproto_addr(),
+            auth_key: key,
+            format: mtgate::session_string::SessionFormat::Telethon,
+        }
+        .to_telethon_string()
+    }
+
+    pub fn unauthorized_session(&self) -> String {
+        self.string_for(self.world.unauthorized_key())
+    }
+
+    pub fn phone(&self) -> String {
+        mtgate::sandbox::world::fixture::phone_international()
+    }
+
+    pub fn login_code(&self) -> String {
+        mtgate::sandbox::world::fixture::LOGIN_CODE.to_owned()
+    }
+
+    pub fn password(&self) -> String {
+        mtgate::sandbox::world::fixture::PASSWORD.to_owned()
+    }
+
+    /// Accepts the pending QR token as if the account scanned it.
+    pub fn accept_qr_login(&self) -> bool {
+        self.world.accept_login_token(None).is_ok()
+    }
+}
+
+/// Logs in with `session` against the sandbox at `addr` and returns `(user id, username)`
+/// from `get_me`: the proof that a printed session string really works.
+pub async fn who_is(session: &str, api_id: i32) -> (i64, Option<String>) {
+    use grammers_client::{Client, SenderPool};
+    use grammers_session::storages::MemorySession;
+    let parsed = mtgate::session_string::StringSession::parse(session, None).expect("valid string");
+    let memory = std::sync::Arc::new(MemorySession::from(parsed.to_session_data()));
+    let pool = SenderPool::new(memory, api_id);
+    let client = Client::new(pool.handle);
+    let runner = tokio::spawn(pool.runner.run());
+    let me = client
+        .get_me()
+        .await
+        .expect("get_me with the printed session");
+    client.disconnect();
+    let _ = runner.await;
+    (me.raw.id(), me.username().map(str::to_owned))
+}
+
+/// The login arguments that point `mtgate login` at `sandbox` on its unauthorized key.
+pub fn sandbox_args(sandbox: &TestSandbox) -> Vec<String> {
+    vec![
+        "--api-id".into(),
+        "1".into(),
+        "--server".into(),
+        sandbox.mtproto_addr().to_string(),
+        "--from-session".into(),
+        sandbox.unauthorized_session(),
+    ]
+}
