@@ -46,6 +46,16 @@ impl Drop for TempDir {
 /// `mtgate login ARGS` in `dir`, with no inherited Telegram variables, stdout and stderr
 /// captured and stdin piped.
 pub fn login_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = login_command_on_terminal(dir, args);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// The same command with its stdio left alone, for running it on a pseudo-terminal.
+pub fn login_command_on_terminal(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(MTGATE);
     command
         .arg("login")
@@ -54,10 +64,7 @@ pub fn login_command(dir: &Path, args: &[&str]) -> Command {
         .env_remove("TG_API_ID")
         .env_remove("TG_API_HASH")
         .env_remove("TG_SESSION")
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("RUST_LOG", "off");
     command
 }
 

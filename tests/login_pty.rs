@@ -1,0 +1,169 @@
+//! `mtgate login` driven by a person at a terminal: a real pseudo-terminal (expectrl) against
+//! a real sandbox Telegram, with a wrong code, a wrong password, and Ctrl-C.
+
+mod login_support;
+
+use std::time::Duration;
+
+use expectrl::{Eof, Session, WaitStatus};
+use login_support::{TempDir, TestSandbox, login_command_on_terminal, sandbox_args, who_is};
+
+/// A login on a pseudo-terminal plus everything it has shown so far.
+struct Terminal {
+    session: Session,
+    transcript: String,
+}
+
+impl Terminal {
+    fn spawn(sandbox: &TestSandbox, dir: &TempDir, extra: &[&str]) -> Self {
+        let mut args = sandbox_args(sandbox);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut command = login_command_on_terminal(dir.path(), &args);
+        command.env("TG_API_HASH", "sandbox-api-hash");
+        let mut session = Session::spawn(command).expect("spawning mtgate on a pty");
+        // ptyprocess starts with echo off; a real terminal echoes what is typed, which is
+        // what makes "the password is not shown" mean something.
+        session
+            .get_process_mut()
+            .set_echo(true, Some(Duration::from_secs(5)))
+            .expect("turning echo on");
+        // A deadline for each expectation, not a sleep.
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        Self {
+            session,
+            transcript: String::new(),
+        }
+    }
+
+    /// Waits for `text` and records what was shown up to and including it.
+    fn expect(&mut self, text: &str) {
+        let found = self
+            .session
+            .expect(text)
+            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}\nso far:\n{}", self.transcript));
+        self.transcript
+            .push_str(&String::from_utf8_lossy(found.before()));
+        self.transcript.push_str(text);
+    }
+
+    fn type_line(&mut self, line: &str) {
+        self.session.send_line(line).expect("typing");
+    }
+
+    /// Reads to the end and returns the exit code.
+    fn finish(&mut self) -> Option<i32> {
+        // Eof matches everything left unread.
+        let rest = self.session.expect(Eof).expect("the process ends");
+        self.transcript
+            .push_str(&String::from_utf8_lossy(rest.as_bytes()));
+        match self.session.get_process().wait().expect("waiting") {
+            WaitStatus::Exited(_, code) => Some(code),
+            other => panic!(
+                "mtgate did not exit normally: {other:?}\n{}",
+                self.transcript
+            ),
+        }
+    }
+}
+
+/// The session string from a transcript's `TG_SESSION=` line.
+fn session_in(transcript: &str) -> String {
+    let line = transcript
+        .lines()
+        .find_map(|l| l.trim_end_matches('\r').strip_prefix("TG_SESSION="))
+        .unwrap_or_else(|| panic!("no TG_SESSION line in:\n{transcript}"));
+    line.to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_recovers_from_a_wrong_code_and_a_wrong_password_and_gets_a_working_session() {
+    let sandbox = TestSandbox::start().await;
+    let dir = TempDir::new("pty");
+    let (phone, code, password) = (sandbox.phone(), sandbox.login_code(), sandbox.password());
+    let wrong_password = "not-the-sandbox-password";
+    let mut terminal = Terminal::spawn(&sandbox, &dir, &[]);
+
+    let (transcript, exit) = tokio::task::spawn_blocking(move || {
+        terminal.expect("Phone number");
+        terminal.type_line(&phone);
+        terminal.expect("Login code: ");
+        terminal.type_line("54321");
+        terminal.expect("That code is wrong");
+        terminal.expect("Login code: ");
+        terminal.type_line(&code);
+        terminal.expect("hint: the sandbox default");
+        terminal.expect("2FA password (not shown): ");
+        terminal.type_line(wrong_password);
+        terminal.expect("That password is wrong");
+        terminal.expect("2FA password (not shown): ");
+        terminal.type_line(&password);
+        terminal.expect("Logged in as Sandy Box (@sandy");
+        let exit = terminal.finish();
+        (terminal.transcript, exit)
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(exit, Some(0), "transcript:\n{transcript}");
+    // The terminal echoes typed input (the wrong code shows up) but never the passwords.
+    assert!(transcript.contains("54321"), "echo is on:\n{transcript}");
+    assert!(
+        !transcript.contains(&sandbox.password()),
+        "password shown:\n{transcript}"
+    );
+    assert!(
+        !transcript.contains(wrong_password),
+        "password shown:\n{transcript}"
+    );
+    assert!(!transcript.contains("sandbox-api-hash"));
+
+    let session = session_in(&transcript);
+    let (id, username) = who_is(&session, 1).await;
+    assert_eq!(id, mtgate::sandbox::world::fixture::ME_ID);
+    assert_eq!(username.as_deref(), Some("sandy"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_at_the_code_prompt_exits_130_without_a_session() {
+    let sandbox = TestSandbox::start().await;
+    let dir = TempDir::new("pty-ctrl-c");
+    let phone = sandbox.phone();
+    let mut terminal = Terminal::spawn(&sandbox, &dir, &["--phone", &phone]);
+
+    let (transcript, exit) = tokio::task::spawn_blocking(move || {
+        terminal.expect("Login code: ");
+        terminal.session.send("\x03").expect("typing Ctrl-C");
+        let exit = terminal.finish();
+        (terminal.transcript, exit)
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(exit, Some(130), "transcript:\n{transcript}");
+    assert!(transcript.contains("interrupted"), "{transcript}");
+    assert!(!transcript.contains("TG_SESSION"), "{transcript}");
+    assert!(!transcript.contains("Logged in"), "{transcript}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_at_the_hidden_password_prompt_exits_130_without_a_session() {
+    let sandbox = TestSandbox::start().await;
+    let dir = TempDir::new("pty-ctrl-c-pw");
+    let (phone, code) = (sandbox.phone(), sandbox.login_code());
+    let mut terminal = Terminal::spawn(&sandbox, &dir, &["--phone", &phone]);
+
+    let (transcript, exit) = tokio::task::spawn_blocking(move || {
+        terminal.expect("Login code: ");
+        terminal.type_line(&code);
+        terminal.expect("2FA password (not shown): ");
+        terminal.session.send("\x03").expect("typing Ctrl-C");
+        let exit = terminal.finish();
+        (terminal.transcript, exit)
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(exit, Some(130), "transcript:\n{transcript}");
+    assert!(!transcript.contains("TG_SESSION"), "{transcript}");
+}
