@@ -165,3 +165,20 @@ async fn write_env_keeps_other_lines_and_makes_the_file_private() {
     let mode = std::fs::metadata(&env_path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_already_authorized_session_is_printed_back_without_asking_anything() {
+    let sandbox = TestSandbox::start().await;
+    let dir = TempDir::new("pipe-authorized");
+    let mut args = vec!["--api-id".to_string(), "1".into()];
+    args.extend(login_support::server_args(&sandbox, &sandbox.session()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = login_command(dir.path(), &args);
+    command.env("TG_API_HASH", "sandbox-api-hash");
+    // Empty stdin: any question would end the login with exit 2.
+    let out = tokio::task::block_in_place(|| run_with_input(command, ""));
+
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("already logged in"), "{}", out.stderr);
+    assert_eq!(session_from_stdout(&out.stdout), sandbox.session());
+}

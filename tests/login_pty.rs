@@ -6,7 +6,9 @@ mod login_support;
 use std::time::Duration;
 
 use expectrl::{Eof, Session, WaitStatus};
-use login_support::{TempDir, TestSandbox, login_command_on_terminal, sandbox_args, who_is};
+use login_support::{
+    TempDir, TestSandbox, login_command_on_terminal, sandbox_args, server_args, who_is,
+};
 
 /// A login on a pseudo-terminal plus everything it has shown so far.
 struct Terminal {
@@ -15,12 +17,24 @@ struct Terminal {
 }
 
 impl Terminal {
+    /// `mtgate login` on the sandbox's unauthorized key, API ID and hash given.
     fn spawn(sandbox: &TestSandbox, dir: &TempDir, extra: &[&str]) -> Self {
         let mut args = sandbox_args(sandbox);
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut command = login_command_on_terminal(dir.path(), &args);
         command.env("TG_API_HASH", "sandbox-api-hash");
+        Self::start(command)
+    }
+
+    /// `mtgate login` on the sandbox's unauthorized key with no API ID or hash anywhere.
+    fn spawn_without_credentials(sandbox: &TestSandbox, dir: &TempDir) -> Self {
+        let args = server_args(sandbox, &sandbox.unauthorized_session());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Self::start(login_command_on_terminal(dir.path(), &args))
+    }
+
+    fn start(command: std::process::Command) -> Self {
         let mut session = Session::spawn(command).expect("spawning mtgate on a pty");
         // ptyprocess starts with echo off; a real terminal echoes what is typed, which is
         // what makes "the password is not shown" mean something.
@@ -77,14 +91,21 @@ fn session_in(transcript: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_recovers_from_a_wrong_code_and_a_wrong_password_and_gets_a_working_session() {
+async fn a_person_types_credentials_recovers_from_a_wrong_code_and_password_and_gets_a_working_session()
+ {
     let sandbox = TestSandbox::start().await;
     let dir = TempDir::new("pty");
     let (phone, code, password) = (sandbox.phone(), sandbox.login_code(), sandbox.password());
     let wrong_password = "not-the-sandbox-password";
-    let mut terminal = Terminal::spawn(&sandbox, &dir, &[]);
+    let api_hash = "0123456789abcdef0123456789abcdef";
+    let mut terminal = Terminal::spawn_without_credentials(&sandbox, &dir);
 
     let (transcript, exit) = tokio::task::spawn_blocking(move || {
+        terminal.expect("https://my.telegram.org");
+        terminal.expect("API ID: ");
+        terminal.type_line("1");
+        terminal.expect("API hash (not shown): ");
+        terminal.type_line(api_hash);
         terminal.expect("Phone number");
         terminal.type_line(&phone);
         terminal.expect("Login code: ");
@@ -116,7 +137,10 @@ async fn a_person_recovers_from_a_wrong_code_and_a_wrong_password_and_gets_a_wor
         !transcript.contains(wrong_password),
         "password shown:\n{transcript}"
     );
-    assert!(!transcript.contains("sandbox-api-hash"));
+    assert!(
+        !transcript.contains(api_hash),
+        "API hash shown:\n{transcript}"
+    );
 
     let session = session_in(&transcript);
     let (id, username) = who_is(&session, 1).await;

@@ -140,6 +140,11 @@ impl TestSandbox {
         .to_telethon_string()
     }
 
+    /// A session already logged in as the sandbox's account.
+    pub fn session(&self) -> String {
+        self.string_for(self.world.session_key())
+    }
+
     pub fn unauthorized_session(&self) -> String {
         self.string_for(self.world.unauthorized_key())
     }
@@ -183,12 +188,17 @@ pub async fn who_is(session: &str, api_id: i32) -> (i64, Option<String>) {
 
 /// The login arguments that point `mtgate login` at `sandbox` on its unauthorized key.
 pub fn sandbox_args(sandbox: &TestSandbox) -> Vec<String> {
+    let mut args = vec!["--api-id".into(), "1".into()];
+    args.extend(server_args(sandbox, &sandbox.unauthorized_session()));
+    args
+}
+
+/// `--server` and `--from-session` only (API credentials left to the test).
+pub fn server_args(sandbox: &TestSandbox, session: &str) -> Vec<String> {
     vec![
-        "--api-id".into(),
-        "1".into(),
         "--server".into(),
         sandbox.mtproto_addr().to_string(),
         "--from-session".into(),
-        sandbox.unauthorized_session(),
+        session.to_owned(),
     ]
 }
