@@ -4,7 +4,8 @@
 mod login_support;
 
 use login_support::{
-    TempDir, TestSandbox, login_command, run_with_input, sandbox_args, session_from_stdout, who_is,
+    TempDir, TestSandbox, login_command, run_with_input, sandbox_args, session_from_stdout,
+    start_sandbox, who_is,
 };
 
 fn run_login(
@@ -24,7 +25,7 @@ fn run_login(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_piped_code_and_a_password_file_print_a_session_that_logs_in() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe");
     let password_file = dir.write("2fa.txt", &format!("{}\n", sandbox.password()));
     let phone = sandbox.phone();
@@ -49,12 +50,8 @@ async fn a_piped_code_and_a_password_file_print_a_session_that_logs_in() {
         "{}",
         out.stderr
     );
-    for secret in [
-        sandbox.password(),
-        session.clone(),
-        "sandbox-api-hash".into(),
-    ] {
-        assert!(!out.stderr.contains(&secret), "stderr leaks a secret");
+    for secret in [sandbox.password(), session.as_str(), "sandbox-api-hash"] {
+        assert!(!out.stderr.contains(secret), "stderr leaks a secret");
     }
     assert!(
         !out.stderr.contains("15550100001"),
@@ -68,9 +65,9 @@ async fn a_piped_code_and_a_password_file_print_a_session_that_logs_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_piped_code_then_the_right_one_still_logs_in() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe-retry");
-    let password_file = dir.write("2fa.txt", &sandbox.password());
+    let password_file = dir.write("2fa.txt", sandbox.password());
     let phone = sandbox.phone();
     let input = format!("00000\n{}\n", sandbox.login_code());
     let extra = [
@@ -88,7 +85,7 @@ async fn a_wrong_piped_code_then_the_right_one_still_logs_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_wrong_piped_codes_exit_3_without_a_session() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe-wrong-code");
     let phone = sandbox.phone();
     let out = tokio::task::block_in_place(|| {
@@ -105,7 +102,7 @@ async fn only_wrong_piped_codes_exit_3_without_a_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_file_exits_4_without_a_session() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe-wrong-pw");
     let password_file = dir.write("2fa.txt", "not-the-password\n");
     let phone = sandbox.phone();
@@ -124,7 +121,7 @@ async fn a_wrong_password_file_exits_4_without_a_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_phone_number_exits_2() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe-phone");
     let out = tokio::task::block_in_place(|| {
         run_login(&sandbox, &dir, &["--phone", "+19999999999"], "12345\n")
@@ -136,14 +133,14 @@ async fn an_unknown_phone_number_exits_2() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_env_keeps_other_lines_and_makes_the_file_private() {
     use std::os::unix::fs::PermissionsExt;
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe-env");
     let env_path = dir.write(
         ".env.prod",
         "# prod\nTG_API_ID=1\nTG_SESSION=old\nMTGATE_API_KEYS=k1\n",
     );
     std::fs::set_permissions(&env_path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let password_file = dir.write("2fa.txt", &sandbox.password());
+    let password_file = dir.write("2fa.txt", sandbox.password());
     let phone = sandbox.phone();
     let input = format!("{}\n", sandbox.login_code());
     let extra = [
@@ -168,10 +165,10 @@ async fn write_env_keeps_other_lines_and_makes_the_file_private() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_already_authorized_session_is_printed_back_without_asking_anything() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pipe-authorized");
     let mut args = vec!["--api-id".to_string(), "1".into()];
-    args.extend(login_support::server_args(&sandbox, &sandbox.session()));
+    args.extend(login_support::server_args(&sandbox, sandbox.session()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut command = login_command(dir.path(), &args);
     command.env("TG_API_HASH", "sandbox-api-hash");

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use expectrl::{Eof, Session, WaitStatus};
 use login_support::{
-    TempDir, TestSandbox, login_command_on_terminal, sandbox_args, server_args, who_is,
+    TempDir, TestSandbox, login_command_on_terminal, sandbox_args, server_args, start_sandbox,
+    who_is,
 };
 
 /// A login on a pseudo-terminal plus everything it has shown so far.
@@ -29,7 +30,7 @@ impl Terminal {
 
     /// `mtgate login` on the sandbox's unauthorized key with no API ID or hash anywhere.
     fn spawn_without_credentials(sandbox: &TestSandbox, dir: &TempDir) -> Self {
-        let args = server_args(sandbox, &sandbox.unauthorized_session());
+        let args = server_args(sandbox, sandbox.unauthorized_session());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         Self::start(login_command_on_terminal(dir.path(), &args))
     }
@@ -93,7 +94,7 @@ fn session_in(transcript: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_types_credentials_recovers_from_a_wrong_code_and_password_and_gets_a_working_session()
  {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pty");
     let (phone, code, password) = (sandbox.phone(), sandbox.login_code(), sandbox.password());
     let wrong_password = "not-the-sandbox-password";
@@ -130,7 +131,7 @@ async fn a_person_types_credentials_recovers_from_a_wrong_code_and_password_and_
     // The terminal echoes typed input (the wrong code shows up) but never the passwords.
     assert!(transcript.contains("54321"), "echo is on:\n{transcript}");
     assert!(
-        !transcript.contains(&sandbox.password()),
+        !transcript.contains(sandbox.password()),
         "password shown:\n{transcript}"
     );
     assert!(
@@ -150,7 +151,7 @@ async fn a_person_types_credentials_recovers_from_a_wrong_code_and_password_and_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_at_the_code_prompt_exits_130_without_a_session() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pty-ctrl-c");
     let phone = sandbox.phone();
     let mut terminal = Terminal::spawn(&sandbox, &dir, &["--phone", &phone]);
@@ -172,7 +173,7 @@ async fn ctrl_c_at_the_code_prompt_exits_130_without_a_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_at_the_hidden_password_prompt_exits_130_without_a_session() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("pty-ctrl-c-pw");
     let (phone, code) = (sandbox.phone(), sandbox.login_code());
     let mut terminal = Terminal::spawn(&sandbox, &dir, &["--phone", &phone]);

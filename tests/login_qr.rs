@@ -6,12 +6,13 @@ mod login_support;
 use std::time::{Duration, Instant};
 
 use login_support::{
-    TempDir, TestSandbox, login_command, sandbox_args, session_from_stdout, who_is,
+    TempDir, TestSandbox, accept_qr_login, login_command, sandbox_args, session_from_stdout,
+    start_sandbox, who_is,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanned_qr_code_prints_a_session_that_logs_in() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = start_sandbox().await;
     let dir = TempDir::new("qr");
     let mut args = sandbox_args(&sandbox);
     args.push("--qr".into());
@@ -23,7 +24,7 @@ async fn a_scanned_qr_code_prints_a_session_that_logs_in() {
 
     // Poll until the binary has exported a token, then accept it as a phone would.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !sandbox.accept_qr_login() {
+    while !accept_qr_login(&sandbox) {
         assert!(
             Instant::now() < deadline,
             "no QR login token was ever exported"

@@ -101,70 +101,19 @@ pub fn session_from_stdout(stdout: &str) -> String {
     lines[0].to_owned()
 }
 
-/// A real sandbox Telegram (MTProto server + world) on a random loopback port.
-///
-/// Built from the wire server and the world directly until `Sandbox::start()` lands; the
-/// accessors mirror the harness so the tests do not change when it does.
-pub struct TestSandbox {
-    pub server: mtgate::sandbox::wire::MtprotoServer,
-    pub world: std::sync::Arc<mtgate::sandbox::world::World>,
+/// The sandbox harness every login test runs against (a real MTProto server on a random
+/// port with a fresh world).
+pub use mtgate::sandbox::harness::Sandbox as TestSandbox;
+
+/// Starts a sandbox for one test.
+pub async fn start_sandbox() -> TestSandbox {
+    TestSandbox::start().await.expect("starting the sandbox")
 }
 
-impl TestSandbox {
-    pub async fn start() -> Self {
-        use mtgate::sandbox::rpc::UpdateBus;
-        use mtgate::sandbox::world::World;
-        let bus = UpdateBus::new();
-        let world = std::sync::Arc::new(World::new(bus.clone()));
-        let server = mtgate::sandbox::wire::MtprotoServer::start(
-            "127.0.0.1:0".parse().unwrap(),
-            world.clone(),
-            bus,
-        )
-        .await
-        .expect("starting the sandbox");
-        Self { server, world }
-    }
-
-    pub fn mtproto_addr(&self) -> std::net::SocketAddr {
-        self.server.local_addr()
-    }
-
-    fn string_for(&self, key: [u8; 256]) -> String {
-        mtgate::session_string::StringSession {
-            dc_id: mtgate::sandbox::world::SANDBOX_DC,
-            addr: self.mtproto_addr(),
-            auth_key: key,
-            format: mtgate::session_string::SessionFormat::Telethon,
-        }
-        .to_telethon_string()
-    }
-
-    /// A session already logged in as the sandbox's account.
-    pub fn session(&self) -> String {
-        self.string_for(self.world.session_key())
-    }
-
-    pub fn unauthorized_session(&self) -> String {
-        self.string_for(self.world.unauthorized_key())
-    }
-
-    pub fn phone(&self) -> String {
-        mtgate::sandbox::world::fixture::phone_international()
-    }
-
-    pub fn login_code(&self) -> String {
-        mtgate::sandbox::world::fixture::LOGIN_CODE.to_owned()
-    }
-
-    pub fn password(&self) -> String {
-        mtgate::sandbox::world::fixture::PASSWORD.to_owned()
-    }
-
-    /// Accepts the pending QR token as if the account scanned it.
-    pub fn accept_qr_login(&self) -> bool {
-        self.world.accept_login_token(None).is_ok()
-    }
+/// Accepts the pending QR login token as if the account scanned it; false while none is
+/// pending yet.
+pub fn accept_qr_login(sandbox: &TestSandbox) -> bool {
+    sandbox.control().accept_login_token(None).is_ok()
 }
 
 /// Logs in with `session` against the sandbox at `addr` and returns `(user id, username)`
@@ -189,7 +138,7 @@ pub async fn who_is(session: &str, api_id: i32) -> (i64, Option<String>) {
 /// The login arguments that point `mtgate login` at `sandbox` on its unauthorized key.
 pub fn sandbox_args(sandbox: &TestSandbox) -> Vec<String> {
     let mut args = vec!["--api-id".into(), "1".into()];
-    args.extend(server_args(sandbox, &sandbox.unauthorized_session()));
+    args.extend(server_args(sandbox, sandbox.unauthorized_session()));
     args
 }
 
