@@ -6,8 +6,8 @@ mod login_support;
 use std::time::{Duration, Instant};
 
 use login_support::{
-    TempDir, TestSandbox, accept_qr_login, login_command, sandbox_args, session_from_stdout,
-    start_sandbox, who_is,
+    TempDir, accept_qr_login, login_command, sandbox_args, session_from_stdout, start_sandbox,
+    who_is,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
