@@ -113,13 +113,13 @@ async fn a_person_types_credentials_recovers_from_a_wrong_code_and_password_and_
         terminal.type_line("54321");
         terminal.expect("That code is wrong");
         terminal.expect("Login code: ");
-        terminal.type_line(&code);
+        terminal.type_line(code);
         terminal.expect("hint: the sandbox default");
         terminal.expect("2FA password (not shown): ");
         terminal.type_line(wrong_password);
         terminal.expect("That password is wrong");
         terminal.expect("2FA password (not shown): ");
-        terminal.type_line(&password);
+        terminal.type_line(password);
         terminal.expect("Logged in as Sandy Box (@sandy");
         let exit = terminal.finish();
         (terminal.transcript, exit)
@@ -180,7 +180,7 @@ async fn ctrl_c_at_the_hidden_password_prompt_exits_130_without_a_session() {
 
     let (transcript, exit) = tokio::task::spawn_blocking(move || {
         terminal.expect("Login code: ");
-        terminal.type_line(&code);
+        terminal.type_line(code);
         terminal.expect("2FA password (not shown): ");
         terminal.session.send("\x03").expect("typing Ctrl-C");
         let exit = terminal.finish();
