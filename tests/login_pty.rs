@@ -8,7 +8,7 @@ use std::time::Duration;
 use expectrl::{Eof, Session, WaitStatus};
 use login_support::{
     TempDir, TestSandbox, login_command_on_terminal, sandbox_args, server_args, start_sandbox,
-    who_is,
+    status_through_service, who_is,
 };
 
 /// A login on a pseudo-terminal plus everything it has shown so far.
@@ -147,6 +147,12 @@ async fn a_person_types_credentials_recovers_from_a_wrong_code_and_password_and_
     let (id, username) = who_is(&session, 1).await;
     assert_eq!(id, mtgate::sandbox::world::fixture::ME_ID);
     assert_eq!(username.as_deref(), Some("sandy"));
+
+    // And the service started with it reports the sandbox user.
+    let status = status_through_service(&sandbox, &session).await;
+    assert_eq!(status["status"], "connected");
+    assert_eq!(status["user_id"], mtgate::sandbox::world::fixture::ME_ID);
+    assert_eq!(status["username"], "sandy");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,3 +151,58 @@ pub fn server_args(sandbox: &TestSandbox, session: &str) -> Vec<String> {
         session.to_owned(),
     ]
 }
+
+/// Starts the real service (in-process, port 0) with `TG_SESSION = session` against the
+/// sandbox, waits until `/telegram/session/status` answers 200 and returns its body — the
+/// check that a printed session is one `mtgate serve` accepts.
+pub async fn status_through_service(sandbox: &TestSandbox, session: &str) -> serde_json::Value {
+    use std::time::{Duration, Instant};
+    let state_dir = TempDir::new("service-state");
+    let api_key = format!("login-test-{:032x}", rand::random::<u128>());
+    let vars: Vec<(String, String)> = [
+        ("TG_API_ID", "12345".to_string()),
+        (
+            "TG_API_HASH",
+            "0123456789abcdef0123456789abcdef".to_string(),
+        ),
+        ("TG_SESSION", session.to_string()),
+        ("MTGATE_API_KEYS", api_key.clone()),
+        ("MTGATE_LISTEN", "127.0.0.1:0".to_string()),
+        ("MTGATE_STATE_DIR", state_dir.path().display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let config = mtgate::config::Config::from_lookup(|name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+    .expect("the printed session is a valid TG_SESSION");
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let state = mtgate::app::build_state(config).expect("building the service");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = tokio::spawn(mtgate::app::run(listener, state, async move {
+        let _ = stopped.await;
+    }));
+
+    let _ = sandbox; // the session already points at it; kept for the caller's lifetime
+    let client = reqwest::Client::new();
+    let url = format!("http://{address}/telegram/session/status");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let response = client.get(&url).bearer_auth(&api_key).send().await;
+        if let Ok(response) = response
+            && response.status() == 200
+        {
+            break response.json::<serde_json::Value>().await.unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service never reported a connected session"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _ = stop.send(());
+    let _ = service.await;
+    body
+}
