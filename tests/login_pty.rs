@@ -178,23 +178,29 @@ async fn ctrl_c_at_the_code_prompt_exits_130_without_a_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_at_the_hidden_password_prompt_exits_130_without_a_session() {
+async fn ctrl_c_at_the_hidden_password_prompt_exits_130_and_gives_the_echo_back() {
     let sandbox = start_sandbox().await;
     let dir = TempDir::new("pty-ctrl-c-pw");
     let (phone, code) = (sandbox.phone(), sandbox.login_code());
     let mut terminal = Terminal::spawn(&sandbox, &dir, &["--phone", &phone]);
 
-    let (transcript, exit) = tokio::task::spawn_blocking(move || {
+    let (transcript, exit, echo_after) = tokio::task::spawn_blocking(move || {
         terminal.expect("Login code: ");
         terminal.type_line(code);
         terminal.expect("2FA password (not shown): ");
         terminal.session.send("\x03").expect("typing Ctrl-C");
         let exit = terminal.finish();
-        (terminal.transcript, exit)
+        let echo = terminal
+            .session
+            .get_process()
+            .get_echo()
+            .expect("reading the tty");
+        (terminal.transcript, exit, echo)
     })
     .await
     .unwrap();
 
     assert_eq!(exit, Some(130), "transcript:\n{transcript}");
     assert!(!transcript.contains("TG_SESSION"), "{transcript}");
+    assert!(echo_after, "the terminal is left with echo off");
 }

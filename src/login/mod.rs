@@ -27,6 +27,7 @@ pub mod qr;
 pub mod terminal;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::cli::LoginArgs;
 use exit::LoginError;
@@ -44,16 +45,18 @@ pub fn run(args: LoginArgs) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&LoginError::Local(format!("starting the runtime: {e}"))),
     };
+    let prompter = Prompter::start();
     let outcome = runtime.block_on(async {
-        let prompter = Prompter::start();
         tokio::select! {
             biased;
             _ = tokio::signal::ctrl_c() => Err(LoginError::Interrupted),
             outcome = flow::run(&args, &prompter) => outcome,
         }
     });
-    // Do not wait for the input thread or the pool: they may be blocked on a read.
+    // Do not wait for the input thread or the pool: they may be blocked on a read. Only a
+    // hidden prompt being unwound gets a moment to put the terminal back.
     runtime.shutdown_background();
+    prompter.wait_for_terminal_restore(Duration::from_millis(500));
     terminal.restore();
     match outcome.and_then(|outcome| finish(&args, outcome)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,10 @@
 //! blocked in `read_line` (a runtime waits for its blocking tasks on shutdown).
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -17,6 +20,8 @@ use super::terminal::EchoOff;
 pub struct Prompter {
     interactive: bool,
     questions: mpsc::Sender<Question>,
+    /// True while a hidden read has the terminal's settings changed.
+    terminal_changed: Arc<AtomicBool>,
 }
 
 struct Question {
@@ -31,11 +36,20 @@ impl Prompter {
     pub fn start() -> Self {
         let interactive = io::stdin().is_terminal();
         let (questions, inbox) = mpsc::channel::<Question>();
+        let terminal_changed = Arc::new(AtomicBool::new(false));
+        let changed = Arc::clone(&terminal_changed);
         std::thread::Builder::new()
             .name("login-input".into())
             .spawn(move || {
                 for question in inbox {
-                    let answer = read_answer(&question.text, question.hidden, interactive);
+                    let answer = if question.hidden && interactive {
+                        changed.store(true, Ordering::SeqCst);
+                        let answer = read_hidden_on_terminal(&question.text);
+                        changed.store(false, Ordering::SeqCst);
+                        answer
+                    } else {
+                        read_line(&question.text, interactive)
+                    };
                     if question.answer.send(answer).is_err() {
                         break;
                     }
@@ -45,6 +59,17 @@ impl Prompter {
         Self {
             interactive,
             questions,
+            terminal_changed,
+        }
+    }
+
+    /// After Ctrl-C during a hidden prompt, rpassword and [`EchoOff`] put the terminal back
+    /// on the input thread; wait (briefly, bounded) for them so the process does not exit
+    /// between their two restores and leave echo off.
+    pub fn wait_for_terminal_restore(&self, limit: Duration) {
+        let until = Instant::now() + limit;
+        while self.terminal_changed.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -97,19 +122,21 @@ impl Prompter {
     }
 }
 
-/// Runs on the input thread: prints the question on stderr and reads one line.
-fn read_answer(text: &str, hidden: bool, interactive: bool) -> io::Result<Option<String>> {
-    if hidden && interactive {
-        // Echo goes off before the prompt shows (see `EchoOff`); rpassword then reads the
-        // line raw and restores the terminal. A Ctrl-C it reads comes back as `Interrupted`
-        // (and a SIGINT), which ends the login.
-        let _echo_off = EchoOff::engage();
-        let mut stderr = io::stderr().lock();
-        write!(stderr, "{text}")?;
-        stderr.flush()?;
-        drop(stderr);
-        return rpassword::read_password().map(Some);
-    }
+/// Runs on the input thread: a secret typed on the terminal. Echo goes off before the
+/// prompt shows (see [`EchoOff`]); rpassword then reads the line raw and restores the
+/// terminal. A Ctrl-C it reads comes back as `Interrupted` (and a SIGINT), ending the login.
+fn read_hidden_on_terminal(text: &str) -> io::Result<Option<String>> {
+    let _echo_off = EchoOff::engage();
+    let mut stderr = io::stderr().lock();
+    write!(stderr, "{text}")?;
+    stderr.flush()?;
+    drop(stderr);
+    rpassword::read_password().map(Some)
+}
+
+/// Runs on the input thread: prints the question on stderr and reads one line of stdin
+/// (also for secrets when stdin is a pipe: there is nothing to echo).
+fn read_line(text: &str, interactive: bool) -> io::Result<Option<String>> {
     let mut stderr = io::stderr().lock();
     write!(stderr, "{text}")?;
     stderr.flush()?;
