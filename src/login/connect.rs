@@ -118,7 +118,8 @@ impl Connection {
         }
     }
 
-    /// Runs one request with [`CALL_TIMEOUT`]; errors are mapped once, here.
+    /// Runs one request with [`CALL_TIMEOUT`]: a silent server becomes a network error (exit 5);
+    /// the request's own error is left to the caller, which knows which ones it can retry.
     pub async fn call<T, E>(
         &self,
         request: impl std::future::Future<Output = Result<T, E>>,
