@@ -21,6 +21,7 @@ pub enum Command {
     /// Run the sandbox Telegram alone (an MTProto server plus its control API).
     Sandbox(SandboxArgs),
     /// Log in to an account and print its string session (the session generator).
+    #[command(long_about = crate::login::help::LONG_ABOUT)]
     Login(LoginArgs),
 }
 
@@ -42,8 +43,9 @@ pub struct SandboxArgs {
 }
 
 #[derive(Debug, Args, Default)]
+#[command(after_long_help = crate::login::help::AFTER_HELP)]
 pub struct LoginArgs {
-    /// Application API id from https://my.telegram.org (or TG_API_ID).
+    /// Application API ID from https://my.telegram.org → API development tools (or TG_API_ID).
     #[arg(long)]
     pub api_id: Option<i32>,
     /// Application API hash (or TG_API_HASH). Prefer the variable: flags show up in `ps`.
@@ -55,13 +57,15 @@ pub struct LoginArgs {
     /// Log in by scanning a QR code with a logged-in Telegram app instead of a phone code.
     #[arg(long)]
     pub qr: bool,
-    /// Read the 2FA password from this file (first line) instead of prompting.
+    /// Read the 2FA password from this file (first line) instead of prompting. There is no
+    /// password flag on purpose: arguments are visible to every user in `ps`.
     #[arg(long)]
     pub password_file: Option<PathBuf>,
-    /// Connect to this MTProto server (HOST:PORT) instead of Telegram, e.g. a sandbox.
+    /// Connect to this MTProto server (IP:PORT) instead of Telegram, e.g. a sandbox.
     #[arg(long)]
     pub server: Option<SocketAddr>,
-    /// Reuse the auth key of an existing string session (needed with --server).
+    /// Log in on the auth key of this string session (e.g. the sandbox's unauthorized_session);
+    /// --server replaces its address. Without it a new key is created.
     #[arg(long)]
     pub from_session: Option<String>,
     /// Write TG_SESSION into this .env file (other lines kept, mode 0600).
