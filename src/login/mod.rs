@@ -27,7 +27,6 @@ pub mod qr;
 pub mod terminal;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::cli::LoginArgs;
 use exit::LoginError;
@@ -53,10 +52,9 @@ pub fn run(args: LoginArgs) -> ExitCode {
             outcome = flow::run(&args, &prompter) => outcome,
         }
     });
-    // Do not wait for the input thread or the pool: they may be blocked on a read. Only a
-    // hidden prompt being unwound gets a moment to put the terminal back.
+    // Do not wait for the input thread or the pool: they may be blocked on a read. The
+    // terminal goes back to the settings saved at start (echo on after a hidden prompt).
     runtime.shutdown_background();
-    prompter.wait_for_terminal_restore(Duration::from_millis(500));
     terminal.restore();
     match outcome.and_then(|outcome| finish(&args, outcome)) {
         Ok(()) => ExitCode::SUCCESS,

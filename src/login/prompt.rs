@@ -6,10 +6,7 @@
 //! blocked in `read_line` (a runtime waits for its blocking tasks on shutdown).
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -20,8 +17,6 @@ use super::terminal::EchoOff;
 pub struct Prompter {
     interactive: bool,
     questions: mpsc::Sender<Question>,
-    /// True while a hidden read has the terminal's settings changed.
-    terminal_changed: Arc<AtomicBool>,
 }
 
 struct Question {
@@ -36,17 +31,12 @@ impl Prompter {
     pub fn start() -> Self {
         let interactive = io::stdin().is_terminal();
         let (questions, inbox) = mpsc::channel::<Question>();
-        let terminal_changed = Arc::new(AtomicBool::new(false));
-        let changed = Arc::clone(&terminal_changed);
         std::thread::Builder::new()
             .name("login-input".into())
             .spawn(move || {
                 for question in inbox {
                     let answer = if question.hidden && interactive {
-                        changed.store(true, Ordering::SeqCst);
-                        let answer = read_hidden_on_terminal(&question.text);
-                        changed.store(false, Ordering::SeqCst);
-                        answer
+                        read_hidden_on_terminal(&question.text)
                     } else {
                         read_line(&question.text, interactive)
                     };
@@ -59,17 +49,6 @@ impl Prompter {
         Self {
             interactive,
             questions,
-            terminal_changed,
-        }
-    }
-
-    /// After Ctrl-C during a hidden prompt, rpassword and [`EchoOff`] put the terminal back
-    /// on the input thread; wait (briefly, bounded) for them so the process does not exit
-    /// between their two restores and leave echo off.
-    pub fn wait_for_terminal_restore(&self, limit: Duration) {
-        let until = Instant::now() + limit;
-        while self.terminal_changed.load(Ordering::SeqCst) && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -122,16 +101,20 @@ impl Prompter {
     }
 }
 
-/// Runs on the input thread: a secret typed on the terminal. Echo goes off before the
-/// prompt shows (see [`EchoOff`]); rpassword then reads the line raw and restores the
-/// terminal. A Ctrl-C it reads comes back as `Interrupted` (and a SIGINT), ending the login.
+/// Runs on the input thread: a secret typed on the terminal, read as one line with echo off
+/// (see [`EchoOff`], engaged before the prompt shows). Only `EchoOff` ever touches the
+/// terminal here, and it restores the settings it found, so a Ctrl-C (a SIGINT handled by
+/// the main thread while this one is still blocked in `read_line`) can never leave echo off.
 fn read_hidden_on_terminal(text: &str) -> io::Result<Option<String>> {
     let _echo_off = EchoOff::engage();
     let mut stderr = io::stderr().lock();
     write!(stderr, "{text}")?;
     stderr.flush()?;
-    drop(stderr);
-    rpassword::read_password().map(Some)
+    let mut line = String::new();
+    let read = io::stdin().lock().read_line(&mut line)?;
+    // The Enter key was not echoed either: end the prompt line.
+    writeln!(stderr)?;
+    Ok((read > 0).then_some(line))
 }
 
 /// Runs on the input thread: prints the question on stderr and reads one line of stdin

@@ -1,9 +1,8 @@
 //! Puts the terminal back as it was if the login is interrupted while echo is off.
 //!
-//! rpassword restores the terminal itself when it returns, but a Ctrl-C (or `kill -INT`)
-//! ends the process from another thread, possibly before that happens; a shell left without
-//! echo is a nasty surprise, so the settings are saved at start and written back on the way
-//! out.
+//! A Ctrl-C (or `kill -INT`) ends the process from the main thread while the input thread may
+//! still be blocked reading a hidden answer; a shell left without echo is a nasty surprise, so
+//! the settings are saved at start and written back on the way out.
 
 use std::io::IsTerminal;
 
@@ -32,9 +31,8 @@ impl TerminalState {
 
 /// Echo off on the stdin terminal for as long as it lives.
 ///
-/// Turned off *before* the password prompt is printed: rpassword prints its prompt first and
-/// only then changes the terminal, so input typed (or pasted, or sent by a test) right after
-/// the prompt appeared could still be echoed.
+/// Turned off *before* the password prompt is printed, so input typed (or pasted, or sent by
+/// a test) right after the prompt appeared is never echoed.
 pub struct EchoOff(Option<Termios>);
 
 impl EchoOff {
