@@ -220,3 +220,45 @@ async fn a_malformed_key_is_rejected() {
     }
     assert_eq!(count_calls(&app, "messages.sendMessage"), 0);
 }
+
+#[tokio::test]
+async fn a_send_that_reached_telegram_but_failed_is_not_posted_again_by_the_retry() {
+    // The first attempt is stored by the sandbox, then the sandbox goes down before replying:
+    // the caller gets 503, which is not remembered. The retry runs again, and only the
+    // random_id derived from the key keeps Telegram from storing a second message.
+    let app = ready_app().await;
+    let w = world(&app);
+    let control = app.sandbox.control().clone();
+    control.set_delay(Duration::from_millis(400));
+    let body = json!({"peer": w.channel, "text": "reached but failed"});
+    let first = {
+        let request = app
+            .post("/v1/messages")
+            .header("Idempotency-Key", "key-down")
+            .json(&body);
+        tokio::spawn(async move { Answer::of(request.send().await.unwrap()).await })
+    };
+    eventually(DEADLINE, "the sandbox to store the first send", || async {
+        (!stored_with_text(&app, &w.channel, "reached but failed").is_empty()).then_some(())
+    })
+    .await;
+    control.set_down(true).await.unwrap();
+    let first = first.await.unwrap();
+    first.assert_error(503, "TELEGRAM_UNAVAILABLE");
+
+    control.set_delay(Duration::ZERO);
+    control.set_down(false).await.unwrap();
+    app.wait_until_healthy().await;
+    let retry = send_with_key(&app, "key-down", &body).await;
+    assert_eq!(retry.status, 201, "{:?}", retry.body);
+    assert!(retry.headers.get("idempotent-replayed").is_none());
+    let stored = stored_with_text(&app, &w.channel, "reached but failed");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["id"], retry.body["id"]);
+    // Both attempts reached the sandbox's sendMessage handler.
+    let sends = requests(&app)
+        .into_iter()
+        .filter(|r| r["method"] == "messages.sendMessage" && r["text"] == "reached but failed")
+        .count();
+    assert!(sends >= 2, "the retry must have re-sent: {sends}");
+}
