@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::common::{TestApp, spawn_app, spawn_app_with, AppOptions};
+use crate::common::{AppOptions, TestApp, spawn_app, spawn_app_with};
 
 /// One HTTP answer.
 #[derive(Debug)]
@@ -70,7 +70,14 @@ pub async fn ready_app_with(options: AppOptions) -> TestApp {
 }
 
 pub async fn send(app: &TestApp, body: Value) -> Answer {
-    Answer::of(app.post("/v1/messages").json(&body).send().await.expect("POST")).await
+    Answer::of(
+        app.post("/v1/messages")
+            .json(&body)
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await
 }
 
 pub async fn send_with_key(app: &TestApp, key: &str, body: &Value) -> Answer {
