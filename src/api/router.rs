@@ -1,8 +1,8 @@
 //! Assembles every route and layer into one axum Router.
 //!
 //! Layers, outermost first: request id → trace span → request timeout → body limit; the
-//! API-key check wraps only the `/v1` and `/telegram` routes, so health probes, `/metrics`
-//! and the OpenAPI document need no key.
+//! API-key check wraps only the `/v1` and `/telegram` routes (session, messages, peers), so
+//! health probes, `/metrics` and the OpenAPI document (`/openapi.json`) need no key.
 
 use std::time::Duration;
 

@@ -41,6 +41,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+#[allow(unused_imports)]
 pub use process::MtgateProcess;
 
 /// How long a test waits for something that should happen "soon" (a connection, a heal).

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ pub struct MtgateProcess {
     child: Child,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
+    stdout_done: Arc<AtomicBool>,
+    stderr_done: Arc<AtomicBool>,
     /// The working directory (empty, so no stray `.env` is read).
     pub cwd: TempDir,
 }
@@ -36,12 +39,14 @@ impl MtgateProcess {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("run the mtgate binary");
-        let stdout = collect(child.stdout.take().expect("piped stdout"));
-        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        let (stdout, stdout_done) = collect(child.stdout.take().expect("piped stdout"));
+        let (stderr, stderr_done) = collect(child.stderr.take().expect("piped stderr"));
         Self {
             child,
             stdout,
             stderr,
+            stdout_done,
+            stderr_done,
             cwd,
         }
     }
@@ -94,9 +99,9 @@ impl MtgateProcess {
         })
         .await;
         // The readers finish at EOF, right after exit.
-        let stderr = self.stderr.clone();
-        let _ = eventually(Duration::from_secs(2), "stderr to close", || {
-            let done = Arc::strong_count(&stderr) == 1;
+        eventually(Duration::from_secs(5), "stdout and stderr to close", || {
+            let done =
+                self.stdout_done.load(Ordering::SeqCst) && self.stderr_done.load(Ordering::SeqCst);
             async move { done.then_some(()) }
         })
         .await;
@@ -111,10 +116,13 @@ impl Drop for MtgateProcess {
     }
 }
 
-/// Collects lines from a pipe on a thread; the thread drops its handle at EOF.
-fn collect(pipe: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+type Lines = Arc<Mutex<Vec<String>>>;
+
+/// Collects lines from a pipe on a thread; the flag turns true at EOF.
+fn collect(pipe: impl std::io::Read + Send + 'static) -> (Lines, Arc<AtomicBool>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
+    let done = Arc::new(AtomicBool::new(false));
+    let (sink, finished) = (lines.clone(), done.clone());
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
             match line {
@@ -122,6 +130,7 @@ fn collect(pipe: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>>
                 Err(_) => break,
             }
         }
+        finished.store(true, Ordering::SeqCst);
     });
-    lines
+    (lines, done)
 }
