@@ -292,7 +292,7 @@ impl PeerResolver {
         let key = id.bot_api_dialog_id().unwrap_or_default();
         let unknown = |telegram: Option<String>| ResolveError::NotFound {
             message: format!(
-                "peer {key} is unknown to this account: refer to it once by @username (or receive a message from it) so mtgate learns its access hash"
+                "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
             ),
             telegram,
         };
