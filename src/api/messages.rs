@@ -50,12 +50,12 @@ pub fn routes() -> Router<AppState> {
     request_body = SendMessageRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of sending twice (1-255 visible ASCII characters)")),
     responses(
-        (status = 201, description = "Sent", body = MessageView),
+        (status = 201, description = "Sent (or, with `Idempotent-Replayed: true`, the answer to an earlier request with the same Idempotency-Key)", body = MessageView, headers(("Idempotent-Replayed" = Option<String>, description = "`true` when this answer replays an earlier one"))),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer (PEER_NOT_FOUND)", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT); see Retry-After", body = ErrorBody),
+        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 502, description = "Unexpected Telegram error (INTERNAL)", body = ErrorBody),
         (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out (TIMEOUT)", body = ErrorBody),
@@ -97,7 +97,7 @@ pub async fn send_message(
     };
     let random_id = match &idempotent {
         Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
-        None => rand::random::<i64>().max(1),
+        None => fresh_random_id(),
     };
     let work = {
         let state = state.clone();
@@ -128,7 +128,7 @@ pub async fn send_message(
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer or message", body = ErrorBody),
         (status = 409, description = "Same text as before (MESSAGE_NOT_MODIFIED)", body = ErrorBody),
-        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
     ),
@@ -182,7 +182,7 @@ pub async fn edit_message(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer or message", body = ErrorBody),
-        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
     ),
@@ -234,7 +234,7 @@ pub async fn delete_message(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer", body = ErrorBody),
-        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
     ),
@@ -287,7 +287,7 @@ pub async fn delete_messages(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer", body = ErrorBody),
-        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
     ),
@@ -324,6 +324,16 @@ pub async fn history(
         Ok(json_response(StatusCode::OK, &page))
     })
     .await
+}
+
+/// A random `random_id` for a send without an Idempotency-Key (any non-zero value).
+fn fresh_random_id() -> i64 {
+    loop {
+        let id = rand::random::<i64>();
+        if id != 0 {
+            return id;
+        }
+    }
 }
 
 /// Runs a handler's work: once per idempotency key when there is one (in its own task, so a
