@@ -11,6 +11,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::domain::peer::PeerSpec;
 use crate::session_string::StringSession;
 
 /// `MTGATE_LISTEN` when unset.
@@ -36,8 +37,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `MTGATE_API_KEYS` (secrets).
     pub api_keys: Vec<String>,
-    /// `MTGATE_DEFAULT_PEER`, kept as written; parsed by the domain layer.
-    pub default_peer: Option<String>,
+    /// `MTGATE_DEFAULT_PEER`, parsed once here so a bad value stops startup.
+    pub default_peer: Option<PeerSpec>,
     /// `MTGATE_STATE_DIR`.
     pub state_dir: PathBuf,
     /// `MTGATE_FLOOD_SLEEP_MAX`.
@@ -165,7 +166,7 @@ impl Config {
             session,
             listen,
             api_keys,
-            default_peer: get("MTGATE_DEFAULT_PEER").map(|v| v.trim().to_owned()),
+            default_peer: parse_default_peer(get("MTGATE_DEFAULT_PEER"))?,
             state_dir,
             flood_sleep_max: parse_flood_sleep_max(get("MTGATE_FLOOD_SLEEP_MAX"))?,
             log_format: parse_log_format(get("MTGATE_LOG_FORMAT"))?,
@@ -177,6 +178,12 @@ impl Config {
 /// (`serve --sandbox` validates the rest once its sandbox is up).
 pub fn log_format_from(lookup: impl Fn(&str) -> Option<String>) -> Result<LogFormat, ConfigError> {
     parse_log_format(lookup("MTGATE_LOG_FORMAT").filter(|v| !v.trim().is_empty()))
+}
+
+fn parse_default_peer(value: Option<String>) -> Result<Option<PeerSpec>, ConfigError> {
+    value
+        .map(|v| PeerSpec::parse(&v).map_err(|why| ConfigError::new("MTGATE_DEFAULT_PEER", why)))
+        .transpose()
 }
 
 fn missing(var: &str) -> ConfigError {
@@ -477,8 +484,19 @@ mod tests {
             ("MTGATE_STATE_DIR", "/var/lib/mtgate"),
         ])
         .unwrap();
-        assert_eq!(config.default_peer.as_deref(), Some("@news"));
+        assert_eq!(config.default_peer, Some(PeerSpec::Username("news".into())));
         assert_eq!(config.state_dir, PathBuf::from("/var/lib/mtgate"));
+    }
+
+    #[test]
+    fn a_default_peer_that_is_not_a_peer_stops_startup() {
+        for bad in ["@", "-100", "1234567890123456789012345678901234567890"] {
+            assert_eq!(
+                failing_var(&[("MTGATE_DEFAULT_PEER", bad)]),
+                "MTGATE_DEFAULT_PEER",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -37,12 +37,6 @@ impl Terminal {
 
     fn start(command: std::process::Command) -> Self {
         let mut session = Session::spawn(command).expect("spawning mtgate on a pty");
-        // ptyprocess starts with echo off; a real terminal echoes what is typed, which is
-        // what makes "the password is not shown" mean something.
-        session
-            .get_process_mut()
-            .set_echo(true, Some(Duration::from_secs(5)))
-            .expect("turning echo on");
         // A deadline for each expectation, not a sleep.
         session.set_expect_timeout(Some(Duration::from_secs(60)));
         Self {

@@ -122,6 +122,15 @@ async fn an_unknown_path_is_a_json_404() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_on_a_known_path_is_a_json_405() {
+    let app = spawn_app().await;
+    let response = app.delete("/health").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
 async fn learned_state_survives_a_restart() {
     let mut app = spawn_app().await;
     app.wait_until_healthy().await;

@@ -15,6 +15,12 @@ pub enum ApiError {
     /// 400 `INVALID_REQUEST`: the request itself is wrong (bad JSON, field, peer, limit…).
     #[error("{0}")]
     InvalidRequest(String),
+    /// 404 `NOT_FOUND`: no endpoint at this path.
+    #[error("no such endpoint")]
+    NoSuchEndpoint,
+    /// 405 `METHOD_NOT_ALLOWED`: the path exists, but not with this HTTP method.
+    #[error("this endpoint does not accept this HTTP method")]
+    MethodNotAllowed,
     /// 401 `UNAUTHORIZED`: no API key, or one mtgate does not accept.
     #[error("missing or invalid API key")]
     Unauthorized,
@@ -100,6 +106,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "INVALID_REQUEST",
+            Self::NoSuchEndpoint => "NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Unauthorized => "UNAUTHORIZED",
             Self::PeerNotFound { .. } => "PEER_NOT_FOUND",
             Self::MessageNotFound { .. } => "MESSAGE_NOT_FOUND",
@@ -119,6 +127,8 @@ impl ApiError {
         match self {
             Self::InvalidRequest(_) | Self::MessageTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PeerNotFound { .. } | Self::MessageNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MessageNotModified { .. } | Self::IdempotencyConflict => StatusCode::CONFLICT,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,

@@ -85,16 +85,9 @@ pub fn peer_spec(state: &AppState, named: Option<&str>) -> Result<PeerSpec, ApiE
         Some(raw) => {
             PeerSpec::parse(raw).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))
         }
-        None => match state.config.default_peer.as_deref() {
-            Some(default) => PeerSpec::parse(default).map_err(|why| ApiError::Internal {
-                message: format!("MTGATE_DEFAULT_PEER is not a valid peer: {why}"),
-                telegram: None,
-                upstream: false,
-            }),
-            None => Err(ApiError::invalid(
-                "no `peer` given and no MTGATE_DEFAULT_PEER configured",
-            )),
-        },
+        None => state.config.default_peer.clone().ok_or_else(|| {
+            ApiError::invalid("no `peer` given and no MTGATE_DEFAULT_PEER configured")
+        }),
     }
 }
 

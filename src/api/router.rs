@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -37,7 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::routes())
         .merge(openapi::routes())
         .merge(protected)
-        .fallback(not_found)
+        .fallback(|| async { ApiError::NoSuchEndpoint })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             with_timeout(request_timeout, request, next)
@@ -78,9 +77,4 @@ async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response
         ))
         .into_response(),
     }
-}
-
-async fn not_found() -> Response {
-    let body = json!({ "error": { "code": "NOT_FOUND", "message": "no such endpoint" } });
-    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }

@@ -110,10 +110,12 @@ fn read_hidden_on_terminal(text: &str) -> io::Result<Option<String>> {
     let mut stderr = io::stderr().lock();
     write!(stderr, "{text}")?;
     stderr.flush()?;
+    // Never block on stdin holding the stderr lock: the main thread reports a Ctrl-C on it.
+    drop(stderr);
     let mut line = String::new();
     let read = io::stdin().lock().read_line(&mut line)?;
     // The Enter key was not echoed either: end the prompt line.
-    writeln!(stderr)?;
+    eprintln!();
     Ok((read > 0).then_some(line))
 }
 

@@ -46,20 +46,32 @@ impl Drop for TempDir {
 /// `mtgate login ARGS` in `dir`, with no inherited Telegram variables, stdout and stderr
 /// captured and stdin piped.
 pub fn login_command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = login_command_on_terminal(dir, args);
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// The same command with its stdio left alone, for running it on a pseudo-terminal.
-pub fn login_command_on_terminal(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(MTGATE);
     command
         .arg("login")
         .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    isolated(command, dir)
+}
+
+/// The same command with its stdio left alone, for running it on a pseudo-terminal.
+///
+/// A pty starts with echo off, but a person's terminal echoes what is typed (which is what
+/// makes "the password is not shown" mean something). Echo is turned on *before* mtgate
+/// starts, because mtgate saves the terminal settings at start and restores them on exit.
+pub fn login_command_on_terminal(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "stty echo && exec \"$0\" login \"$@\"", MTGATE])
+        .args(args);
+    isolated(command, dir)
+}
+
+/// Runs in `dir` with no inherited Telegram variables and no logs.
+fn isolated(mut command: Command, dir: &Path) -> Command {
+    command
         .current_dir(dir)
         .env_remove("TG_API_ID")
         .env_remove("TG_API_HASH")
