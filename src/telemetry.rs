@@ -1,1 +1,94 @@
-//! Tracing setup: bunyan JSON or pretty logs, filtered by RUST_LOG.
+//! Tracing setup: bunyan JSON or pretty logs on stderr, filtered by `RUST_LOG` (default `info`).
+//!
+//! Logs go to stderr so stdout stays machine-readable (`serve --sandbox` prints its JSON line
+//! there). grammers' own crates are capped at `info` unless `RUST_LOG` names them: at `debug`
+//! and `trace` they print request bodies, which would put message text in the logs.
+
+use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Directive;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::{ConfigError, LogFormat};
+
+/// `RUST_LOG` when unset.
+pub const DEFAULT_FILTER: &str = "info";
+
+const GRAMMERS_CRATES: &[&str] = &[
+    "grammers_client",
+    "grammers_mtsender",
+    "grammers_mtproto",
+    "grammers_session",
+    "grammers_crypto",
+    "grammers_tl_types",
+];
+
+/// Builds the log filter from `RUST_LOG` (or [`DEFAULT_FILTER`]), with grammers capped at
+/// `info` unless the filter mentions it explicitly.
+pub fn build_filter(rust_log: Option<&str>) -> Result<EnvFilter, ConfigError> {
+    let text = rust_log
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(DEFAULT_FILTER);
+    let mut filter = EnvFilter::builder()
+        .parse(text)
+        .map_err(|e| ConfigError::new("RUST_LOG", format!("is not a valid filter: {e}")))?;
+    if !text.contains("grammers") {
+        for krate in GRAMMERS_CRATES {
+            let directive: Directive = format!("{krate}=info")
+                .parse()
+                .expect("a static directive parses");
+            filter = filter.add_directive(directive);
+        }
+    }
+    Ok(filter)
+}
+
+/// Installs the global subscriber. Returns an error naming `RUST_LOG` when the filter is
+/// invalid; a second call in the same process (tests) leaves the first subscriber in place.
+pub fn init(format: LogFormat, rust_log: Option<&str>) -> Result<(), ConfigError> {
+    let filter = build_filter(rust_log)?;
+    let registry = tracing_subscriber::registry().with(filter);
+    let _already_installed = match format {
+        LogFormat::Json => registry
+            .with(JsonStorageLayer)
+            .with(BunyanFormattingLayer::new("mtgate".into(), std::io::stderr))
+            .try_init(),
+        LogFormat::Pretty => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_target(true),
+            )
+            .try_init(),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_filter_names_rust_log() {
+        let error = build_filter(Some("info,[[[")).unwrap_err();
+        assert_eq!(error.var, "RUST_LOG");
+    }
+
+    #[test]
+    fn grammers_is_capped_unless_named() {
+        let capped = build_filter(Some("trace")).unwrap().to_string();
+        assert!(capped.contains("grammers_mtsender=info"), "{capped}");
+        let chosen = build_filter(Some("grammers_mtsender=trace"))
+            .unwrap()
+            .to_string();
+        assert!(!chosen.contains("grammers_mtsender=info"), "{chosen}");
+    }
+
+    #[test]
+    fn the_default_filter_is_info() {
+        let filter = build_filter(None).unwrap().to_string();
+        assert!(filter.contains("info"), "{filter}");
+    }
+}

@@ -1,1 +1,130 @@
-//! Health endpoints, answered from the manager's state without waiting on Telegram.
+//! Health endpoints, answered from the manager's health snapshot without waiting on Telegram.
+//!
+//! - `/health`: 200 healthy or degraded (reconnecting), 503 unhealthy (session unusable).
+//! - `/health/live`: 200 while the process serves HTTP.
+//! - `/health/ready`: 200 only when connected and authorized.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{SecondsFormat, Utc};
+use serde_json::json;
+
+use super::AppState;
+use crate::telegram::health::{Health, HealthSnapshot};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+}
+
+/// The `/health` body and status for a snapshot.
+pub fn health_report(snapshot: &HealthSnapshot) -> (StatusCode, serde_json::Value) {
+    let health = snapshot.state.health();
+    let status = match health {
+        Health::Healthy | Health::Degraded => StatusCode::OK,
+        Health::Unhealthy => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let body = json!({
+        "status": health,
+        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        "checks": {
+            "telegram": {
+                "status": snapshot.state.as_str(),
+                "connected": snapshot.connected(),
+                "authorized": snapshot.authorized,
+                "last_error": snapshot.last_error,
+                "since": snapshot.since.to_rfc3339_opts(SecondsFormat::Millis, true),
+            },
+            "config": { "status": "ok" },
+        },
+    });
+    (status, body)
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let (status, body) = health_report(&state.telegram.health());
+    (status, Json(body)).into_response()
+}
+
+async fn live() -> Response {
+    Json(json!({ "status": "alive" })).into_response()
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    let snapshot = state.telegram.health();
+    if snapshot.ready() {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        let body = json!({
+            "status": "not_ready",
+            "telegram": snapshot.state.as_str(),
+            "last_error": snapshot.last_error,
+        });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::health::{HealthTracker, SelfUser};
+
+    fn me() -> SelfUser {
+        SelfUser {
+            id: 7,
+            username: None,
+            first_name: None,
+            last_name: None,
+            phone: None,
+            is_bot: false,
+        }
+    }
+
+    #[test]
+    fn connected_is_healthy_200_with_every_contract_field() {
+        let tracker = HealthTracker::new();
+        tracker.set_connected(me());
+        let (status, body) = health_report(&tracker.snapshot());
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "healthy");
+        let telegram = &body["checks"]["telegram"];
+        assert_eq!(telegram["status"], "connected");
+        assert_eq!(telegram["connected"], true);
+        assert_eq!(telegram["authorized"], true);
+        assert!(telegram["last_error"].is_null());
+        assert!(telegram["since"].is_string());
+        assert_eq!(body["checks"]["config"]["status"], "ok");
+        assert!(body["timestamp"].is_string());
+    }
+
+    #[test]
+    fn reconnecting_is_degraded_but_200() {
+        let tracker = HealthTracker::new();
+        tracker.set_connected(me());
+        tracker.set_unreachable("connection refused".into());
+        let (status, body) = health_report(&tracker.snapshot());
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "degraded");
+        assert_eq!(body["checks"]["telegram"]["connected"], false);
+        assert_eq!(
+            body["checks"]["telegram"]["last_error"],
+            "connection refused"
+        );
+    }
+
+    #[test]
+    fn unauthorized_is_unhealthy_503() {
+        let tracker = HealthTracker::new();
+        tracker.set_unauthorized("AUTH_KEY_UNREGISTERED".into());
+        let (status, body) = health_report(&tracker.snapshot());
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["status"], "unhealthy");
+        assert_eq!(body["checks"]["telegram"]["authorized"], false);
+    }
+}

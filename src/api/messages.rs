@@ -1,1 +1,371 @@
-//! The /v1/messages endpoints.
+//! The `/v1/messages` endpoints: send, edit, delete one, delete many, history.
+//!
+//! Each handler validates everything it can (peer form, text length after parsing, bounds)
+//! before any Telegram call, then runs under the request deadline. Sends, edits and deletes
+//! honour `Idempotency-Key` (see [`crate::idempotency`]).
+
+mod calls;
+mod input;
+mod types;
+
+pub use types::{
+    DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, HistoryQuery,
+    SendMessageRequest,
+};
+
+use self::input::{formatted, idempotency_of, message_id, message_ids};
+use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
+use super::openapi::ErrorBody;
+use super::peers::{IntoLogged, peer_spec, request_timeout, within_deadline};
+use super::{ApiError, AppState};
+use crate::domain::MessageView;
+use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+
+/// Most messages one history page or one delete may cover (Telegram's own cap).
+pub const MAX_IDS: usize = 100;
+/// History page size when `limit` is not given.
+pub const DEFAULT_LIMIT: u32 = 20;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/messages", post(send_message))
+        .route("/v1/messages/delete", post(delete_messages))
+        .route("/v1/messages/{peer}", get(history))
+        .route(
+            "/v1/messages/{peer}/{id}",
+            patch(edit_message).delete(delete_message),
+        )
+}
+
+/// Sends a text message.
+#[utoipa::path(
+    post,
+    path = "/v1/messages",
+    tag = "messages",
+    request_body = SendMessageRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of sending twice (1-255 visible ASCII characters)")),
+    responses(
+        (status = 201, description = "Sent", body = MessageView),
+        (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Unknown peer (PEER_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
+        (status = 429, description = "Flood wait (FLOOD_WAIT); see Retry-After", body = ErrorBody),
+        (status = 502, description = "Unexpected Telegram error (INTERNAL)", body = ErrorBody),
+        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
+        (status = 504, description = "Timed out (TIMEOUT)", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn send_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<ApiJson<SendMessageRequest>, ApiError>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return e.into_logged(),
+    };
+    let req = &body.value;
+    let prepared = (|| -> Result<_, ApiError> {
+        let text = formatted(&req.text, req.parse_mode)?;
+        let spec = peer_spec(&state, req.peer.as_deref())?;
+        if req.reply_to.is_some_and(|id| id <= 0) {
+            return Err(ApiError::invalid(
+                "`reply_to` must be a positive message id",
+            ));
+        }
+        Ok((text, spec))
+    })();
+    let (text, spec) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into_logged(),
+    };
+    let options = calls::SendOptions {
+        reply_to: req.reply_to,
+        silent: req.silent.unwrap_or(false),
+        link_preview: req.link_preview.unwrap_or(true),
+    };
+    let idempotent = match idempotency_of(&headers, Method::POST, "/v1/messages", &body.canonical) {
+        Ok(k) => k,
+        Err(e) => return e.into_logged(),
+    };
+    let random_id = match &idempotent {
+        Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
+        None => rand::random::<i64>().max(1),
+    };
+    let work = {
+        let state = state.clone();
+        async move {
+            match calls::send(&state, &spec, &text, options, random_id).await {
+                Ok(view) => json_response(StatusCode::CREATED, &view),
+                Err(e) => e.into_logged(),
+            }
+        }
+    };
+    run(&state, idempotent, work).await
+}
+
+/// Edits a message's text.
+#[utoipa::path(
+    patch,
+    path = "/v1/messages/{peer}/{id}",
+    tag = "messages",
+    request_body = EditMessageRequest,
+    params(
+        ("peer" = String, Path, description = "The chat (any peer form)"),
+        ("id" = i32, Path, description = "The message id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
+    ),
+    responses(
+        (status = 200, description = "Edited", body = MessageView),
+        (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Unknown peer or message", body = ErrorBody),
+        (status = 409, description = "Same text as before (MESSAGE_NOT_MODIFIED)", body = ErrorBody),
+        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
+        (status = 504, description = "Timed out", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn edit_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<ApiPath<(String, String)>, ApiError>,
+    body: Result<ApiJson<EditMessageRequest>, ApiError>,
+) -> Response {
+    let prepared = (|| -> Result<_, ApiError> {
+        let ApiPath((peer, id)) = path?;
+        let body = body?;
+        let spec = peer_spec(&state, Some(&peer))?;
+        let id = message_id(&id)?;
+        let text = formatted(&body.value.text, body.value.parse_mode)?;
+        let link_preview = body.value.link_preview.unwrap_or(true);
+        let path = format!("/v1/messages/{spec}/{id}");
+        let idempotent = idempotency_of(&headers, Method::PATCH, &path, &body.canonical)?;
+        Ok((spec, id, text, link_preview, idempotent))
+    })();
+    let (spec, id, text, link_preview, idempotent) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into_logged(),
+    };
+    let work = {
+        let state = state.clone();
+        async move {
+            match calls::edit(&state, &spec, id, &text, link_preview).await {
+                Ok(view) => json_response(StatusCode::OK, &view),
+                Err(e) => e.into_logged(),
+            }
+        }
+    };
+    run(&state, idempotent, work).await
+}
+
+/// Deletes one message (for everyone).
+#[utoipa::path(
+    delete,
+    path = "/v1/messages/{peer}/{id}",
+    tag = "messages",
+    params(
+        ("peer" = String, Path, description = "The chat (any peer form)"),
+        ("id" = i32, Path, description = "The message id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad input", body = ErrorBody),
+        (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Unknown peer or message", body = ErrorBody),
+        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
+        (status = 504, description = "Timed out", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn delete_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<ApiPath<(String, String)>, ApiError>,
+) -> Response {
+    let prepared = (|| -> Result<_, ApiError> {
+        let ApiPath((peer, id)) = path?;
+        let spec = peer_spec(&state, Some(&peer))?;
+        let id = message_id(&id)?;
+        let path = format!("/v1/messages/{spec}/{id}");
+        let idempotent = idempotency_of(&headers, Method::DELETE, &path, b"")?;
+        Ok((spec, id, idempotent))
+    })();
+    let (spec, id, idempotent) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into_logged(),
+    };
+    let work = {
+        let state = state.clone();
+        async move {
+            match calls::delete(&state, &spec, &[id], true).await {
+                Ok(0) => ApiError::MessageNotFound {
+                    message: format!("no message {id} in this chat"),
+                    telegram: None,
+                }
+                .into_logged(),
+                Ok(_) => StatusCode::NO_CONTENT.into_response(),
+                Err(e) => e.into_logged(),
+            }
+        }
+    };
+    run(&state, idempotent, work).await
+}
+
+/// Deletes several messages of one chat.
+#[utoipa::path(
+    post,
+    path = "/v1/messages/delete",
+    tag = "messages",
+    request_body = DeleteMessagesRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    responses(
+        (status = 200, description = "How many were deleted", body = DeletedCount),
+        (status = 400, description = "Bad input", body = ErrorBody),
+        (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Unknown peer", body = ErrorBody),
+        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
+        (status = 504, description = "Timed out", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn delete_messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<ApiJson<DeleteMessagesRequest>, ApiError>,
+) -> Response {
+    let prepared = (|| -> Result<_, ApiError> {
+        let body = body?;
+        let spec = peer_spec(&state, body.value.peer.as_deref())?;
+        let ids = message_ids(&body.value.ids)?;
+        let idempotent = idempotency_of(
+            &headers,
+            Method::POST,
+            "/v1/messages/delete",
+            &body.canonical,
+        )?;
+        Ok((spec, ids, body.value.revoke.unwrap_or(true), idempotent))
+    })();
+    let (spec, ids, revoke, idempotent) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into_logged(),
+    };
+    let work = {
+        let state = state.clone();
+        async move {
+            match calls::delete(&state, &spec, &ids, revoke).await {
+                Ok(deleted) => json_response(StatusCode::OK, &DeletedCount { deleted }),
+                Err(e) => e.into_logged(),
+            }
+        }
+    };
+    run(&state, idempotent, work).await
+}
+
+/// Reads a chat's history, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{peer}",
+    tag = "messages",
+    params(
+        ("peer" = String, Path, description = "The chat (any peer form)"),
+        HistoryQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of messages", body = HistoryPage),
+        (status = 400, description = "Bad input", body = ErrorBody),
+        (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Unknown peer", body = ErrorBody),
+        (status = 429, description = "Flood wait", body = ErrorBody),
+        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
+        (status = 504, description = "Timed out", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    path: Result<ApiPath<String>, ApiError>,
+    query: Result<ApiQuery<HistoryQuery>, ApiError>,
+) -> Response {
+    let prepared = (|| -> Result<_, ApiError> {
+        let ApiPath(peer) = path?;
+        let ApiQuery(query) = query?;
+        let spec = peer_spec(&state, Some(&peer))?;
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_IDS as u32).contains(&limit) {
+            return Err(ApiError::invalid(format!(
+                "`limit` must be between 1 and {MAX_IDS}"
+            )));
+        }
+        if query.before_id.is_some_and(|id| id <= 0) {
+            return Err(ApiError::invalid(
+                "`before_id` must be a positive message id",
+            ));
+        }
+        Ok((spec, limit as usize, query.before_id))
+    })();
+    let (spec, limit, before_id) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into_logged(),
+    };
+    within_deadline(&state, async {
+        let page = calls::history(&state, &spec, limit, before_id).await?;
+        Ok(json_response(StatusCode::OK, &page))
+    })
+    .await
+}
+
+/// Runs a handler's work: once per idempotency key when there is one (in its own task, so a
+/// caller hanging up does not cancel it), under the request deadline either way.
+async fn run<W>(
+    state: &AppState,
+    idempotent: Option<(IdempotencyKey, Fingerprint)>,
+    work: W,
+) -> Response
+where
+    W: std::future::Future<Output = Response> + Send + 'static,
+{
+    let Some((key, fingerprint)) = idempotent else {
+        return within_deadline(state, async { Ok(work.await) }).await;
+    };
+    let store = state.idempotency.clone();
+    let limit = request_timeout(state);
+    match tokio::time::timeout(limit, store.run(key, fingerprint, work)).await {
+        Ok(Claim::Answer { response, replayed }) => response.to_response(replayed),
+        Ok(Claim::Conflict) => ApiError::IdempotencyConflict.into_logged(),
+        Ok(Claim::Abandoned) => ApiError::Internal {
+            message: "the first request with this Idempotency-Key failed without an answer".into(),
+            telegram: None,
+            upstream: false,
+        }
+        .into_logged(),
+        Err(_) => ApiError::Timeout(format!(
+            "the request did not finish within {} s (it goes on: retry with the same Idempotency-Key for its answer)",
+            limit.as_secs()
+        ))
+        .into_logged(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_routes_build_without_conflicts() {
+        let _: Router<AppState> = routes()
+            .merge(crate::api::peers::routes())
+            .merge(crate::api::openapi::routes());
+    }
+}

@@ -1,1 +1,223 @@
-//! The OpenAPI 3.1 document, generated from the code.
+//! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the code with utoipa.
+//!
+//! The `/v1` operations are described on their handlers. The runtime's routes (health,
+//! session status, metrics) are described here from CONTRACT.md, as doc-only operations, so
+//! the document covers every endpoint without coupling those handlers to utoipa.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::AppState;
+use super::messages::{
+    DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
+};
+use super::peers::PeerInfo;
+use crate::domain::{MessageView, ParseMode, PeerType, PeerView};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(openapi_json))
+}
+
+/// The document, built once.
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+});
+
+/// The OpenAPI document as JSON.
+pub fn document() -> &'static str {
+    &DOCUMENT
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document())
+}
+
+/// Every error: `{"error": {...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, in a form a program can act on.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
+    /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, FLOOD_WAIT,
+    /// TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED, TIMEOUT, INTERNAL.
+    #[schema(example = "FLOOD_WAIT")]
+    pub code: String,
+    /// A sentence for humans.
+    pub message: String,
+    /// Seconds to wait before retrying (with FLOOD_WAIT; also sent as `Retry-After`).
+    pub retry_after: Option<u64>,
+    /// The raw Telegram error name, when Telegram gave one.
+    #[schema(example = "FLOOD_WAIT_300")]
+    pub telegram: Option<String>,
+}
+
+/// `GET /health`.
+#[derive(Serialize, ToSchema)]
+pub struct HealthReport {
+    /// `healthy`, `degraded` (Telegram unreachable, reconnecting) or `unhealthy`.
+    pub status: String,
+    /// RFC 3339.
+    pub timestamp: String,
+    pub checks: HealthChecks,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthChecks {
+    pub telegram: TelegramCheck,
+    pub config: ConfigCheck,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TelegramCheck {
+    pub status: String,
+    pub connected: bool,
+    pub authorized: bool,
+    pub last_error: Option<String>,
+    /// Since when this status holds (RFC 3339).
+    pub since: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConfigCheck {
+    pub status: String,
+}
+
+/// `GET /telegram/session/status`.
+#[derive(Serialize, ToSchema)]
+pub struct SessionStatus {
+    /// `connected`.
+    pub status: String,
+    pub user_id: i64,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Masked except the last 4 digits.
+    pub phone: Option<String>,
+    pub is_bot: bool,
+    pub dc_id: i32,
+}
+
+/// Doc-only descriptions of the runtime's routes (their handlers live in `api::health`,
+/// `api::session` and `api::metrics`).
+#[allow(dead_code)]
+mod runtime_routes {
+    use super::{ErrorBody, HealthReport, SessionStatus};
+
+    /// Overall health; never waits on Telegram.
+    #[utoipa::path(get, path = "/health", tag = "health", responses(
+        (status = 200, description = "Healthy or degraded", body = HealthReport),
+        (status = 503, description = "Unhealthy: the session is not usable", body = HealthReport),
+    ))]
+    fn health() {}
+
+    /// Liveness: 200 while the process serves.
+    #[utoipa::path(get, path = "/health/live", tag = "health", responses(
+        (status = 200, description = "Alive"),
+    ))]
+    fn live() {}
+
+    /// Readiness: 200 only when connected and authorized.
+    #[utoipa::path(get, path = "/health/ready", tag = "health", responses(
+        (status = 200, description = "Ready"),
+        (status = 503, description = "Not connected or not authorized"),
+    ))]
+    fn ready() {}
+
+    /// The logged-in account.
+    #[utoipa::path(get, path = "/telegram/session/status", tag = "session",
+        responses(
+            (status = 200, description = "Connected", body = SessionStatus),
+            (status = 401, description = "No or bad API key", body = ErrorBody),
+            (status = 503, description = "Not connected", body = ErrorBody),
+        ),
+        security(("bearer" = []), ("api_key" = []))
+    )]
+    fn session_status() {}
+
+    /// Prometheus metrics (text exposition format).
+    #[utoipa::path(get, path = "/metrics", tag = "metrics", responses(
+        (status = 200, description = "Metrics", content_type = "text/plain", body = String),
+    ))]
+    fn metrics() {}
+
+    /// This document.
+    #[utoipa::path(get, path = "/openapi.json", tag = "meta", responses(
+        (status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object),
+    ))]
+    fn openapi() {}
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mtgate",
+        description = "HTTP gateway to a Telegram user account (MTProto). Every error is `{\"error\":{\"code\",\"message\",\"retry_after\"?,\"telegram\"?}}`; 401 without a valid key on /v1 and /telegram.",
+    ),
+    paths(
+        super::messages::send_message,
+        super::messages::edit_message,
+        super::messages::delete_message,
+        super::messages::delete_messages,
+        super::messages::history,
+        super::peers::get_peer,
+        runtime_routes::health,
+        runtime_routes::live,
+        runtime_routes::ready,
+        runtime_routes::session_status,
+        runtime_routes::metrics,
+        runtime_routes::openapi,
+    ),
+    components(schemas(
+        SendMessageRequest,
+        EditMessageRequest,
+        DeleteMessagesRequest,
+        DeletedCount,
+        HistoryPage,
+        MessageView,
+        PeerView,
+        PeerType,
+        ParseMode,
+        PeerInfo,
+        ErrorBody,
+        ErrorDetail,
+        HealthReport,
+        SessionStatus,
+    )),
+    modifiers(&Security),
+    tags(
+        (name = "messages", description = "Send, edit, delete and read messages"),
+        (name = "peers", description = "Look up users, groups and channels"),
+        (name = "health", description = "Probes (no API key needed)"),
+        (name = "session", description = "The logged-in account"),
+    )
+)]
+pub struct ApiDoc;

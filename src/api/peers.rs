@@ -1,1 +1,146 @@
-//! GET /v1/peers/{peer}.
+//! `GET /v1/peers/{peer}`, and the peer and deadline helpers every `/v1` handler shares.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::json::{ApiPath, json_response};
+use super::{ApiError, AppState};
+use crate::domain::{PeerSpec, PeerType};
+use crate::telegram::resolver::KnownPeer;
+
+/// Time a request may take beyond the longest flood wait mtgate sleeps through itself.
+const REQUEST_TIME_BUDGET: Duration = Duration::from_secs(30);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/peers/{peer}", get(get_peer))
+}
+
+/// A peer as `GET /v1/peers/{peer}` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeerInfo {
+    /// Bot-API-style id: `123` user, `-123` group, `-100…` channel or supergroup.
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: PeerType,
+    /// The primary public username, without `@`, if it has one.
+    pub username: Option<String>,
+    /// The chat's title, or the user's full name.
+    pub title: Option<String>,
+}
+
+impl From<&KnownPeer> for PeerInfo {
+    fn from(peer: &KnownPeer) -> Self {
+        Self {
+            id: peer.id,
+            kind: peer.kind,
+            username: peer.username().map(str::to_owned),
+            title: peer.title.clone(),
+        }
+    }
+}
+
+/// Looks a peer up (from the cache when it is known).
+#[utoipa::path(
+    get,
+    path = "/v1/peers/{peer}",
+    tag = "peers",
+    params(("peer" = String, Path, description = "`@username`, `username`, `t.me/username`, a Bot-API id (`123`, `-123`, `-100123`) or `me`")),
+    responses(
+        (status = 200, description = "The peer", body = PeerInfo),
+        (status = 400, description = "Not a valid peer", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such peer", body = super::openapi::ErrorBody),
+        (status = 429, description = "Flood wait", body = super::openapi::ErrorBody),
+        (status = 503, description = "Telegram unavailable or session unusable", body = super::openapi::ErrorBody),
+        (status = 504, description = "Timed out", body = super::openapi::ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn get_peer(State(state): State<AppState>, ApiPath(peer): ApiPath<String>) -> Response {
+    let spec = match PeerSpec::parse(&peer) {
+        Ok(spec) => spec,
+        Err(why) => return ApiError::invalid(format!("invalid peer: {why}")).into_logged(),
+    };
+    let work = async {
+        let known = state
+            .resolver
+            .resolve(&state.telegram, &spec)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(json_response(StatusCode::OK, &PeerInfo::from(&known)))
+    };
+    within_deadline(&state, work).await
+}
+
+/// The peer a request names, or `MTGATE_DEFAULT_PEER` when it names none.
+pub fn peer_spec(state: &AppState, named: Option<&str>) -> Result<PeerSpec, ApiError> {
+    match named {
+        Some(raw) => {
+            PeerSpec::parse(raw).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))
+        }
+        None => match state.config.default_peer.as_deref() {
+            Some(default) => PeerSpec::parse(default).map_err(|why| ApiError::Internal {
+                message: format!("MTGATE_DEFAULT_PEER is not a valid peer: {why}"),
+                telegram: None,
+                upstream: false,
+            }),
+            None => Err(ApiError::invalid(
+                "no `peer` given and no MTGATE_DEFAULT_PEER configured",
+            )),
+        },
+    }
+}
+
+/// How long one `/v1` request may take before it is answered `504 TIMEOUT`: the longest
+/// flood wait mtgate sleeps through plus a working budget.
+pub fn request_timeout(state: &AppState) -> Duration {
+    state.config.flood_sleep_max + REQUEST_TIME_BUDGET
+}
+
+/// Runs `work` under the request deadline and turns its outcome into a response.
+pub async fn within_deadline<F>(state: &AppState, work: F) -> Response
+where
+    F: Future<Output = Result<Response, ApiError>>,
+{
+    let limit = request_timeout(state);
+    match tokio::time::timeout(limit, work).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => error.into_logged(),
+        Err(_) => ApiError::Timeout(format!(
+            "the request did not finish within {} s",
+            limit.as_secs()
+        ))
+        .into_logged(),
+    }
+}
+
+/// Turning an error into a response, logging the unexpected ones (inside the request's span,
+/// so the log line carries its request id).
+pub trait IntoLogged {
+    fn into_logged(self) -> Response;
+}
+
+impl IntoLogged for ApiError {
+    fn into_logged(self) -> Response {
+        use axum::response::IntoResponse;
+        match &self {
+            ApiError::Internal { .. } => {
+                tracing::error!(code = self.code(), telegram = self.telegram(), error = %self, "request failed unexpectedly");
+            }
+            ApiError::TelegramUnavailable(_)
+            | ApiError::SessionUnauthorized { .. }
+            | ApiError::Timeout(_) => {
+                tracing::warn!(code = self.code(), error = %self, "request failed");
+            }
+            _ => {}
+        }
+        self.into_response()
+    }
+}

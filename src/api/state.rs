@@ -7,7 +7,8 @@ use crate::idempotency::IdempotencyStore;
 use crate::telegram::ClientManager;
 use crate::telegram::resolver::PeerResolver;
 
-/// Shared application state (the runtime may add fields, e.g. metrics).
+/// Shared application state. Metrics live in the client manager
+/// ([`ClientManager::metrics`]), which records them.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,

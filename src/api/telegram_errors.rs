@@ -7,6 +7,7 @@ use grammers_mtsender::RpcError;
 
 use super::ApiError;
 use crate::telegram::TelegramError;
+use crate::telegram::resolver::ResolveError;
 
 const PEER_NOT_FOUND: &[&str] = &[
     "USERNAME_NOT_OCCUPIED",
@@ -16,6 +17,7 @@ const PEER_NOT_FOUND: &[&str] = &[
     "CHAT_ID_INVALID",
     "USER_ID_INVALID",
     "INPUT_USER_DEACTIVATED",
+    "PEER_ID_NOT_SUPPORTED",
 ];
 
 const FORBIDDEN: &[&str] = &[
@@ -28,7 +30,27 @@ const FORBIDDEN: &[&str] = &[
     "USER_BANNED_IN_CHANNEL",
     "CHAT_SEND_PLAIN_FORBIDDEN",
     "CHAT_RESTRICTED",
+    "CHAT_GUEST_SEND_FORBIDDEN",
+    "CHANNEL_PUBLIC_GROUP_NA",
+    "USER_IS_BLOCKED",
+    "YOU_BLOCKED_USER",
+    "PRIVACY_PREMIUM_REQUIRED",
 ];
+
+/// Names meaning "no such message here" (an edit or delete of a deleted message…).
+const MESSAGE_NOT_FOUND: &[&str] = &["MESSAGE_ID_INVALID", "MESSAGE_IDS_EMPTY", "MSG_ID_INVALID"];
+
+impl From<ResolveError> for ApiError {
+    fn from(error: ResolveError) -> Self {
+        match error {
+            ResolveError::NotFound(message) => ApiError::PeerNotFound {
+                message,
+                telegram: None,
+            },
+            ResolveError::Telegram(e) => e.into(),
+        }
+    }
+}
 
 impl From<TelegramError> for ApiError {
     fn from(error: TelegramError) -> Self {
@@ -64,7 +86,7 @@ fn from_rpc(rpc: RpcError) -> ApiError {
             message: format!("Telegram does not know this peer ({name})"),
             telegram,
         },
-        _ if rpc.is("MESSAGE_ID_INVALID") => ApiError::MessageNotFound {
+        _ if is_any(MESSAGE_NOT_FOUND) => ApiError::MessageNotFound {
             message: "no such message in this chat".into(),
             telegram,
         },

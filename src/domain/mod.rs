@@ -1,1 +1,10 @@
-//! Request input parsed once into small domain types.
+//! Request input parsed once into small domain types, and the JSON views answers are made of.
+
+pub mod answers;
+pub mod message;
+pub mod peer;
+pub mod text;
+
+pub use message::{MessageView, PeerView};
+pub use peer::{PeerSpec, PeerType};
+pub use text::{FormattedText, ParseMode, TextError};

@@ -1,21 +1,188 @@
-//! The one client manager per process (stub: the runtime work fills it in, keeping these
-//! signatures).
+//! The one client manager per process: owns the grammers sender pool (its runner task), the
+//! client, the supervisor that keeps the connection alive, and the health snapshot.
+//!
+//! Handlers never wait on a connection attempt: [`ClientManager::client`] answers from the
+//! health snapshot at once, and [`ClientManager::call`] wraps every operation with a span,
+//! metrics, a timeout and health bookkeeping.
 
 use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use grammers_client::{Client, InvocationError};
+use grammers_mtsender::{ConnectionParams, SenderPool, SenderPoolHandle};
+use grammers_session::Session;
+use tokio::sync::{Mutex, Notify};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::TelegramError;
+use super::health::{ConnectionState, HealthSnapshot, HealthTracker, SelfUser};
+use super::metrics::Metrics;
+use super::retry::GatewayRetryPolicy;
+use super::session_store::PersistentSession;
+use super::supervisor;
+use crate::config::Config;
+
+/// Timings of the manager. Defaults suit production; tests may shorten them.
+#[derive(Clone, Debug)]
+pub struct ManagerOptions {
+    /// Deadline of one Telegram call, flood-wait sleeps included.
+    pub call_timeout: Duration,
+    /// Deadline of one connection probe.
+    pub probe_timeout: Duration,
+    /// How often a healthy connection is probed without traffic (catches half-open sockets
+    /// and keys revoked while idle).
+    pub liveness_interval: Duration,
+    /// First and largest delay between reconnection attempts.
+    pub reconnect_initial: Duration,
+    pub reconnect_max: Duration,
+    /// Delay before the one retry of a call that failed on I/O.
+    pub io_retry_delay: Duration,
+    /// How long shutdown waits for the pool to close its connections.
+    pub shutdown_timeout: Duration,
+}
+
+impl ManagerOptions {
+    /// Defaults for a config: the call deadline leaves room for the longest flood sleep.
+    pub fn for_config(config: &Config) -> Self {
+        Self {
+            call_timeout: Duration::from_secs(30) + config.flood_sleep_max,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for ManagerOptions {
+    fn default() -> Self {
+        Self {
+            call_timeout: Duration::from_secs(40),
+            probe_timeout: Duration::from_secs(10),
+            liveness_interval: Duration::from_secs(30),
+            reconnect_initial: Duration::from_millis(200),
+            reconnect_max: Duration::from_secs(5),
+            io_retry_delay: Duration::from_millis(250),
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// State shared by the manager and its supervisor task.
+pub(super) struct Shared {
+    pub health: HealthTracker,
+    pub metrics: Arc<Metrics>,
+    pub options: ManagerOptions,
+    pub session: Arc<PersistentSession>,
+    /// Poked by failed calls so the supervisor probes at once.
+    pub wake: Notify,
+}
+
+struct Inner {
+    /// `None` once shut down.
+    client: Option<Client>,
+    pool: SenderPoolHandle,
+    runner: Option<JoinHandle<()>>,
+    supervisor: Option<JoinHandle<()>>,
+}
 
 /// Owns the grammers client and its connection; handed to handlers through axum `State`.
-pub struct ClientManager {}
+pub struct ClientManager {
+    inner: Mutex<Inner>,
+    shared: Arc<Shared>,
+}
 
 impl ClientManager {
-    /// A connected, authorized client, or why there is none right now.
+    /// Builds the client for `config` and starts connecting in the background; returns at
+    /// once. Fails only when the state directory cannot be used. Must run inside a Tokio
+    /// runtime.
+    pub fn start(
+        config: &Config,
+        metrics: Arc<Metrics>,
+        options: ManagerOptions,
+    ) -> io::Result<Arc<Self>> {
+        let session = Arc::new(PersistentSession::open(&config.state_dir, &config.session)?);
+        let params = ConnectionParams {
+            use_ipv6: config.session.is_ipv6(),
+            device_model: "mtgate".into(),
+            app_version: env!("CARGO_PKG_VERSION").into(),
+            retry_policy: Box::new(GatewayRetryPolicy::new(
+                config.flood_sleep_max,
+                options.io_retry_delay,
+                metrics.clone(),
+            )),
+            ..ConnectionParams::default()
+        };
+        let pool = SenderPool::with_configuration(session.clone(), config.api_id, params);
+        let client = Client::new(pool.handle.clone());
+        let shared = Arc::new(Shared {
+            health: HealthTracker::new(),
+            metrics,
+            options,
+            session,
+            wake: Notify::new(),
+        });
+        let runner = tokio::spawn(pool.runner.run());
+        let supervisor = tokio::spawn(supervisor::run(
+            shared.clone(),
+            client.clone(),
+            pool.updates,
+        ));
+        tracing::info!(
+            dc_id = config.session.dc_id,
+            server = %config.session.addr,
+            "connecting to Telegram in the background"
+        );
+        Ok(Arc::new(Self {
+            inner: Mutex::new(Inner {
+                client: Some(client),
+                pool: pool.handle.thin,
+                runner: Some(runner),
+                supervisor: Some(supervisor),
+            }),
+            shared,
+        }))
+    }
+
+    /// The connection's health, from memory (never waits on Telegram).
+    pub fn health(&self) -> HealthSnapshot {
+        self.shared.health.snapshot()
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
+    }
+
+    /// The session's home DC.
+    pub fn dc_id(&self) -> i32 {
+        self.shared.session.home_dc_id().unwrap_or_default()
+    }
+
+    /// A connected, authorized client, or why there is none right now (at once, no waiting).
     pub async fn client(&self) -> Result<Client, TelegramError> {
-        Err(TelegramError::Unavailable(
-            "the client manager is not built yet".into(),
-        ))
+        let snapshot = self.shared.health.snapshot();
+        let why = snapshot.last_error.unwrap_or_default();
+        match snapshot.state {
+            ConnectionState::Connected => self
+                .inner
+                .lock()
+                .await
+                .client
+                .clone()
+                .ok_or_else(|| TelegramError::Unavailable("mtgate is shutting down".into())),
+            ConnectionState::Connecting => Err(TelegramError::Unavailable(format!(
+                "still connecting to Telegram ({why})"
+            ))),
+            ConnectionState::Reconnecting => Err(TelegramError::Unavailable(format!(
+                "reconnecting to Telegram ({why})"
+            ))),
+            ConnectionState::Unauthorized => Err(TelegramError::Unauthorized {
+                name: unauthorized_name(&why),
+            }),
+            ConnectionState::Stopped => {
+                Err(TelegramError::Unavailable("mtgate is shutting down".into()))
+            }
+        }
     }
 
     /// Runs one Telegram operation (`method` is the TL name, e.g. `messages.sendMessage`)
@@ -26,8 +193,138 @@ impl ClientManager {
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<T, InvocationError>>,
     {
-        let client = self.client().await?;
-        let _ = method;
-        op(client).await.map_err(TelegramError::from)
+        let client = match self.client().await {
+            Ok(client) => client,
+            Err(error) => {
+                self.shared
+                    .metrics
+                    .record_call(method, outcome_label(&error), None);
+                return Err(error);
+            }
+        };
+        let result = timed_call(&self.shared, method, op(client)).await;
+        if let Err(error) = &result {
+            note_failure(&self.shared, error);
+        }
+        result
+    }
+
+    /// The logged-in account, fetched live (`users.getUsers(self)`).
+    pub async fn me(&self) -> Result<SelfUser, TelegramError> {
+        let user = self
+            .call(
+                "users.getUsers",
+                |client| async move { client.get_me().await },
+            )
+            .await?;
+        Ok(supervisor::self_user(&user))
+    }
+
+    /// Stops the supervisor, closes the connections (pool quit) and writes the learned state.
+    /// In-flight calls fail with `Unavailable`; call this after the HTTP server has drained.
+    pub async fn shutdown(&self) {
+        let mut inner = self.inner.lock().await;
+        self.shared.health.set_stopped();
+        if let Some(supervisor) = inner.supervisor.take() {
+            supervisor.abort();
+        }
+        inner.client = None;
+        inner.pool.quit();
+        if let Some(mut runner) = inner.runner.take() {
+            let timeout = self.shared.options.shutdown_timeout;
+            if tokio::time::timeout(timeout, &mut runner).await.is_err() {
+                tracing::warn!("the Telegram connection did not close in time; aborting it");
+                runner.abort();
+            }
+        }
+        if let Err(e) = self.shared.session.save() {
+            tracing::warn!(error = %e, "cannot write session state at shutdown");
+        }
+        tracing::info!("disconnected from Telegram");
+    }
+}
+
+/// Runs `fut` in a `telegram_call` span with a deadline, and records its outcome and latency.
+pub(super) async fn timed_call<T>(
+    shared: &Shared,
+    method: &'static str,
+    fut: impl Future<Output = Result<T, InvocationError>>,
+) -> Result<T, TelegramError> {
+    let span = tracing::info_span!(
+        "telegram_call",
+        method,
+        outcome = tracing::field::Empty,
+        latency_ms = tracing::field::Empty
+    );
+    async {
+        let started = Instant::now();
+        let result = match tokio::time::timeout(shared.options.call_timeout, fut).await {
+            Ok(result) => result.map_err(TelegramError::from),
+            Err(_) => Err(TelegramError::Timeout),
+        };
+        let latency = started.elapsed();
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => outcome_label(error),
+        };
+        let span = tracing::Span::current();
+        span.record("outcome", outcome);
+        span.record("latency_ms", latency.as_secs_f64() * 1000.0);
+        shared.metrics.record_call(method, outcome, Some(latency));
+        if let Err(error) = &result {
+            tracing::info!(method, outcome, error = %error, "Telegram call failed");
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// Health bookkeeping for a failed call.
+fn note_failure(shared: &Shared, error: &TelegramError) {
+    match error {
+        TelegramError::Unauthorized { name } => {
+            if shared.health.set_unauthorized(name.clone()) {
+                tracing::warn!(
+                    error = %name,
+                    "the Telegram session is no longer authorized; not retrying"
+                );
+            }
+        }
+        TelegramError::Unavailable(why) => {
+            if shared.health.set_unreachable(why.clone()) {
+                tracing::warn!(error = %why, "lost the Telegram connection; reconnecting");
+            }
+            shared.wake.notify_one();
+        }
+        // Another 401 (e.g. the key lost its user mid-way): let a probe decide.
+        TelegramError::Rpc(rpc) if rpc.code == 401 => shared.wake.notify_one(),
+        _ => {}
+    }
+}
+
+/// The metrics label of a failure.
+fn outcome_label(error: &TelegramError) -> &'static str {
+    match error {
+        TelegramError::Unavailable(_) => "unavailable",
+        TelegramError::Unauthorized { .. } => "unauthorized",
+        TelegramError::Rpc(rpc) if rpc.code == 420 => "flood_wait",
+        TelegramError::Rpc(_) => "rpc_error",
+        TelegramError::Timeout => "timeout",
+        TelegramError::Other(_) => "other",
+    }
+}
+
+/// The Telegram error name kept in `last_error` when unauthorized (for the API's `telegram`
+/// field); anything that is not a bare error name becomes a generic one.
+fn unauthorized_name(last_error: &str) -> String {
+    let is_name = !last_error.is_empty()
+        && last_error
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if is_name {
+        last_error.to_owned()
+    } else {
+        "AUTH_KEY_UNREGISTERED".into()
     }
 }

@@ -1,0 +1,259 @@
+//! The connection's health as probes and operators see it: a snapshot kept in a `watch`
+//! channel, so reading it never waits on Telegram or on the client manager's lock.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::watch;
+
+/// Where the connection to Telegram stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Starting up: the first connection has not succeeded yet.
+    Connecting,
+    /// Connected, and the session's key has a logged-in user.
+    Connected,
+    /// The connection dropped or a call failed on I/O; retrying with backoff.
+    Reconnecting,
+    /// The key has no usable user (revoked, logged out): retrying cannot help.
+    Unauthorized,
+    /// Shutting down.
+    Stopped,
+}
+
+/// The service-level reading of a [`ConnectionState`], as `/health` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Reconnecting => "reconnecting",
+            Self::Unauthorized => "unauthorized",
+            Self::Stopped => "stopped",
+        }
+    }
+
+    /// Degraded while retrying can still help; unhealthy once it cannot.
+    pub fn health(self) -> Health {
+        match self {
+            Self::Connected => Health::Healthy,
+            Self::Connecting | Self::Reconnecting => Health::Degraded,
+            Self::Unauthorized | Self::Stopped => Health::Unhealthy,
+        }
+    }
+
+    /// Numeric value for the `mtgate_telegram_connection_state` gauge.
+    pub fn gauge_value(self) -> u8 {
+        match self {
+            Self::Connecting => 0,
+            Self::Connected => 1,
+            Self::Reconnecting => 2,
+            Self::Unauthorized => 3,
+            Self::Stopped => 4,
+        }
+    }
+}
+
+/// The logged-in account, as last seen by a successful `users.getUsers(self)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelfUser {
+    pub id: i64,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Unmasked; only ever leaves the process masked.
+    pub phone: Option<String>,
+    pub is_bot: bool,
+}
+
+/// One consistent reading of the connection's health.
+#[derive(Clone, Debug)]
+pub struct HealthSnapshot {
+    pub state: ConnectionState,
+    /// Whether the key was last seen with a logged-in user (stays true while reconnecting).
+    pub authorized: bool,
+    /// Why the last attempt or call failed; cleared when connected. Never holds secrets.
+    pub last_error: Option<String>,
+    /// When `state` last changed.
+    pub since: DateTime<Utc>,
+    pub me: Option<SelfUser>,
+}
+
+impl HealthSnapshot {
+    pub fn connected(&self) -> bool {
+        self.state == ConnectionState::Connected
+    }
+
+    /// Ready for traffic: connected and authorized.
+    pub fn ready(&self) -> bool {
+        self.connected() && self.authorized
+    }
+}
+
+/// Writer side of the snapshot; cheap to read from any task.
+pub struct HealthTracker {
+    tx: watch::Sender<HealthSnapshot>,
+}
+
+impl Default for HealthTracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HealthTracker {
+    pub fn new() -> Self {
+        let (tx, _) = watch::channel(HealthSnapshot {
+            state: ConnectionState::Connecting,
+            authorized: false,
+            last_error: None,
+            since: Utc::now(),
+            me: None,
+        });
+        Self { tx }
+    }
+
+    pub fn snapshot(&self) -> HealthSnapshot {
+        self.tx.borrow().clone()
+    }
+
+    pub fn state(&self) -> ConnectionState {
+        self.tx.borrow().state
+    }
+
+    /// A receiver that wakes on every change (the supervisor waits on it).
+    pub fn subscribe(&self) -> watch::Receiver<HealthSnapshot> {
+        self.tx.subscribe()
+    }
+
+    /// Connected and authorized, as `me`.
+    pub fn set_connected(&self, me: SelfUser) {
+        self.tx.send_modify(|s| {
+            Self::enter(s, ConnectionState::Connected);
+            s.authorized = true;
+            s.last_error = None;
+            s.me = Some(me);
+        });
+    }
+
+    /// Lost or never reached the server; `Connecting` stays `Connecting` until the first
+    /// success, so operators can tell "never came up" from "came up, then dropped".
+    /// Returns whether the state changed. Ignored once unauthorized or stopped.
+    pub fn set_unreachable(&self, error: String) -> bool {
+        let mut changed = false;
+        self.tx.send_if_modified(|s| match s.state {
+            ConnectionState::Unauthorized | ConnectionState::Stopped => false,
+            ConnectionState::Connecting | ConnectionState::Reconnecting => {
+                s.last_error = Some(error);
+                true
+            }
+            ConnectionState::Connected => {
+                Self::enter(s, ConnectionState::Reconnecting);
+                s.last_error = Some(error);
+                changed = true;
+                true
+            }
+        });
+        changed
+    }
+
+    /// The key has no usable user. Returns whether the state changed.
+    pub fn set_unauthorized(&self, error: String) -> bool {
+        let mut changed = false;
+        self.tx.send_if_modified(|s| {
+            if matches!(
+                s.state,
+                ConnectionState::Unauthorized | ConnectionState::Stopped
+            ) {
+                return false;
+            }
+            Self::enter(s, ConnectionState::Unauthorized);
+            s.authorized = false;
+            s.last_error = Some(error);
+            changed = true;
+            true
+        });
+        changed
+    }
+
+    pub fn set_stopped(&self) {
+        self.tx
+            .send_modify(|s| Self::enter(s, ConnectionState::Stopped));
+    }
+
+    fn enter(s: &mut HealthSnapshot, state: ConnectionState) {
+        if s.state != state {
+            s.state = state;
+            s.since = Utc::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> SelfUser {
+        SelfUser {
+            id: 1,
+            username: None,
+            first_name: None,
+            last_name: None,
+            phone: None,
+            is_bot: false,
+        }
+    }
+
+    #[test]
+    fn a_drop_after_connecting_is_reconnecting_and_degraded() {
+        let health = HealthTracker::new();
+        assert_eq!(health.state().health(), Health::Degraded);
+        health.set_connected(me());
+        assert!(health.snapshot().ready());
+        assert!(health.set_unreachable("gone".into()));
+        let s = health.snapshot();
+        assert_eq!(s.state, ConnectionState::Reconnecting);
+        assert_eq!(s.state.health(), Health::Degraded);
+        assert!(s.authorized, "still the last known authorization");
+        assert!(!s.ready());
+        assert_eq!(s.last_error.as_deref(), Some("gone"));
+    }
+
+    #[test]
+    fn failures_before_the_first_connection_stay_connecting() {
+        let health = HealthTracker::new();
+        assert!(!health.set_unreachable("refused".into()));
+        assert_eq!(health.state(), ConnectionState::Connecting);
+        assert_eq!(health.snapshot().last_error.as_deref(), Some("refused"));
+    }
+
+    #[test]
+    fn unauthorized_is_sticky_and_unhealthy() {
+        let health = HealthTracker::new();
+        health.set_connected(me());
+        assert!(health.set_unauthorized("AUTH_KEY_UNREGISTERED".into()));
+        assert!(!health.set_unreachable("later".into()));
+        assert!(!health.set_unauthorized("again".into()));
+        let s = health.snapshot();
+        assert_eq!(s.state.health(), Health::Unhealthy);
+        assert!(!s.authorized);
+        assert_eq!(s.last_error.as_deref(), Some("AUTH_KEY_UNREGISTERED"));
+    }
+
+    #[test]
+    fn since_changes_only_with_the_state() {
+        let health = HealthTracker::new();
+        health.set_connected(me());
+        let since = health.snapshot().since;
+        health.set_connected(me());
+        assert_eq!(health.snapshot().since, since);
+    }
+}
