@@ -1,0 +1,94 @@
+//! Unwrapping a call down to the method it carries: `invokeWithLayer`, `initConnection`,
+//! `invokeWithoutUpdates` and `invokeAfterMsg(s)` only wrap the real query.
+
+use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable};
+
+/// The rest of a buffer, unparsed: the `query:!X` inside a wrapper.
+struct RawQuery(Vec<u8>);
+
+impl Deserializable for RawQuery {
+    fn deserialize(buf: &mut Cursor) -> tl::deserialize::Result<Self> {
+        let mut rest = Vec::new();
+        buf.read_to_end(&mut rest)?;
+        Ok(RawQuery(rest))
+    }
+}
+
+fn inner<W: Deserializable>(body: &[u8], query: impl Fn(W) -> RawQuery) -> Option<Vec<u8>> {
+    W::from_bytes(&body[4..]).ok().map(|w| query(w).0)
+}
+
+/// The innermost method body (constructor id first), or `None` if a wrapper is malformed.
+pub fn peel(body: &[u8]) -> Option<Vec<u8>> {
+    use tl::functions as f;
+    let mut body = body.to_vec();
+    loop {
+        let id = u32::from_le_bytes(body.get(..4)?.try_into().ok()?);
+        body = match id {
+            f::InvokeWithLayer::<()>::CONSTRUCTOR_ID => {
+                inner(&body, |w: f::InvokeWithLayer<RawQuery>| w.query)?
+            }
+            f::InitConnection::<()>::CONSTRUCTOR_ID => {
+                inner(&body, |w: f::InitConnection<RawQuery>| w.query)?
+            }
+            f::InvokeWithoutUpdates::<()>::CONSTRUCTOR_ID => {
+                inner(&body, |w: f::InvokeWithoutUpdates<RawQuery>| w.query)?
+            }
+            f::InvokeAfterMsg::<()>::CONSTRUCTOR_ID => {
+                inner(&body, |w: f::InvokeAfterMsg<RawQuery>| w.query)?
+            }
+            f::InvokeAfterMsgs::<()>::CONSTRUCTOR_ID => {
+                inner(&body, |w: f::InvokeAfterMsgs<RawQuery>| w.query)?
+            }
+            _ => return Some(body),
+        };
+    }
+}
+
+/// The TL name of a method (`messages.sendMessage`), or its hex id when unknown.
+pub fn method_name(constructor_id: u32) -> String {
+    match tl::name_for_id(constructor_id) {
+        "(unknown)" => format!("0x{constructor_id:08x}"),
+        name => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grammers_tl_types::Serializable;
+
+    #[test]
+    fn wrappers_are_peeled_down_to_the_method() {
+        let query = tl::functions::help::GetConfig {};
+        let wrapped = tl::functions::InvokeWithLayer {
+            layer: tl::LAYER,
+            query: tl::functions::InitConnection {
+                api_id: 1,
+                device_model: "d".into(),
+                system_version: "s".into(),
+                app_version: "a".into(),
+                system_lang_code: "en".into(),
+                lang_pack: "".into(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: tl::functions::InvokeWithoutUpdates {
+                    query: query.clone(),
+                },
+            },
+        };
+        assert_eq!(peel(&wrapped.to_bytes()), Some(query.to_bytes()));
+        assert_eq!(peel(&query.to_bytes()), Some(query.to_bytes()));
+        assert_eq!(peel(&[1, 2]), None);
+    }
+
+    #[test]
+    fn method_names_are_tl_names() {
+        assert_eq!(
+            method_name(<tl::functions::messages::SendMessage as Identifiable>::CONSTRUCTOR_ID),
+            "messages.sendMessage"
+        );
+        assert_eq!(method_name(0x0bad_f00d), "0x0badf00d");
+    }
+}

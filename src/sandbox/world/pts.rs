@@ -1,0 +1,123 @@
+//! Update sequences: the account's common pts box and one box per channel, each with the
+//! log of updates it produced so `updates.getDifference` / `getChannelDifference` can replay
+//! what a client missed.
+
+use grammers_tl_types as tl;
+
+/// One pts sequence (`pts` is the number of the last event) and its replayable log.
+#[derive(Clone, Debug)]
+pub struct PtsBox {
+    pts: i32,
+    /// The pts before the first logged event: a client older than this gets "too long".
+    log_start: i32,
+    log: Vec<LoggedUpdate>,
+}
+
+/// An update with the pts it brought the box to.
+#[derive(Clone, Debug)]
+pub struct LoggedUpdate {
+    pub pts: i32,
+    pub update: tl::enums::Update,
+}
+
+/// What a client at some pts has missed.
+#[derive(Debug, PartialEq)]
+pub enum Missed {
+    Nothing,
+    /// The client is older than the log (or ahead of the box, e.g. after a reset): it must
+    /// start over from the current pts.
+    TooLong,
+    Updates(Vec<tl::enums::Update>),
+}
+
+impl PtsBox {
+    pub fn starting_at(pts: i32) -> Self {
+        PtsBox {
+            pts,
+            log_start: pts,
+            log: Vec::new(),
+        }
+    }
+
+    pub fn pts(&self) -> i32 {
+        self.pts
+    }
+
+    /// Reserves `count` pts for one update and returns the new pts (the one the update names).
+    pub fn advance(&mut self, count: i32) -> i32 {
+        self.pts += count;
+        self.pts
+    }
+
+    /// Records an update produced by [`advance`](Self::advance) so it can be replayed.
+    pub fn record(&mut self, update: tl::enums::Update) {
+        self.log.push(LoggedUpdate {
+            pts: self.pts,
+            update,
+        });
+    }
+
+    /// Forgets the log (keeping the pts monotonic, so live clients are never confused).
+    pub fn clear_log(&mut self) {
+        self.log.clear();
+        self.log_start = self.pts;
+    }
+
+    pub fn missed_since(&self, client_pts: i32) -> Missed {
+        if client_pts == self.pts {
+            Missed::Nothing
+        } else if client_pts < self.log_start || client_pts > self.pts {
+            Missed::TooLong
+        } else {
+            Missed::Updates(
+                self.log
+                    .iter()
+                    .filter(|logged| logged.pts > client_pts)
+                    .map(|logged| logged.update.clone())
+                    .collect(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delete(pts: i32) -> tl::enums::Update {
+        tl::types::UpdateDeleteMessages {
+            messages: vec![1],
+            pts,
+            pts_count: 1,
+        }
+        .into()
+    }
+
+    #[test]
+    fn a_client_gets_exactly_the_updates_after_its_pts() {
+        let mut b = PtsBox::starting_at(10);
+        for _ in 0..3 {
+            let pts = b.advance(1);
+            b.record(delete(pts));
+        }
+        assert_eq!(b.pts(), 13);
+        assert_eq!(b.missed_since(13), Missed::Nothing);
+        assert_eq!(
+            b.missed_since(11),
+            Missed::Updates(vec![delete(12), delete(13)])
+        );
+        assert_eq!(b.missed_since(9), Missed::TooLong);
+        assert_eq!(b.missed_since(14), Missed::TooLong);
+    }
+
+    #[test]
+    fn clearing_the_log_keeps_pts_and_makes_older_clients_start_over() {
+        let mut b = PtsBox::starting_at(1);
+        let pts = b.advance(2);
+        b.record(delete(pts));
+        b.clear_log();
+        assert_eq!(b.pts(), 3);
+        assert_eq!(b.missed_since(3), Missed::Nothing);
+        assert_eq!(b.missed_since(1), Missed::TooLong);
+    }
+}

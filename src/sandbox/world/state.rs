@@ -1,0 +1,244 @@
+//! The mutable world: peers, messages per chat, id and pts sequences, per-key login state,
+//! the request log and pending faults. Built from the fixture by [`State::initial`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::faults::Faults;
+use super::fixture::{self, SeedChat};
+use super::log::RequestLogEntry;
+use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
+use super::pts::PtsBox;
+use super::secrets::Secrets;
+use super::srp::SrpChallenge;
+
+/// Login progress and authorization of one auth key.
+#[derive(Clone, Debug, Default)]
+pub struct KeyState {
+    /// The user this key is logged in as.
+    pub user: Option<i64>,
+    /// `auth.sendCode` was answered with this `phone_code_hash`.
+    pub pending_code: Option<String>,
+    /// The code was right and the account has 2FA: `auth.checkPassword` is next.
+    pub awaiting_password: bool,
+    /// The last `account.getPassword` challenge.
+    pub srp: Option<SrpChallenge>,
+    /// The last QR login token exported by this key.
+    pub qr_token: Option<QrToken>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QrToken {
+    pub token: Vec<u8>,
+    pub expires: i32,
+    /// Accepted through the control API: the next export completes the login.
+    pub accepted: bool,
+}
+
+pub struct State {
+    pub users: BTreeMap<i64, UserRecord>,
+    pub channels: BTreeMap<i64, ChannelRecord>,
+    pub chats: HashMap<ChatKey, BTreeMap<i32, StoredMessage>>,
+    /// The account's common pts box (private chats).
+    pub account_box: PtsBox,
+    pub channel_boxes: HashMap<i64, PtsBox>,
+    /// Private chats share the account's message id sequence; channels count their own.
+    pub next_private_id: i32,
+    pub next_channel_id: HashMap<i64, i32>,
+    /// `random_id` → the serialized reply of the send that used it, so a re-sent request
+    /// answers the same message instead of creating a second one.
+    pub sent_by_random_id: HashMap<i64, Vec<u8>>,
+    pub keys: HashMap<i64, KeyState>,
+    pub log: Vec<RequestLogEntry>,
+    pub faults: Faults,
+}
+
+/// Seeded messages are spaced this far apart, ending shortly before start.
+const SEED_SPACING_SECS: i32 = 60;
+
+impl State {
+    /// The starting world. `previous` keeps pts monotonic across a reset so live clients
+    /// never see their sequence go backwards.
+    pub fn initial(secrets: &Secrets, now: i32, previous: Option<&State>) -> Self {
+        let mut users = BTreeMap::new();
+        users.insert(
+            fixture::ME_ID,
+            UserRecord {
+                id: fixture::ME_ID,
+                access_hash: secrets.access_hash(fixture::ME_ID),
+                first_name: fixture::ME_FIRST_NAME.into(),
+                last_name: Some(fixture::ME_LAST_NAME.into()),
+                username: fixture::ME_USERNAME.into(),
+                phone: Some(fixture::ME_PHONE.into()),
+            },
+        );
+        for &(id, username, first_name) in fixture::OTHERS {
+            users.insert(
+                id,
+                UserRecord {
+                    id,
+                    access_hash: secrets.access_hash(id),
+                    first_name: first_name.into(),
+                    last_name: None,
+                    username: username.into(),
+                    phone: None,
+                },
+            );
+        }
+        let channels = fixture::CHANNELS
+            .iter()
+            .map(|&(id, username, title, kind)| {
+                let record = ChannelRecord {
+                    id,
+                    access_hash: secrets.access_hash(id),
+                    title: title.into(),
+                    username: username.into(),
+                    kind,
+                    date: now - 86_400,
+                };
+                (id, record)
+            })
+            .collect::<BTreeMap<_, _>>();
+
+        let mut state = State {
+            users,
+            account_box: PtsBox::starting_at(1),
+            channel_boxes: channels
+                .keys()
+                .map(|&id| (id, PtsBox::starting_at(1)))
+                .collect(),
+            channels,
+            chats: HashMap::new(),
+            next_private_id: 1,
+            next_channel_id: HashMap::new(),
+            sent_by_random_id: HashMap::new(),
+            keys: secrets
+                .keys()
+                .iter()
+                .map(|k| {
+                    let user = k.starts_authorized.then_some(fixture::ME_ID);
+                    (
+                        k.id,
+                        KeyState {
+                            user,
+                            ..KeyState::default()
+                        },
+                    )
+                })
+                .collect(),
+            log: Vec::new(),
+            faults: Faults::default(),
+        };
+
+        let seeds = fixture::SEED_MESSAGES.len() as i32;
+        for (i, &(chat, from, text)) in fixture::SEED_MESSAGES.iter().enumerate() {
+            let chat = match chat {
+                SeedChat::User(id) => ChatKey::User(id),
+                SeedChat::Channel(id) => ChatKey::Channel(id),
+            };
+            let date = now - (seeds - i as i32) * SEED_SPACING_SECS;
+            let id = state.next_message_id(chat);
+            state.store(StoredMessage {
+                id,
+                chat,
+                from,
+                out: from == Some(fixture::ME_ID),
+                date,
+                text: text.into(),
+                entities: Vec::new(),
+                edit_date: None,
+            });
+            // Seeded history counts towards pts as it would have on Telegram.
+            state.pts_box(chat).advance(1);
+        }
+        for pts_box in
+            std::iter::once(&mut state.account_box).chain(state.channel_boxes.values_mut())
+        {
+            pts_box.clear_log();
+        }
+        if let Some(previous) = previous {
+            state.account_box = keep_ahead(&state.account_box, &previous.account_box);
+            for (id, pts_box) in state.channel_boxes.iter_mut() {
+                if let Some(old) = previous.channel_boxes.get(id) {
+                    *pts_box = keep_ahead(pts_box, old);
+                }
+            }
+        }
+        state
+    }
+
+    pub fn me(&self) -> &UserRecord {
+        &self.users[&fixture::ME_ID]
+    }
+
+    /// Takes the next message id of `chat`'s sequence.
+    pub fn next_message_id(&mut self, chat: ChatKey) -> i32 {
+        let counter = match chat {
+            ChatKey::User(_) => &mut self.next_private_id,
+            ChatKey::Channel(id) => self.next_channel_id.entry(id).or_insert(1),
+        };
+        let id = *counter;
+        *counter += 1;
+        id
+    }
+
+    pub fn store(&mut self, message: StoredMessage) {
+        self.chats
+            .entry(message.chat)
+            .or_default()
+            .insert(message.id, message);
+    }
+
+    /// The pts box updates about `chat` advance.
+    pub fn pts_box(&mut self, chat: ChatKey) -> &mut PtsBox {
+        match chat {
+            ChatKey::User(_) => &mut self.account_box,
+            ChatKey::Channel(id) => self
+                .channel_boxes
+                .get_mut(&id)
+                .expect("every channel has a pts box"),
+        }
+    }
+
+    pub fn message(&self, chat: ChatKey, id: i32) -> Option<&StoredMessage> {
+        self.chats.get(&chat).and_then(|messages| messages.get(&id))
+    }
+
+    /// A private-chat message by id, whichever private chat holds it (ids are account-wide).
+    pub fn private_message(&self, id: i32) -> Option<&StoredMessage> {
+        self.chats
+            .iter()
+            .filter(|(chat, _)| matches!(chat, ChatKey::User(_)))
+            .find_map(|(_, messages)| messages.get(&id))
+    }
+
+    /// A chat's messages, newest first.
+    pub fn history(&self, chat: ChatKey) -> Vec<&StoredMessage> {
+        self.chats
+            .get(&chat)
+            .map(|messages| messages.values().rev().collect())
+            .unwrap_or_default()
+    }
+
+    /// The keys currently logged in as `user_id`.
+    pub fn keys_of(&self, user_id: i64) -> Vec<i64> {
+        let mut keys: Vec<i64> = self
+            .keys
+            .iter()
+            .filter(|(_, state)| state.user == Some(user_id))
+            .map(|(id, _)| *id)
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    pub fn channel_kind(&self, chat: ChatKey) -> Option<fixture::ChannelKind> {
+        match chat {
+            ChatKey::Channel(id) => self.channels.get(&id).map(|c| c.kind),
+            ChatKey::User(_) => None,
+        }
+    }
+}
+
+fn keep_ahead(fresh: &PtsBox, old: &PtsBox) -> PtsBox {
+    PtsBox::starting_at(fresh.pts().max(old.pts()))
+}

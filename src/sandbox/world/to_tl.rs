@@ -1,0 +1,373 @@
+//! World records as TL objects. TL structs have no `Default`, so every field is spelled out
+//! once here and nowhere else.
+
+use grammers_tl_types as tl;
+
+use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
+
+/// A full (non-min) user with its access hash; `is_self` marks the account itself.
+pub fn user(record: &UserRecord, is_self: bool) -> tl::enums::User {
+    tl::types::User {
+        is_self,
+        contact: !is_self,
+        mutual_contact: false,
+        deleted: false,
+        bot: false,
+        bot_chat_history: false,
+        bot_nochats: false,
+        verified: false,
+        restricted: false,
+        min: false,
+        bot_inline_geo: false,
+        support: false,
+        scam: false,
+        apply_min_photo: false,
+        fake: false,
+        bot_attach_menu: false,
+        premium: false,
+        attach_menu_enabled: false,
+        bot_can_edit: false,
+        close_friend: false,
+        stories_hidden: false,
+        stories_unavailable: true,
+        contact_require_premium: false,
+        bot_business: false,
+        bot_has_main_app: false,
+        bot_forum_view: false,
+        bot_forum_can_manage_topics: false,
+        bot_can_manage_bots: false,
+        bot_guestchat: false,
+        bot_guard: false,
+        id: record.id,
+        access_hash: Some(record.access_hash),
+        first_name: Some(record.first_name.clone()),
+        last_name: record.last_name.clone(),
+        username: Some(record.username.clone()),
+        phone: if is_self { record.phone.clone() } else { None },
+        photo: None,
+        status: Some(tl::enums::UserStatus::Recently(
+            tl::types::UserStatusRecently { by_me: false },
+        )),
+        bot_info_version: None,
+        restriction_reason: None,
+        bot_inline_placeholder: None,
+        lang_code: None,
+        emoji_status: None,
+        usernames: None,
+        stories_max_id: None,
+        color: None,
+        profile_color: None,
+        bot_active_users: None,
+        bot_verification_icon: None,
+        send_paid_messages_stars: None,
+        linked_community_id: None,
+    }
+    .into()
+}
+
+/// A channel or supergroup as its member sees it.
+pub fn channel(record: &ChannelRecord) -> tl::enums::Chat {
+    tl::types::Channel {
+        creator: record.kind.is_owner(),
+        left: false,
+        broadcast: record.kind.is_broadcast(),
+        verified: false,
+        megagroup: !record.kind.is_broadcast(),
+        restricted: false,
+        signatures: false,
+        min: false,
+        scam: false,
+        has_link: false,
+        has_geo: false,
+        slowmode_enabled: false,
+        call_active: false,
+        call_not_empty: false,
+        fake: false,
+        gigagroup: false,
+        noforwards: false,
+        join_to_send: false,
+        join_request: false,
+        forum: false,
+        stories_hidden: false,
+        stories_hidden_min: false,
+        stories_unavailable: true,
+        signature_profiles: false,
+        autotranslation: false,
+        broadcast_messages_allowed: false,
+        monoforum: false,
+        forum_tabs: false,
+        id: record.id,
+        access_hash: Some(record.access_hash),
+        title: record.title.clone(),
+        username: Some(record.username.clone()),
+        photo: tl::enums::ChatPhoto::Empty,
+        date: record.date,
+        restriction_reason: None,
+        admin_rights: None,
+        banned_rights: None,
+        default_banned_rights: None,
+        participants_count: None,
+        usernames: None,
+        stories_max_id: None,
+        color: None,
+        profile_color: None,
+        emoji_status: None,
+        level: None,
+        subscription_until_date: None,
+        bot_verification_icon: None,
+        send_paid_messages_stars: None,
+        linked_monoforum_id: None,
+        linked_community_id: None,
+    }
+    .into()
+}
+
+/// A stored message as the logged-in account sees it.
+pub fn message(stored: &StoredMessage) -> tl::enums::Message {
+    let post = stored.from.is_none();
+    tl::types::Message {
+        out: stored.out,
+        mentioned: false,
+        media_unread: false,
+        silent: false,
+        post,
+        from_scheduled: false,
+        legacy: false,
+        edit_hide: false,
+        pinned: false,
+        noforwards: false,
+        invert_media: false,
+        offline: false,
+        video_processing_pending: false,
+        paid_suggested_post_stars: false,
+        paid_suggested_post_ton: false,
+        id: stored.id,
+        // Private chats name the sender only when it is not the account's own outgoing
+        // message in the chat's peer; Telegram fills from_id for groups and incoming users.
+        from_id: match (stored.chat, stored.from) {
+            (_, None) => None,
+            (ChatKey::User(_), Some(_)) if stored.out => None,
+            (_, Some(user_id)) => Some(tl::types::PeerUser { user_id }.into()),
+        },
+        from_boosts_applied: None,
+        from_rank: None,
+        peer_id: stored.chat.tl_peer(),
+        saved_peer_id: None,
+        fwd_from: None,
+        via_bot_id: None,
+        via_business_bot_id: None,
+        guestchat_via_from: None,
+        reply_to: None,
+        date: stored.date,
+        message: stored.text.clone(),
+        media: None,
+        reply_markup: None,
+        entities: (!stored.entities.is_empty()).then(|| stored.entities.clone()),
+        views: post.then_some(1),
+        // views and forwards share one flag bit: both or neither.
+        forwards: post.then_some(0),
+        replies: None,
+        edit_date: stored.edit_date,
+        post_author: None,
+        grouped_id: None,
+        reactions: None,
+        restriction_reason: None,
+        ttl_period: None,
+        quick_reply_shortcut_id: None,
+        effect: None,
+        factcheck: None,
+        report_delivery_until_date: None,
+        paid_message_stars: None,
+        suggested_post: None,
+        schedule_repeat_period: None,
+        summary_from_language: None,
+        rich_message: None,
+    }
+    .into()
+}
+
+/// `messageEmpty` for an id that holds nothing (Telegram's answer to a missing id).
+pub fn empty_message(id: i32) -> tl::enums::Message {
+    tl::types::MessageEmpty { id, peer_id: None }.into()
+}
+
+/// `help.getConfig`'s answer. `dc_options` stays empty on purpose: static options would
+/// overwrite the session's addresses (and the grammers client panics on unparsable ones).
+pub fn config(now: i32, this_dc: i32) -> tl::enums::Config {
+    tl::types::Config {
+        default_p2p_contacts: false,
+        preload_featured_stickers: false,
+        revoke_pm_inbox: true,
+        blocked_mode: false,
+        force_try_ipv6: false,
+        date: now,
+        expires: now + 3600,
+        test_mode: false,
+        this_dc,
+        dc_options: Vec::new(),
+        dc_txt_domain_name: "sandbox.invalid".into(),
+        chat_size_max: 200,
+        megagroup_size_max: 200_000,
+        forwarded_count_max: 100,
+        online_update_period_ms: 210_000,
+        offline_blur_timeout_ms: 5_000,
+        offline_idle_timeout_ms: 30_000,
+        online_cloud_timeout_ms: 300_000,
+        notify_cloud_delay_ms: 30_000,
+        notify_default_delay_ms: 1_500,
+        push_chat_period_ms: 60_000,
+        push_chat_limit: 2,
+        edit_time_limit: 172_800,
+        revoke_time_limit: i32::MAX,
+        revoke_pm_time_limit: i32::MAX,
+        rating_e_decay: 2_419_200,
+        stickers_recent_limit: 200,
+        channels_read_media_period: 604_800,
+        tmp_sessions: None,
+        call_receive_timeout_ms: 20_000,
+        call_ring_timeout_ms: 90_000,
+        call_connect_timeout_ms: 30_000,
+        call_packet_timeout_ms: 10_000,
+        me_url_prefix: "https://t.me/".into(),
+        autoupdate_url_prefix: None,
+        gif_search_username: None,
+        venue_search_username: None,
+        img_search_username: None,
+        static_maps_provider: None,
+        caption_length_max: 1024,
+        message_length_max: 4096,
+        webfile_dc_id: this_dc,
+        suggested_lang_code: None,
+        lang_pack_version: None,
+        base_lang_pack_version: None,
+        reactions_default: None,
+        autologin_token: None,
+    }
+    .into()
+}
+
+/// `users.userFull` for one user.
+pub fn user_full(record: &UserRecord, is_self: bool) -> tl::enums::users::UserFull {
+    let full = tl::types::UserFull {
+        blocked: false,
+        phone_calls_available: false,
+        phone_calls_private: false,
+        can_pin_message: true,
+        has_scheduled: false,
+        video_calls_available: false,
+        voice_messages_forbidden: false,
+        translations_disabled: false,
+        stories_pinned_available: false,
+        blocked_my_stories_from: false,
+        wallpaper_overridden: false,
+        contact_require_premium: false,
+        read_dates_private: false,
+        sponsored_enabled: false,
+        can_view_revenue: false,
+        bot_can_manage_emoji_status: false,
+        display_gifts_button: false,
+        noforwards_my_enabled: false,
+        noforwards_peer_enabled: false,
+        unofficial_security_risk: false,
+        id: record.id,
+        about: Some(format!("{} lives in the mtgate sandbox", record.first_name)),
+        settings: peer_settings(),
+        personal_photo: None,
+        profile_photo: None,
+        fallback_photo: None,
+        notify_settings: notify_settings(),
+        bot_info: None,
+        pinned_msg_id: None,
+        common_chats_count: 0,
+        folder_id: None,
+        ttl_period: None,
+        theme: None,
+        private_forward_name: None,
+        bot_group_admin_rights: None,
+        bot_broadcast_admin_rights: None,
+        wallpaper: None,
+        stories: None,
+        business_work_hours: None,
+        business_location: None,
+        business_greeting_message: None,
+        business_away_message: None,
+        business_intro: None,
+        birthday: None,
+        personal_channel_id: None,
+        personal_channel_message: None,
+        stargifts_count: None,
+        starref_program: None,
+        bot_verification: None,
+        send_paid_messages_stars: None,
+        disallowed_gifts: None,
+        stars_rating: None,
+        stars_my_pending_rating: None,
+        stars_my_pending_rating_date: None,
+        main_tab: None,
+        saved_music: None,
+        note: None,
+        bot_manager_id: None,
+    };
+    tl::types::users::UserFull {
+        full_user: full.into(),
+        chats: Vec::new(),
+        users: vec![user(record, is_self)],
+    }
+    .into()
+}
+
+fn peer_settings() -> tl::enums::PeerSettings {
+    tl::types::PeerSettings {
+        report_spam: false,
+        add_contact: false,
+        block_contact: false,
+        share_contact: false,
+        need_contacts_exception: false,
+        report_geo: false,
+        autoarchived: false,
+        invite_members: false,
+        request_chat_broadcast: false,
+        business_bot_paused: false,
+        business_bot_can_reply: false,
+        geo_distance: None,
+        request_chat_title: None,
+        request_chat_date: None,
+        business_bot_id: None,
+        business_bot_manage_url: None,
+        charge_paid_message_stars: None,
+        registration_month: None,
+        phone_country: None,
+        name_change_date: None,
+        photo_change_date: None,
+    }
+    .into()
+}
+
+fn notify_settings() -> tl::enums::PeerNotifySettings {
+    tl::types::PeerNotifySettings {
+        show_previews: None,
+        silent: None,
+        mute_until: None,
+        ios_sound: None,
+        android_sound: None,
+        other_sound: None,
+        stories_muted: None,
+        stories_hide_sender: None,
+        stories_ios_sound: None,
+        stories_android_sound: None,
+        stories_other_sound: None,
+    }
+    .into()
+}
+
+/// `auth.authorization` for a completed login.
+pub fn authorization(me: &UserRecord) -> tl::enums::auth::Authorization {
+    tl::types::auth::Authorization {
+        setup_password_required: false,
+        otherwise_relogin_days: None,
+        tmp_sessions: None,
+        future_auth_token: None,
+        user: user(me, true),
+    }
+    .into()
+}
