@@ -1,1 +1,295 @@
-//! The HTTP control API of the sandbox.
+//! The sandbox's control API: what tests, benchmarks and users' CI use to look inside the
+//! sandbox Telegram and to make it misbehave. Available in-process as [`SandboxControl`] and
+//! over HTTP (JSON) through [`router`]:
+//!
+//! | route | body | answer |
+//! |---|---|---|
+//! | `GET /requests` | | every handled RPC, in order: `[{"method","peer"?,"text"?,"ok","error"?}]` |
+//! | `GET /chats/{peer}/messages` | | the chat's messages, newest first (ground truth) |
+//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"down":bool}` (several at once allowed) | `204` |
+//! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
+//! | `POST /reset` | | `204`: the starting world, no delay, up again |
+//! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
+//! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
+//!
+//! `peer` is written as in the HTTP API: `@username`, `username`, `t.me/username`, a
+//! Bot-API-style id or `me`. `/incoming` without `peer` (or with a user) delivers into the
+//! private chat with the sender; with a channel or supergroup, into that chat.
+//! Errors are `{"error":{"code","message"}}` with status 400 or 404.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::wire::MtprotoServer;
+use super::world::faults::InjectedError;
+use super::world::{ControlError, MessageView, RequestLogEntry, World};
+
+/// In-process control of one sandbox. Cheap to clone.
+#[derive(Clone)]
+pub struct SandboxControl {
+    world: Arc<World>,
+    server: MtprotoServer,
+    info: Arc<Value>,
+}
+
+/// One `POST /faults` body: every field given is applied.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Closes every live MTProto connection (in-flight replies are lost).
+    #[serde(default)]
+    pub drop_connections: bool,
+    /// Holds every reply this long (0 = none) until changed.
+    pub delay_ms: Option<u64>,
+    /// Fails the next `times` (default 1) calls of a method with this rpc_error.
+    pub rpc_error: Option<InjectedError>,
+    /// Logs every key out: calls get 401 AUTH_KEY_UNREGISTERED.
+    #[serde(default)]
+    pub revoke_sessions: bool,
+    /// Refuses TCP connections while true (drops live ones); back on the same port when false.
+    pub down: Option<bool>,
+}
+
+impl SandboxControl {
+    pub(crate) fn new(world: Arc<World>, server: MtprotoServer, info: Value) -> Self {
+        SandboxControl {
+            world,
+            server,
+            info: Arc::new(info),
+        }
+    }
+
+    /// Every RPC the sandbox handled, in order.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.world.requests()
+    }
+
+    /// The chat's messages as the sandbox holds them, newest first.
+    pub fn chat_messages(&self, peer: &str) -> Result<Vec<MessageView>, ControlError> {
+        self.world.chat_messages(peer)
+    }
+
+    /// Applies every part of `fault`.
+    pub async fn fault(&self, fault: Fault) -> std::io::Result<()> {
+        if let Some(error) = fault.rpc_error {
+            self.world.inject_rpc_error(error);
+        }
+        if let Some(ms) = fault.delay_ms {
+            self.server.set_delay(Duration::from_millis(ms));
+        }
+        if fault.revoke_sessions {
+            self.world.revoke_sessions();
+        }
+        if fault.drop_connections {
+            self.server.drop_connections();
+        }
+        if let Some(down) = fault.down {
+            self.server.set_down(down).await?;
+        }
+        Ok(())
+    }
+
+    pub fn drop_connections(&self) {
+        self.server.drop_connections();
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.server.set_delay(delay);
+    }
+
+    /// Fails the next `times` calls of `method` (a TL name such as `messages.sendMessage`).
+    pub fn inject_rpc_error(&self, method: &str, code: i32, message: &str, times: u32) {
+        self.world.inject_rpc_error(InjectedError {
+            method: method.to_string(),
+            code,
+            message: message.to_string(),
+            times,
+        });
+    }
+
+    pub fn revoke_sessions(&self) {
+        self.world.revoke_sessions();
+    }
+
+    pub async fn set_down(&self, down: bool) -> std::io::Result<()> {
+        self.server.set_down(down).await
+    }
+
+    /// Delivers `text` from user `from` to the account (see the module doc for `peer`).
+    pub fn incoming(
+        &self,
+        from: &str,
+        peer: Option<&str>,
+        text: &str,
+    ) -> Result<MessageView, ControlError> {
+        self.world.incoming(from, peer, text)
+    }
+
+    /// The starting world again (same keys, hashes and ports), no delay, accepting
+    /// connections.
+    pub async fn reset(&self) -> std::io::Result<()> {
+        self.world.reset();
+        self.server.set_delay(Duration::ZERO);
+        self.server.set_down(false).await
+    }
+
+    /// Accepts the given QR login token, or the most recently exported one.
+    pub fn accept_login_token(&self, token: Option<&[u8]>) -> Result<(), ControlError> {
+        self.world.accept_login_token(token)
+    }
+
+    /// The JSON `mtgate sandbox` prints.
+    pub fn info(&self) -> Value {
+        (*self.info).clone()
+    }
+}
+
+/// The control API's HTTP routes over `control`.
+pub fn router(control: SandboxControl) -> Router {
+    Router::new()
+        .route("/requests", get(requests))
+        .route("/chats/{peer}/messages", get(chat_messages))
+        .route("/faults", post(faults))
+        .route("/incoming", post(incoming))
+        .route("/reset", post(reset))
+        .route("/login-tokens/accept", post(accept_login_token))
+        .route("/info", get(info))
+        .with_state(control)
+}
+
+fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response {
+    let body = json!({"error": {"code": code, "message": message.to_string()}});
+    (status, axum::Json(body)).into_response()
+}
+
+fn control_error(e: ControlError) -> Response {
+    let (status, code) = match &e {
+        ControlError::UnknownPeer(_) => (StatusCode::NOT_FOUND, "PEER_NOT_FOUND"),
+        ControlError::NoPendingLoginToken => (StatusCode::NOT_FOUND, "NO_PENDING_LOGIN_TOKEN"),
+        ControlError::Incoming(_) => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+    };
+    error(status, code, e)
+}
+
+/// A request body that is not the JSON a route wants; answers 400 naming the problem.
+struct BadBody(String);
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", self.0)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, BadBody> {
+    serde_json::from_slice(body).map_err(|e| BadBody(format!("bad JSON body: {e}")))
+}
+
+fn io_error(e: std::io::Error) -> Response {
+    error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e)
+}
+
+async fn requests(State(control): State<SandboxControl>) -> Response {
+    axum::Json(control.requests()).into_response()
+}
+
+async fn chat_messages(
+    State(control): State<SandboxControl>,
+    Path(peer): Path<String>,
+) -> Response {
+    match control.chat_messages(&peer) {
+        Ok(messages) => axum::Json(messages).into_response(),
+        Err(e) => control_error(e),
+    }
+}
+
+async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let fault: Fault = match parse(&body) {
+        Ok(fault) => fault,
+        Err(bad) => return bad.into_response(),
+    };
+    if fault == Fault::default() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "the body names no fault",
+        );
+    }
+    match control.fault(fault).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => io_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Incoming {
+    from: String,
+    peer: Option<String>,
+    text: String,
+}
+
+async fn incoming(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let incoming: Incoming = match parse(&body) {
+        Ok(incoming) => incoming,
+        Err(bad) => return bad.into_response(),
+    };
+    match control.incoming(&incoming.from, incoming.peer.as_deref(), &incoming.text) {
+        Ok(message) => (StatusCode::CREATED, axum::Json(message)).into_response(),
+        Err(e) => control_error(e),
+    }
+}
+
+async fn reset(State(control): State<SandboxControl>) -> Response {
+    match control.reset().await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => io_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Accept {
+    token: Option<String>,
+}
+
+async fn accept_login_token(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let token = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let accept: Accept = match parse(&body) {
+            Ok(accept) => accept,
+            Err(bad) => return bad.into_response(),
+        };
+        match accept.token.map(|t| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.trim_end_matches('='))
+        }) {
+            None => None,
+            Some(Ok(bytes)) => Some(bytes),
+            Some(Err(_)) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_REQUEST",
+                    "token is not base64url",
+                );
+            }
+        }
+    };
+    match control.accept_login_token(token.as_deref()) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => control_error(e),
+    }
+}
+
+async fn info(State(control): State<SandboxControl>) -> Response {
+    axum::Json(control.info()).into_response()
+}

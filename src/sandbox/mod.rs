@@ -14,3 +14,5 @@ pub mod harness;
 pub mod rpc;
 pub mod wire;
 pub mod world;
+
+pub use harness::Sandbox;

@@ -72,4 +72,10 @@ pub struct StoredMessage {
     pub text: String,
     pub entities: Vec<tl::enums::MessageEntity>,
     pub edit_date: Option<i32>,
+    /// The message this one replies to (same chat).
+    pub reply_to: Option<i32>,
+    /// Sent without notification.
+    pub silent: bool,
+    /// Whether the sender allowed a link preview (`!no_webpage`).
+    pub link_preview: bool,
 }

@@ -4,6 +4,9 @@
 
 use grammers_tl_types as tl;
 
+/// How many updates a box keeps for replay before forgetting the older half.
+const MAX_LOGGED: usize = 20_000;
+
 /// One pts sequence (`pts` is the number of the last event) and its replayable log.
 #[derive(Clone, Debug)]
 pub struct PtsBox {
@@ -55,6 +58,13 @@ impl PtsBox {
             pts: self.pts,
             update,
         });
+        if self.log.len() > MAX_LOGGED {
+            // Long-running sandboxes (benchmarks) forget the oldest updates; a client that
+            // far behind gets "too long", as on Telegram.
+            let forget = self.log.len() - MAX_LOGGED / 2;
+            self.log_start = self.log[forget - 1].pts;
+            self.log.drain(..forget);
+        }
     }
 
     /// Forgets the log (keeping the pts monotonic, so live clients are never confused).
@@ -119,5 +129,23 @@ mod tests {
         assert_eq!(b.pts(), 3);
         assert_eq!(b.missed_since(3), Missed::Nothing);
         assert_eq!(b.missed_since(1), Missed::TooLong);
+    }
+
+    #[test]
+    fn a_long_log_forgets_its_oldest_half() {
+        let mut b = PtsBox::starting_at(0);
+        for _ in 0..=MAX_LOGGED {
+            let pts = b.advance(1);
+            b.record(delete(pts));
+        }
+        assert_eq!(b.missed_since(0), Missed::TooLong);
+        let Missed::Updates(recent) = b.missed_since(b.pts() - 5) else {
+            panic!("recent updates are kept")
+        };
+        assert_eq!(recent.len(), 5);
+        let Missed::Updates(oldest_kept) = b.missed_since(b.pts() - (MAX_LOGGED / 2) as i32) else {
+            panic!("half the log is kept")
+        };
+        assert_eq!(oldest_kept.len(), MAX_LOGGED / 2);
     }
 }

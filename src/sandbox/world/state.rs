@@ -146,6 +146,9 @@ impl State {
                 text: text.into(),
                 entities: Vec::new(),
                 edit_date: None,
+                reply_to: None,
+                silent: false,
+                link_preview: true,
             });
             // Seeded history counts towards pts as it would have on Telegram.
             state.pts_box(chat).advance(1);

@@ -129,7 +129,7 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         out: stored.out,
         mentioned: false,
         media_unread: false,
-        silent: false,
+        silent: stored.silent,
         post,
         from_scheduled: false,
         legacy: false,
@@ -157,7 +157,7 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         via_bot_id: None,
         via_business_bot_id: None,
         guestchat_via_from: None,
-        reply_to: None,
+        reply_to: stored.reply_to.map(reply_header),
         date: stored.date,
         message: stored.text.clone(),
         media: None,
@@ -182,6 +182,26 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         schedule_repeat_period: None,
         summary_from_language: None,
         rich_message: None,
+    }
+    .into()
+}
+
+fn reply_header(reply_to_msg_id: i32) -> tl::enums::MessageReplyHeader {
+    tl::types::MessageReplyHeader {
+        reply_to_scheduled: false,
+        forum_topic: false,
+        quote: false,
+        reply_to_ephemeral: false,
+        reply_to_msg_id: Some(reply_to_msg_id),
+        reply_to_peer_id: None,
+        reply_from: None,
+        reply_media: None,
+        reply_to_top_id: None,
+        quote_text: None,
+        quote_entities: None,
+        quote_offset: None,
+        todo_item_id: None,
+        poll_option: None,
     }
     .into()
 }

@@ -32,6 +32,10 @@ pub struct MessageView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<i64>,
     pub entities: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i32>,
+    pub silent: bool,
+    pub link_preview: bool,
 }
 
 fn rfc3339(unix: i32) -> String {
@@ -54,6 +58,9 @@ impl MessageView {
             outgoing: message.out,
             from: message.from,
             entities: message.entities.iter().map(entity).collect(),
+            reply_to: message.reply_to,
+            silent: message.silent,
+            link_preview: message.link_preview,
         }
     }
 }

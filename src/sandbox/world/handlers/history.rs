@@ -175,6 +175,9 @@ mod tests {
             text: format!("m{id}"),
             entities: Vec::new(),
             edit_date: None,
+            reply_to: None,
+            silent: false,
+            link_preview: true,
         }
     }
 

@@ -82,6 +82,13 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
     if ctx.state.channel_kind(chat) == Some(ChannelKind::ReadOnlyBroadcast) {
         return Err(RpcErr::forbidden("CHAT_WRITE_FORBIDDEN"));
     }
+    let reply_to = match &request.reply_to {
+        Some(tl::enums::InputReplyTo::Message(reply)) => Some(reply.reply_to_msg_id),
+        _ => None,
+    };
+    if reply_to.is_some_and(|id| ctx.state.message(chat, id).is_none()) {
+        return Err(RpcErr::bad("REPLY_MESSAGE_ID_INVALID"));
+    }
     let is_broadcast = ctx
         .state
         .channel_kind(chat)
@@ -97,6 +104,9 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
             text: request.message.clone(),
             entities: request.entities.clone().unwrap_or_default(),
             edit_date: None,
+            reply_to,
+            silent: request.silent,
+            link_preview: !request.no_webpage,
         },
     );
     let reply: tl::enums::Updates = match chat {
@@ -167,6 +177,7 @@ pub fn edit(ctx: &mut Ctx, request: tl::functions::messages::EditMessage) -> Rep
         text,
         entities,
         edit_date: Some(ctx.now),
+        link_preview: !request.no_webpage,
         ..existing
     };
     ctx.state.store(edited.clone());
@@ -310,6 +321,9 @@ pub fn deliver_incoming(
             text: text.to_string(),
             entities: Vec::new(),
             edit_date: None,
+            reply_to: None,
+            silent: false,
+            link_preview: true,
         },
     );
     let push = updates(
