@@ -59,7 +59,7 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
     };
     match config {
         Some(config) => runtime.block_on(serve(config, shutdown_signal())),
-        None => runtime.block_on(sandbox_mode::run(env)),
+        None => runtime.block_on(sandbox_mode::run_sandboxed(env)),
     }
 }
 

@@ -597,3 +597,26 @@ async fn a_supergroup_message_arrives_as_a_channel_update() {
     assert_eq!(message.peer_id(), group.id);
     assert!(!message.outgoing());
 }
+
+#[tokio::test]
+async fn dialogs_list_the_accounts_chats() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let tg = connect(sandbox.session());
+    let mut iter = tg.client.iter_dialogs();
+    assert_eq!(within("total", iter.total()).await.unwrap(), 4);
+    let mut iter = tg.client.iter_dialogs();
+    let mut names = Vec::new();
+    while let Some(dialog) = within("next dialog", iter.next()).await.unwrap() {
+        names.push(format!("@{}", dialog.peer().username().unwrap()));
+    }
+    let world = sandbox.world();
+    names.sort();
+    let mut expected = vec![
+        world.channel,
+        world.supergroup,
+        world.readonly_channel,
+        world.others[0].clone(),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+}

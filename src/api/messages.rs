@@ -97,7 +97,7 @@ pub async fn send_message(
     };
     let random_id = match &idempotent {
         Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
-        None => rand::random::<i64>().max(1),
+        None => fresh_random_id(),
     };
     let work = {
         let state = state.clone();
@@ -324,6 +324,16 @@ pub async fn history(
         Ok(json_response(StatusCode::OK, &page))
     })
     .await
+}
+
+/// A random `random_id` for a send without an Idempotency-Key (any non-zero value).
+fn fresh_random_id() -> i64 {
+    loop {
+        let id = rand::random::<i64>();
+        if id != 0 {
+            return id;
+        }
+    }
 }
 
 /// Runs a handler's work: once per idempotency key when there is one (in its own task, so a

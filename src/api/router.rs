@@ -1,8 +1,8 @@
 //! Assembles every route and layer into one axum Router.
 //!
 //! Layers, outermost first: request id → trace span → request timeout → body limit; the
-//! API-key check wraps only the `/v1` and `/telegram` routes, so health probes, `/metrics`
-//! and the OpenAPI document need no key.
+//! API-key check wraps only the `/v1` and `/telegram` routes (session, messages, peers), so
+//! health probes, `/metrics` and the OpenAPI document (`/openapi.json`) need no key.
 
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::request_id::{self, RequestId};
-use super::{ApiError, AppState, auth, health, metrics, session};
+use super::{ApiError, AppState, auth, health, messages, metrics, openapi, peers, session};
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -24,16 +24,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
     let request_timeout = request_timeout(&state);
-    let protected =
-        Router::new()
-            .merge(session::routes())
-            .route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_api_key,
-            ));
+    let protected = Router::new()
+        .merge(session::routes())
+        .merge(messages::routes())
+        .merge(peers::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_key,
+        ));
     Router::new()
         .merge(health::routes())
         .merge(metrics::routes())
+        .merge(openapi::routes())
         .merge(protected)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

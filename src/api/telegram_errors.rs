@@ -43,10 +43,9 @@ const MESSAGE_NOT_FOUND: &[&str] = &["MESSAGE_ID_INVALID", "MESSAGE_IDS_EMPTY", 
 impl From<ResolveError> for ApiError {
     fn from(error: ResolveError) -> Self {
         match error {
-            ResolveError::NotFound(message) => ApiError::PeerNotFound {
-                message,
-                telegram: None,
-            },
+            ResolveError::NotFound { message, telegram } => {
+                ApiError::PeerNotFound { message, telegram }
+            }
             ResolveError::Telegram(e) => e.into(),
         }
     }

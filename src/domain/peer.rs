@@ -145,8 +145,7 @@ fn parse_username(name: &str) -> Result<String, String> {
     }
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(format!(
-            "`{}` is not a peer: usernames contain only letters, digits and `_`",
-            name.escape_default()
+            "`{name}` is not a peer: usernames contain only letters, digits and `_`"
         ));
     }
     if !name.as_bytes()[0].is_ascii_alphabetic() {

@@ -283,13 +283,11 @@ pub(super) async fn timed_call<T>(
 /// Health bookkeeping for a failed call.
 fn note_failure(shared: &Shared, error: &TelegramError) {
     match error {
-        TelegramError::Unauthorized { name } => {
-            if shared.health.set_unauthorized(name.clone()) {
-                tracing::warn!(
-                    error = %name,
-                    "the Telegram session is no longer authorized; not retrying"
-                );
-            }
+        TelegramError::Unauthorized { name } if shared.health.set_unauthorized(name.clone()) => {
+            tracing::warn!(
+                error = %name,
+                "the Telegram session is no longer authorized; not retrying"
+            );
         }
         TelegramError::Unavailable(why) => {
             if shared.health.set_unreachable(why.clone()) {

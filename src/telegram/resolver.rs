@@ -156,9 +156,13 @@ fn usernames(primary: Option<&str>, all: Option<&[tl::enums::Username]>) -> Vec<
 /// Why a peer could not be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    /// Telegram has no such peer, or mtgate has no way to address it yet.
-    #[error("{0}")]
-    NotFound(String),
+    /// Telegram has no such peer, or mtgate has no way to address it yet (`telegram`: the
+    /// RPC error name that said so, if any).
+    #[error("{message}")]
+    NotFound {
+        message: String,
+        telegram: Option<String>,
+    },
     #[error(transparent)]
     Telegram(#[from] TelegramError),
 }
@@ -394,11 +398,12 @@ impl PeerResolver {
         self.learn(&resolved.users, &resolved.chats);
         let id = crate::domain::message::peer_id(&resolved.peer)
             .and_then(PeerId::bot_api_dialog_id)
-            .ok_or_else(|| ResolveError::NotFound(format!("@{name} resolved to an invalid id")))?;
+            .ok_or_else(|| not_found(format!("@{name} resolved to an invalid id")))?;
         let mut cache = self.lock();
-        let peer = cache.peers.get(&id).cloned().ok_or_else(|| {
-            ResolveError::NotFound(format!("Telegram gave no usable access hash for @{name}"))
-        })?;
+        let peer =
+            cache.peers.get(&id).cloned().ok_or_else(|| {
+                not_found(format!("Telegram gave no usable access hash for @{name}"))
+            })?;
         // Index the name as asked, even if Telegram lists it differently.
         cache.usernames.insert(name.to_owned(), id);
         Ok(peer)
@@ -407,6 +412,20 @@ impl PeerResolver {
     /// A numeric id seen for the first time: ask Telegram about it with no access hash, which
     /// works for basic groups and for users and channels Telegram lets this account see.
     async fn fetch_by_id(&self, tg: &ClientManager, id: PeerId) -> Result<KnownPeer, ResolveError> {
+        let key = id.bot_api_dialog_id().unwrap_or_default();
+        let unknown = |telegram: Option<String>| ResolveError::NotFound {
+            message: format!(
+                "peer {key} is unknown to this account: refer to it once by @username (or receive a message from it) so mtgate learns its access hash"
+            ),
+            telegram,
+        };
+        // Without an access hash Telegram answers these for peers it will not show us.
+        let no_access = |e: TelegramError| match e.rpc() {
+            Some(rpc) if rpc.code == 400 && rpc.name.ends_with("_INVALID") => {
+                unknown(Some(rpc.name.clone()))
+            }
+            _ => ResolveError::Telegram(e),
+        };
         let bare = id.bare_id().unwrap_or_default();
         match id.kind() {
             PeerKind::User => {
@@ -423,7 +442,8 @@ impl PeerResolver {
                         ],
                     },
                 )
-                .await?;
+                .await
+                .map_err(no_access)?;
                 self.learn(&users, &[]);
             }
             PeerKind::Chat => {
@@ -432,7 +452,8 @@ impl PeerResolver {
                     "messages.getChats",
                     tl::functions::messages::GetChats { id: vec![bare] },
                 )
-                .await?;
+                .await
+                .map_err(no_access)?;
                 self.learn(&[], chats_of(&chats));
             }
             PeerKind::Channel => {
@@ -449,16 +470,23 @@ impl PeerResolver {
                         ],
                     },
                 )
-                .await?;
+                .await
+                .map_err(no_access)?;
                 self.learn(&[], chats_of(&chats));
             }
         }
-        let key = id.bot_api_dialog_id().unwrap_or_default();
-        self.lock().peers.get(&key).cloned().ok_or_else(|| {
-            ResolveError::NotFound(format!(
-                "peer {key} is unknown to this account: refer to it once by @username (or receive a message from it) so mtgate learns its access hash"
-            ))
-        })
+        self.lock()
+            .peers
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| unknown(None))
+    }
+}
+
+fn not_found(message: String) -> ResolveError {
+    ResolveError::NotFound {
+        message,
+        telegram: None,
     }
 }
 

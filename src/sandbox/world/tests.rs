@@ -859,3 +859,37 @@ fn replies_silence_and_link_previews_are_kept_and_a_missing_reply_target_is_refu
     assert!(!truth[0].link_preview);
     assert!(truth[1].reply_to.is_none() && !truth[1].silent);
 }
+
+#[test]
+fn dialogs_list_every_channel_and_each_private_chat_with_messages() {
+    let h = harness();
+    let tl::enums::messages::Dialogs::Dialogs(dialogs) =
+        h.ok(&tl::functions::messages::GetDialogs {
+            exclude_pinned: false,
+            folder_id: None,
+            offset_date: 0,
+            offset_id: 0,
+            offset_peer: tl::enums::InputPeer::Empty,
+            limit: 100,
+            hash: 0,
+        })
+    else {
+        panic!("the whole list fits one answer")
+    };
+    // Three channels and the seeded chat with Alice.
+    assert_eq!(dialogs.dialogs.len(), 4);
+    assert_eq!(dialogs.chats.len(), 3);
+    assert!(dialogs.users.iter().any(|u| u.id() == 5_000_002));
+    let tops: Vec<i32> = dialogs
+        .dialogs
+        .iter()
+        .map(|d| match d {
+            tl::enums::Dialog::Dialog(d) => d.top_message,
+            _ => panic!("plain dialogs"),
+        })
+        .collect();
+    assert_eq!(
+        dialogs.messages.len(),
+        tops.iter().filter(|&&t| t > 0).count()
+    );
+}

@@ -363,7 +363,7 @@ fn peer_settings() -> tl::enums::PeerSettings {
     .into()
 }
 
-fn notify_settings() -> tl::enums::PeerNotifySettings {
+pub fn notify_settings() -> tl::enums::PeerNotifySettings {
     tl::types::PeerNotifySettings {
         show_previews: None,
         silent: None,

@@ -40,6 +40,25 @@ pub fn page<'m>(
     filtered[from as usize..to.max(from) as usize].to_vec()
 }
 
+/// Text bytes one history page may carry: 100 messages of 4096 UTF-16 units can exceed the
+/// 1 MiB packet limit, so a page ends early instead (the client pages on by `offset_id`).
+const MAX_PAGE_TEXT_BYTES: usize = 512 * 1024;
+
+/// The longest prefix of `page` within [`MAX_PAGE_TEXT_BYTES`], never empty if `page` is not.
+pub fn fit_in_packet(mut page: Vec<&StoredMessage>) -> Vec<&StoredMessage> {
+    let mut total = 0;
+    let keep = page
+        .iter()
+        .position(|m| {
+            total += m.text.len();
+            total > MAX_PAGE_TEXT_BYTES
+        })
+        .unwrap_or(page.len())
+        .max(1);
+    page.truncate(keep);
+    page
+}
+
 fn senders<'a>(messages: impl IntoIterator<Item = &'a StoredMessage>) -> Vec<i64> {
     messages.into_iter().filter_map(|m| m.from).collect()
 }
@@ -48,7 +67,7 @@ pub fn get_history(ctx: &mut Ctx, request: tl::functions::messages::GetHistory) 
     let chat = ctx.state.input_peer(&request.peer)?;
     ctx.about(chat);
     let all = ctx.state.history(chat);
-    let selected = page(&all, &request);
+    let selected = fit_in_packet(page(&all, &request));
     let count = all.len() as i32;
     let (users, chats) = peers_for(ctx.state, [chat], senders(selected.iter().copied()));
     let messages: Vec<tl::enums::Message> = selected.iter().map(|m| to_tl::message(m)).collect();
@@ -215,6 +234,21 @@ mod tests {
         // reaches back up to the oldest messages (grammers' reverse iteration start).
         assert_eq!(ids(&messages, request(1, -2, 3)), vec![2, 1]);
         assert_eq!(ids(&messages, request(5, -3, 3)), vec![7, 6, 5]);
+    }
+
+    #[test]
+    fn a_page_of_long_texts_stops_before_the_packet_limit() {
+        let messages: Vec<StoredMessage> = (1..=100)
+            .map(|id| StoredMessage {
+                text: "字".repeat(4096),
+                ..stored(id)
+            })
+            .collect();
+        let newest_first: Vec<&StoredMessage> = messages.iter().rev().collect();
+        let fitted = fit_in_packet(page(&newest_first, &request(0, 0, 100)));
+        assert!(!fitted.is_empty() && fitted.len() < 100);
+        assert!(fitted.iter().map(|m| m.text.len()).sum::<usize>() <= MAX_PAGE_TEXT_BYTES);
+        assert_eq!(fitted[0].id, 100);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod auth;
 mod channels;
 mod contacts;
+mod dialogs;
 mod help;
 mod history;
 mod messages;
@@ -104,6 +105,7 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::channels::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_channel),
         f::messages::GetMessages::CONSTRUCTOR_ID => run(ctx, body, history::get_messages),
         f::messages::GetHistory::CONSTRUCTOR_ID => run(ctx, body, history::get_history),
+        f::messages::GetDialogs::CONSTRUCTOR_ID => run(ctx, body, dialogs::get_dialogs),
         f::messages::SendMessage::CONSTRUCTOR_ID => run(ctx, body, messages::send),
         f::messages::EditMessage::CONSTRUCTOR_ID => run(ctx, body, messages::edit),
         f::messages::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_private),
