@@ -281,16 +281,22 @@ pub fn render(report: &Report) -> String {
             t.name, t.goal, t.measured, verdict
         );
     }
+    let failed_ops: usize = report.rows.iter().map(Row::error_count).sum();
+    let verdict = if report.lost + report.duplicated == 0 {
+        "PASS"
+    } else {
+        "FAIL"
+    };
     let _ = writeln!(
         o,
-        "\nresult: {} lost, {} duplicated -> {}",
-        report.lost,
-        report.duplicated,
-        if report.lost + report.duplicated == 0 {
-            "PASS"
-        } else {
-            "FAIL"
-        }
+        "\nresult: {} lost, {} duplicated -> {verdict}",
+        report.lost, report.duplicated
     );
+    if failed_ops > 0 {
+        let _ = writeln!(
+            o,
+            "warning: {failed_ops} measured operations failed (errors by kind above)"
+        );
+    }
     out
 }

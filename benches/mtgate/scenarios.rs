@@ -152,6 +152,7 @@ impl Bench {
     async fn health_under_load(&self, c: usize) -> Row {
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let senders: Vec<_> = (0..self.plan.background_senders)
             .map(|_| {
@@ -160,12 +161,16 @@ impl Bench {
                     self.ledger.clone(),
                     label("e", c),
                 );
-                let (stop, sent, tags) =
-                    (Arc::clone(&stop), Arc::clone(&sent), self.tagger("e", c));
+                let (stop, sent, failed) =
+                    (Arc::clone(&stop), Arc::clone(&sent), Arc::clone(&failed));
+                let tags = self.tagger("e", c);
                 tokio::spawn(async move {
                     while !stop.load(Ordering::Relaxed) {
                         let tag = tags(sent.fetch_add(1, Ordering::Relaxed));
                         let result = http.send(&message_text(&tag)).await;
+                        if result.is_err() {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
                         ledger.record(&label, tag, result.ok());
                     }
                 })
@@ -182,13 +187,16 @@ impl Bench {
         for sender in senders {
             sender.await.expect("a background sender panicked");
         }
-        let background = sent.load(Ordering::Relaxed) as f64;
+        let elapsed = started.elapsed();
+        let failed = failed.load(Ordering::Relaxed);
+        let ok = sent.load(Ordering::Relaxed) - failed;
         row.notes
             .insert("bg_senders", self.plan.background_senders as f64);
-        row.notes.insert(
-            "bg_sends_per_s",
-            (stats::throughput(background as usize, started.elapsed())).round(),
-        );
+        row.notes
+            .insert("bg_sends_per_s", stats::throughput(ok, elapsed).round());
+        if failed > 0 {
+            row.notes.insert("bg_send_errors", failed as f64);
+        }
         row
     }
 
