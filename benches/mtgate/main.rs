@@ -113,7 +113,7 @@ async fn run(options: &Options) -> Result<Report, Error> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss::read(service_pid)?;
     eprintln!(
-        "mtgate serve ready after {ready_ms:.1?} ms; idle RSS {} kB",
+        "mtgate serve (pid {service_pid}) ready after {ready_ms:.1?} ms; idle RSS {} kB",
         idle.rss_kb
     );
 
