@@ -11,6 +11,9 @@ mod stats;
 #[path = "mtgate/rss.rs"]
 mod rss;
 
+#[path = "mtgate/cpu.rs"]
+mod cpu;
+
 /// Only what `truth.rs` needs from `procs.rs`, so the audit compiles without the process code.
 mod procs {
     pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -179,5 +182,49 @@ mod truth_tests {
             "bench-1.f.c64.00012"
         );
         assert_eq!(tag_of(""), "");
+    }
+}
+
+mod cpu_tests {
+    use super::cpu::*;
+
+    const STAT: &str = "19508 (cat) R 19506 19506 13844 0 -1 4194304 99 0 0 0 7 3 0 0 20 0 1 0";
+
+    #[test]
+    fn utime_and_stime_are_fields_fourteen_and_fifteen() {
+        assert_eq!(stat_ticks(STAT), Some(10));
+    }
+
+    #[test]
+    fn a_command_name_with_spaces_and_parentheses_does_not_shift_the_fields() {
+        let odd = STAT.replace("(cat)", "(tokio (worker) 1)");
+        assert_eq!(stat_ticks(&odd), Some(10));
+        assert_eq!(stat_ticks("12 (cut short) R 1 2"), None);
+    }
+
+    #[test]
+    fn per_op_turns_tick_deltas_into_microseconds_per_operation() {
+        let before = Snapshot {
+            bench: 1,
+            service: 10,
+            sandbox: 100,
+        };
+        let after = Snapshot {
+            bench: 3,
+            service: 20,
+            sandbox: 100,
+        };
+        let cpu = per_op(before, after, 1000).unwrap();
+        assert_eq!(
+            (cpu.bench_us, cpu.service_us, cpu.sandbox_us),
+            (20.0, 100.0, 0.0)
+        );
+        assert_eq!(cpu.total_us(), 120.0);
+        assert_eq!(per_op(before, after, 0), None);
+    }
+
+    #[test]
+    fn this_process_can_read_its_own_cpu_time() {
+        assert!(ticks(std::process::id()).is_ok());
     }
 }

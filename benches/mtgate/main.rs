@@ -7,6 +7,7 @@
 //! (process logs under `target/bench/logs/`), and exits 1 only if a message was lost or
 //! duplicated (2 if the bench itself could not run). Timings are reported, never asserted.
 
+mod cpu;
 mod direct;
 mod http;
 mod load;
@@ -30,34 +31,55 @@ use scenarios::{Bench, Plan};
 struct Options {
     quick: bool,
     ops: Option<usize>,
+    only: Option<Vec<String>>,
+    concurrencies: Option<Vec<usize>>,
 }
 
 impl Options {
     /// `--quick` (or `MTGATE_BENCH_QUICK=1`) for a smoke run, `--ops N` to override the
-    /// operation count. Other arguments (cargo adds `--bench`) are ignored.
+    /// operation count, `--only a,b` and `--concurrency 64` to run a subset (for profiling).
+    /// Other arguments (cargo adds `--bench`) are ignored.
     fn parse() -> Self {
         let mut quick = std::env::var("MTGATE_BENCH_QUICK").is_ok_and(|v| v == "1");
         let mut ops = None;
+        let mut only = None;
+        let mut concurrencies = None;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--quick" => quick = true,
                 "--ops" => ops = args.next().and_then(|n| n.parse().ok()),
+                "--only" => {
+                    only = args
+                        .next()
+                        .map(|l| l.split(',').map(str::to_owned).collect())
+                }
+                "--concurrency" => {
+                    concurrencies = args
+                        .next()
+                        .map(|l| l.split(',').filter_map(|c| c.parse().ok()).collect())
+                }
                 _ => {}
             }
         }
-        Self { quick, ops }
+        Self {
+            quick,
+            ops,
+            only,
+            concurrencies,
+        }
     }
 
     fn plan(&self) -> Plan {
-        let ops = self.ops.unwrap_or(if self.quick { 200 } else { 2000 });
+        let ops = self.ops.unwrap_or(if self.quick { 200 } else { 4000 });
         Plan {
             ops,
             warmup: (ops / 10).max(10),
-            concurrencies: vec![1, 16, 64],
+            concurrencies: self.concurrencies.clone().unwrap_or(vec![1, 16, 64]),
             drop_every: (ops / 10).max(10),
             background_senders: 4,
             history_limit: 20,
+            only: self.only.clone(),
         }
     }
 
@@ -85,6 +107,7 @@ async fn run(options: &Options) -> Result<Report, Error> {
     let logs = out_dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     let plan = options.plan();
+    let loadavg_start = loadavg();
     let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
     eprintln!(
         "mtgate bench {run_id}: {plan:?}; logs in {}",
@@ -142,6 +165,11 @@ async fn run(options: &Options) -> Result<Report, Error> {
         edit_ids: Arc::new(edit_ids),
         ledger: ledger.clone(),
         control_url: sandbox.info.control_url.clone(),
+        pids: cpu::Pids {
+            bench: std::process::id(),
+            service: service_pid,
+            sandbox: sandbox.pid().ok_or("mtgate sandbox has no pid")?,
+        },
     };
     let mut rows = bench.run_all().await;
     report::compute_ratios(&mut rows);
@@ -172,6 +200,8 @@ async fn run(options: &Options) -> Result<Report, Error> {
         quick: options.quick,
         unix_time: SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),
         cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg_start,
+        loadavg_end: loadavg(),
         rows,
         service: facts,
         lost,
@@ -192,4 +222,11 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// The first three fields of `/proc/loadavg` (1, 5 and 15 minute load averages).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }

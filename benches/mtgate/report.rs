@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::cpu::PerOp;
 use crate::rss::Memory;
 use crate::stats::{self, Summary};
 use crate::truth::Audit;
@@ -29,6 +30,8 @@ pub struct Row {
     pub throughput_ratio: Option<f64>,
     /// Scenario-specific counters (retries, connection drops, background load).
     pub notes: BTreeMap<&'static str, f64>,
+    /// CPU per measured operation of the bench, service and sandbox processes.
+    pub cpu: Option<PerOp>,
     /// Ground truth for sends (warm-up included), filled in after the last scenario.
     pub audit: Option<Audit>,
 }
@@ -89,6 +92,9 @@ pub struct Report {
     pub quick: bool,
     pub unix_time: u64,
     pub cpus: usize,
+    /// `/proc/loadavg` when the run started and ended: other work on the box shows here.
+    pub loadavg_start: String,
+    pub loadavg_end: String,
     pub rows: Vec<Row>,
     pub service: ServiceFacts,
     pub targets: Vec<Target>,
@@ -169,6 +175,11 @@ pub fn render(report: &Report) -> String {
         if report.quick { "quick" } else { "full" },
         report.cpus
     );
+    let _ = writeln!(
+        o,
+        "load average at start: {}; at end: {}",
+        report.loadavg_start, report.loadavg_end
+    );
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -207,6 +218,29 @@ pub fn render(report: &Report) -> String {
         );
     }
 
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{:<28} {:>3} {:>9} {:>9} {:>9} {:>9}",
+        "CPU us per operation", "c", "bench", "service", "sandbox", "total"
+    );
+    for row in &report.rows {
+        let Some(cpu) = &row.cpu else { continue };
+        let _ = writeln!(
+            o,
+            "{:<28} {:>3} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            format!("{} {}", row.key, row.name),
+            row.concurrency,
+            cpu.bench_us,
+            cpu.service_us,
+            cpu.sandbox_us,
+            cpu.total_us()
+        );
+    }
+    let _ = writeln!(
+        o,
+        "(10 ms clock ticks over the measured run; bench = load generator plus, for direct rows, the grammers client)"
+    );
     let _ = writeln!(o);
     let _ = writeln!(
         o,

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use crate::cpu::{self, Pids};
 use crate::direct::Direct;
 use crate::http::Mtgate;
 use crate::load;
@@ -36,6 +37,8 @@ pub struct Plan {
     pub background_senders: usize,
     /// (d0/d): messages per history page.
     pub history_limit: usize,
+    /// Run only these scenario keys (`--only a,b`), for profiling one of them.
+    pub only: Option<Vec<String>>,
 }
 
 /// Everything the scenarios drive.
@@ -50,6 +53,7 @@ pub struct Bench {
     pub edit_ids: Arc<Vec<i64>>,
     pub ledger: Ledger,
     pub control_url: String,
+    pub pids: Pids,
 }
 
 impl Bench {
@@ -59,18 +63,41 @@ impl Bench {
     pub async fn run_all(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         for &c in &self.plan.concurrencies {
-            rows.push(self.direct_send(c).await);
-            rows.push(self.http_send(c).await);
-            rows.push(self.direct_edit(c).await);
-            rows.push(self.http_edit(c).await);
-            rows.push(self.direct_history(c).await);
-            rows.push(self.http_history(c).await);
-            rows.push(self.health_under_load(c).await);
+            if self.selected("a") {
+                rows.push(self.direct_send(c).await);
+            }
+            if self.selected("b") {
+                rows.push(self.http_send(c).await);
+            }
+            if self.selected("c0") {
+                rows.push(self.direct_edit(c).await);
+            }
+            if self.selected("c") {
+                rows.push(self.http_edit(c).await);
+            }
+            if self.selected("d0") {
+                rows.push(self.direct_history(c).await);
+            }
+            if self.selected("d") {
+                rows.push(self.http_history(c).await);
+            }
+            if self.selected("e") {
+                rows.push(self.health_under_load(c).await);
+            }
         }
         for &c in &self.plan.concurrencies {
-            rows.push(self.sends_with_drops(c).await);
+            if self.selected("f") {
+                rows.push(self.sends_with_drops(c).await);
+            }
         }
         rows
+    }
+
+    fn selected(&self, key: &str) -> bool {
+        self.plan
+            .only
+            .as_ref()
+            .is_none_or(|keys| keys.iter().any(|k| k == key))
     }
 
     async fn direct_send(&self, c: usize) -> Row {
@@ -300,7 +327,9 @@ impl Bench {
             }
         }
         eprintln!("  {key:>2} {name:<24} c={c:<3} {ops} ops ...");
+        let before = self.pids.snapshot();
         let outcome = load::run(ops, c, move |i| op(i)).await;
+        let cpu = cpu::per_op(before, self.pids.snapshot(), ops);
         Row {
             key,
             name,
@@ -312,6 +341,7 @@ impl Bench {
             p50_ratio: None,
             throughput_ratio: None,
             notes,
+            cpu,
             audit: None,
         }
     }
