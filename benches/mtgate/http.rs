@@ -152,6 +152,22 @@ impl Mtgate {
             .map(drop)
     }
 
+    /// `GET /health/live` (no key, no Telegram work); 200 is success.
+    pub async fn live(&self) -> Result<(), String> {
+        let response = self
+            .http
+            .get(format!("{}/health/live", self.base))
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        response.bytes().await.map_err(transport)?;
+        match status {
+            StatusCode::OK => Ok(()),
+            other => Err(format!("HTTP {}", other.as_u16())),
+        }
+    }
+
     async fn post_message(
         &self,
         text: &str,

@@ -2,7 +2,7 @@
 //! (a) direct grammers send, (b) `POST /v1/messages`, (c0/c) edit direct / through mtgate,
 //! (d0/d) history direct / through mtgate, (e) `GET /health` while sends run in the
 //! background, (f) sends with an `Idempotency-Key` while the sandbox drops every connection
-//! every N completed sends.
+//! every N completed sends; (h) `GET /health/live` alone, the HTTP floor.
 //!
 //! Sends go to the channel (the ground truth audited afterwards); edits and history use the
 //! supergroup, whose size stays fixed, so history pages cost the same in every run.
@@ -83,6 +83,9 @@ impl Bench {
             }
             if self.selected("e") {
                 rows.push(self.health_under_load(c).await);
+            }
+            if self.selected("h") {
+                rows.push(self.http_floor(c).await);
             }
         }
         for &c in &self.plan.concurrencies {
@@ -171,6 +174,17 @@ impl Bench {
         self.measure("d", "mtgate GET history", c, Some("d0"), true, move |_| {
             let http = http.clone();
             async move { full_page(http.history(limit).await, limit) }
+        })
+        .await
+    }
+
+    /// (h): `GET /health/live` with nothing else running: one HTTP round trip through the
+    /// service's outer layers and no Telegram work, the floor under every mtgate row.
+    async fn http_floor(&self, c: usize) -> Row {
+        let http = self.http_channel.clone();
+        self.measure("h", "mtgate /health/live", c, None, true, move |_| {
+            let http = http.clone();
+            async move { http.live().await }
         })
         .await
     }
