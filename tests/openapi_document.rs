@@ -114,3 +114,20 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn flood_waits_document_retry_after() {
+    let json: serde_json::Value = serde_json::from_str(mtgate::api::openapi::document()).unwrap();
+    for (path, item) in json["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let flood = &op["responses"]["429"];
+            assert!(
+                flood["headers"]["Retry-After"].is_object(),
+                "{method} {path}: 429 without Retry-After"
+            );
+        }
+    }
+}

@@ -169,3 +169,23 @@ async fn what_was_learned_is_kept_under_the_state_dir() {
             .any(|p| p["usernames"][0] == w.other.trim_start_matches('@'))
     );
 }
+
+#[tokio::test]
+async fn a_user_seen_in_a_chats_history_can_be_messaged_by_id() {
+    let app = ready_app().await;
+    let w = world(&app);
+    // The seeded supergroup holds a message from another user, whose id we learn from it.
+    let author = ground_truth(&app, &w.supergroup)
+        .iter()
+        .find_map(|m| m["from"].as_i64())
+        .expect("a seeded message with an author");
+    let unknown = get(&app, &format!("/v1/peers/{author}")).await;
+    unknown.assert_error(404, "PEER_NOT_FOUND");
+
+    let history = get(&app, &format!("/v1/messages/{}", w.supergroup)).await;
+    assert_eq!(history.status, 200, "{:?}", history.body);
+    let resolves = count_calls(&app, "contacts.resolveUsername");
+    let sent = send_text(&app, &author.to_string(), "hello, author").await;
+    assert_eq!(sent["peer"]["id"], author);
+    assert_eq!(count_calls(&app, "contacts.resolveUsername"), resolves);
+}

@@ -134,3 +134,24 @@ async fn metrics_expose_calls_and_connection_state() {
     assert!(text.contains("mtgate_telegram_reconnects_total 0"));
     assert!(text.contains("mtgate_telegram_flood_waits_total{outcome=\"slept\"} 0"));
 }
+
+#[tokio::test]
+async fn a_key_revoked_while_idle_is_noticed_by_the_liveness_probe() {
+    let app = spawn_app_with(AppOptions {
+        manager: mtgate::telegram::ManagerOptions {
+            liveness_interval: Duration::from_millis(200),
+            ..common::test_manager_options()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    app.wait_until_healthy().await;
+    // The connection stays up; only the key loses its user. No request of ours follows.
+    app.sandbox.control().revoke_sessions();
+    let body = app.wait_for_health("unhealthy", DEADLINE).await;
+    assert_eq!(body["checks"]["telegram"]["status"], "unauthorized");
+    assert_eq!(
+        body["checks"]["telegram"]["last_error"],
+        "AUTH_KEY_UNREGISTERED"
+    );
+}

@@ -251,3 +251,86 @@ async fn serve_sandbox_prints_the_json_line_and_a_curl_example_then_serves() {
     process.terminate();
     assert_eq!(process.wait_for_exit(DEADLINE).await.code(), Some(0));
 }
+
+#[tokio::test]
+async fn a_revoked_session_logs_no_reconnect_storm() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let state_dir = TempDir::new("revoked");
+    let key = random_api_key();
+    let mut process = MtgateProcess::spawn(&["serve"], &vars_for(&sandbox, &state_dir, &key));
+    let address = process.wait_for_listen_address().await;
+    let client = reqwest::Client::new();
+    let base = format!("http://{address}");
+    eventually(DEADLINE, "ready", || async {
+        let r = client
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+
+    sandbox.control().revoke_sessions();
+    // Dropping the connection is what would make a naive client redial in a loop.
+    sandbox.control().drop_connections();
+    eventually(DEADLINE, "unhealthy", || async {
+        let r = client.get(format!("{base}/health")).send().await.ok()?;
+        (r.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+    })
+    .await;
+    let attempts = |process: &MtgateProcess| {
+        process
+            .stderr_lines()
+            .iter()
+            .filter(|l| l.contains("\"msg\":\"[TELEGRAM_CALL - START]\""))
+            .count()
+    };
+    let after_revocation = attempts(&process);
+    assert!(after_revocation > 0, "Telegram call spans are in the logs");
+    let watch_until = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while tokio::time::Instant::now() < watch_until {
+        let more = attempts(&process) - after_revocation;
+        assert!(
+            more == 0,
+            "{more} Telegram calls logged after the session was revoked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let logs = process.stderr();
+    assert!(
+        logs.contains("not authorized"),
+        "the revocation is logged once"
+    );
+    assert_eq!(
+        logs.matches("not retrying until restarted").count(),
+        1,
+        "one warning, not one per attempt"
+    );
+    process.terminate();
+    assert_eq!(process.wait_for_exit(DEADLINE).await.code(), Some(0));
+}
+
+#[tokio::test]
+async fn an_unusable_state_dir_fails_startup_naming_it() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let parent = TempDir::new("statefile");
+    let not_a_dir = parent.path().join("a-file");
+    std::fs::write(&not_a_dir, b"not a directory").unwrap();
+    let mut vars = base_vars(&sandbox, &not_a_dir, &random_api_key());
+    vars.push(("RUST_LOG".into(), "warn".into()));
+    let mut process = MtgateProcess::spawn(&["serve"], &vars);
+    let status = process.wait_for_exit(DEADLINE).await;
+    assert_eq!(status.code(), Some(2));
+    let errors: Vec<String> = process
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("error: MTGATE_STATE_DIR: "),
+        "{}",
+        errors[0]
+    );
+}

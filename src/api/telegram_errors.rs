@@ -94,6 +94,12 @@ fn from_rpc(rpc: RpcError) -> ApiError {
             telegram,
         },
         _ if rpc.is("MESSAGE_NOT_MODIFIED") => ApiError::MessageNotModified { telegram },
+        // Our random_id is derived from the Idempotency-Key: Telegram refusing it as a
+        // duplicate means this key's message was already sent (by a run that no longer
+        // remembers the answer, e.g. before a restart). Not sending again is the point.
+        _ if rpc.is("RANDOM_ID_DUPLICATE") => ApiError::InvalidRequest(
+            "a message with this Idempotency-Key was already sent (Telegram: RANDOM_ID_DUPLICATE); its answer is no longer remembered".into(),
+        ),
         _ if rpc.code == 403 || is_any(FORBIDDEN) => ApiError::Forbidden {
             message: format!("Telegram does not allow this account to do that ({name})"),
             telegram,
@@ -172,11 +178,33 @@ mod tests {
                 400,
             ),
             (rpc(500, "INTERNAL_SERVER_ERROR", None), "INTERNAL", 502),
+            (
+                rpc(400, "RANDOM_ID_DUPLICATE", None),
+                "INVALID_REQUEST",
+                400,
+            ),
+            (rpc(400, "CHANNEL_INVALID", None), "PEER_NOT_FOUND", 404),
+            (rpc(403, "MESSAGE_AUTHOR_REQUIRED", None), "FORBIDDEN", 403),
+            (rpc(420, "SLOWMODE_WAIT", Some(30)), "FLOOD_WAIT", 429),
+            (rpc(-503, "Timeout", None), "TIMEOUT", 504),
         ];
         for (error, code, status) in cases {
             assert_eq!(error.code(), code, "{error:?}");
             assert_eq!(error.status().as_u16(), status, "{error:?}");
         }
+    }
+
+    #[test]
+    fn a_peer_the_resolver_cannot_find_is_404_with_the_telegram_name() {
+        let e: ApiError = ResolveError::NotFound {
+            message: "peer 5 is unknown".into(),
+            telegram: Some("PEER_ID_INVALID".into()),
+        }
+        .into();
+        assert_eq!((e.code(), e.status().as_u16()), ("PEER_NOT_FOUND", 404));
+        assert_eq!(e.telegram(), Some("PEER_ID_INVALID"));
+        let e: ApiError = ResolveError::Telegram(TelegramError::Unavailable("down".into())).into();
+        assert_eq!(e.code(), "TELEGRAM_UNAVAILABLE");
     }
 
     #[test]

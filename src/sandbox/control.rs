@@ -42,6 +42,14 @@ pub struct SandboxControl {
     info: Arc<Value>,
 }
 
+impl std::fmt::Debug for SandboxControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxControl")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One `POST /faults` body: every field given is applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -152,6 +152,16 @@ impl Sandbox {
     }
 }
 
+/// Names the addresses only: session strings carry auth keys and stay out of debug output.
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("mtproto_addr", &self.mtproto_addr())
+            .field("control_url", &self.control_url())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.server.shutdown();
@@ -194,6 +204,11 @@ mod tests {
         assert_ne!(info["session"], info["unauthorized_session"]);
         assert_eq!(info["world"]["user"], "@sandy");
         assert_eq!(info["world"]["others"].as_array().unwrap().len(), 3);
+        let debug = format!("{sandbox:?}");
+        assert!(
+            !debug.contains(sandbox.session()),
+            "no session in debug output"
+        );
     }
 
     #[test]

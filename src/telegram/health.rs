@@ -17,6 +17,9 @@ pub enum ConnectionState {
     Reconnecting,
     /// The key has no usable user (revoked, logged out): retrying cannot help.
     Unauthorized,
+    /// The client's connection task ended unexpectedly (a grammers panic): only a restart
+    /// helps, so this is unhealthy, like `Unauthorized`.
+    Failed,
     /// Shutting down.
     Stopped,
 }
@@ -37,6 +40,7 @@ impl ConnectionState {
             Self::Connected => "connected",
             Self::Reconnecting => "reconnecting",
             Self::Unauthorized => "unauthorized",
+            Self::Failed => "failed",
             Self::Stopped => "stopped",
         }
     }
@@ -46,7 +50,7 @@ impl ConnectionState {
         match self {
             Self::Connected => Health::Healthy,
             Self::Connecting | Self::Reconnecting => Health::Degraded,
-            Self::Unauthorized | Self::Stopped => Health::Unhealthy,
+            Self::Unauthorized | Self::Failed | Self::Stopped => Health::Unhealthy,
         }
     }
 
@@ -58,6 +62,7 @@ impl ConnectionState {
             Self::Reconnecting => 2,
             Self::Unauthorized => 3,
             Self::Stopped => 4,
+            Self::Failed => 5,
         }
     }
 }
@@ -150,7 +155,9 @@ impl HealthTracker {
     pub fn set_unreachable(&self, error: String) -> bool {
         let mut changed = false;
         self.tx.send_if_modified(|s| match s.state {
-            ConnectionState::Unauthorized | ConnectionState::Stopped => false,
+            ConnectionState::Unauthorized | ConnectionState::Failed | ConnectionState::Stopped => {
+                false
+            }
             ConnectionState::Connecting | ConnectionState::Reconnecting => {
                 s.last_error = Some(error);
                 true
@@ -171,7 +178,7 @@ impl HealthTracker {
         self.tx.send_if_modified(|s| {
             if matches!(
                 s.state,
-                ConnectionState::Unauthorized | ConnectionState::Stopped
+                ConnectionState::Unauthorized | ConnectionState::Failed | ConnectionState::Stopped
             ) {
                 return false;
             }
@@ -182,6 +189,19 @@ impl HealthTracker {
             true
         });
         changed
+    }
+
+    /// The client cannot work any more (see [`ConnectionState::Failed`]). Ignored once
+    /// stopped, so a deliberate shutdown is never reported as a failure.
+    pub fn set_failed(&self, error: String) -> bool {
+        self.tx.send_if_modified(|s| {
+            if s.state == ConnectionState::Stopped {
+                return false;
+            }
+            Self::enter(s, ConnectionState::Failed);
+            s.last_error = Some(error);
+            true
+        })
     }
 
     pub fn set_stopped(&self) {
@@ -246,6 +266,18 @@ mod tests {
         assert_eq!(s.state.health(), Health::Unhealthy);
         assert!(!s.authorized);
         assert_eq!(s.last_error.as_deref(), Some("AUTH_KEY_UNREGISTERED"));
+    }
+
+    #[test]
+    fn a_failed_client_is_unhealthy_but_a_shutdown_is_not_a_failure() {
+        let health = HealthTracker::new();
+        assert!(health.set_failed("runner gone".into()));
+        assert_eq!(health.state().health(), Health::Unhealthy);
+        assert!(!health.set_unreachable("later".into()));
+        let stopping = HealthTracker::new();
+        stopping.set_stopped();
+        assert!(!stopping.set_failed("runner gone".into()));
+        assert_eq!(stopping.state(), ConnectionState::Stopped);
     }
 
     #[test]

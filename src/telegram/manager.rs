@@ -160,9 +160,18 @@ impl ClientManager {
 
     /// A connected, authorized client, or why there is none right now (at once, no waiting).
     pub async fn client(&self) -> Result<Client, TelegramError> {
-        let snapshot = self.shared.health.snapshot();
-        let why = snapshot.last_error.unwrap_or_default();
-        match snapshot.state {
+        let state = self.shared.health.state();
+        if state == ConnectionState::Connected {
+            return self
+                .inner
+                .lock()
+                .await
+                .client
+                .clone()
+                .ok_or_else(|| TelegramError::Unavailable("mtgate is shutting down".into()));
+        }
+        let why = self.shared.health.snapshot().last_error.unwrap_or_default();
+        match state {
             ConnectionState::Connected => self
                 .inner
                 .lock()
@@ -179,6 +188,7 @@ impl ClientManager {
             ConnectionState::Unauthorized => Err(TelegramError::Unauthorized {
                 name: unauthorized_name(&why),
             }),
+            ConnectionState::Failed => Err(TelegramError::Unavailable(why)),
             ConnectionState::Stopped => {
                 Err(TelegramError::Unavailable("mtgate is shutting down".into()))
             }

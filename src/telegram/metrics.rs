@@ -143,7 +143,7 @@ impl Metrics {
         let _ = write!(
             out,
             "# HELP mtgate_telegram_connection_state 0 connecting, 1 connected, 2 reconnecting, \
-             3 unauthorized, 4 stopped.\n\
+             3 unauthorized, 4 stopped, 5 failed.\n\
              # TYPE mtgate_telegram_connection_state gauge\n\
              mtgate_telegram_connection_state {}\n\
              # HELP mtgate_telegram_connected 1 when connected and authorized.\n\

@@ -33,10 +33,10 @@ pub(super) async fn run(
     let mut schedule = ReconnectSchedule::new(options.reconnect_initial, options.reconnect_max);
     loop {
         match shared.health.state() {
-            ConnectionState::Stopped => return,
+            ConnectionState::Stopped | ConnectionState::Failed => return,
             ConnectionState::Unauthorized => match updates.recv().await {
                 Some(update) => learn(&shared, update).await,
-                None => return,
+                None => return runner_gone(&shared),
             },
             state @ (ConnectionState::Connecting | ConnectionState::Reconnecting) => {
                 match probe(&shared, &client).await {
@@ -58,7 +58,7 @@ pub(super) async fn run(
                             "Telegram is unreachable; retrying"
                         );
                         if !drain_for(&shared, &mut updates, delay).await {
-                            return;
+                            return runner_gone(&shared);
                         }
                     }
                 }
@@ -74,7 +74,7 @@ pub(super) async fn run(
                             }
                         }
                         Some(update) => learn(&shared, update).await,
-                        None => return,
+                        None => return runner_gone(&shared),
                     },
                     _ = shared.wake.notified() => {
                         if shared.health.state() == ConnectionState::Connected {
@@ -87,6 +87,17 @@ pub(super) async fn run(
                 }
             }
         }
+    }
+}
+
+/// The pool's updates channel closed: its runner ended. During shutdown that is expected;
+/// otherwise grammers' connection task died and nothing can reconnect without a restart.
+fn runner_gone(shared: &Shared) {
+    if shared
+        .health
+        .set_failed("the Telegram client stopped unexpectedly; restart mtgate".into())
+    {
+        tracing::error!("the Telegram client's connection task ended unexpectedly");
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! [`World`] implements the wire's [`Backend`]: it peels wrappers, checks that the key may
 //! call the method, applies injected faults, runs the method's handler against the locked
-//! [`state::State`] and records the call in the request log. The same struct offers the
+//! state and records the call in the request log. The same struct offers the
 //! control operations (ground truth, incoming messages, faults, reset, QR acceptance) that the
 //! control API and the in-process handle expose.
 

@@ -133,14 +133,16 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
             updates(ctx.state, list, chat, [], ctx.now)
         }
     };
-    let other_sessions = updates(
-        ctx.state,
-        vec![new_message_update(&message, pts)],
-        chat,
-        [],
-        ctx.now,
-    );
-    ctx.push_to_other_sessions(&other_sessions);
+    if ctx.has_other_sessions() {
+        let other_sessions = updates(
+            ctx.state,
+            vec![new_message_update(&message, pts)],
+            chat,
+            [],
+            ctx.now,
+        );
+        ctx.push_to_other_sessions(&other_sessions);
+    }
     let bytes = reply.to_bytes();
     ctx.state
         .sent_by_random_id

@@ -46,6 +46,14 @@ impl Ctx<'_> {
         self.facts.peer = Some(chat.bot_api_id());
     }
 
+    /// Whether another key is logged in as the account (and so must hear of changes).
+    pub fn has_other_sessions(&self) -> bool {
+        self.state
+            .keys_of(super::fixture::ME_ID)
+            .iter()
+            .any(|&key| key != self.key_id)
+    }
+
     /// Sends `updates` to every key logged in as the account except the caller's, as
     /// Telegram informs the account's other sessions.
     pub fn push_to_other_sessions(&self, updates: &tl::enums::Updates) {

@@ -1,0 +1,138 @@
+//! Update state, differences and pushed updates.
+
+use grammers_tl_types::{self as tl, Deserializable};
+
+use super::*;
+
+#[test]
+fn get_difference_replays_what_a_client_missed() {
+    let h = harness();
+    let tl::enums::updates::State::State(state) = h.ok(&tl::functions::updates::GetState {});
+    let diff = |pts| {
+        h.ok(&tl::functions::updates::GetDifference {
+            pts,
+            pts_limit: None,
+            pts_total_limit: None,
+            date: state.date,
+            qts: 0,
+            qts_limit: None,
+        })
+    };
+    assert!(matches!(
+        diff(state.pts),
+        tl::enums::updates::Difference::Empty(_)
+    ));
+    h.world
+        .incoming("@alice_sandbox", None, "are you there?")
+        .unwrap();
+    let tl::enums::updates::Difference::Difference(d) = diff(state.pts) else {
+        panic!("a full difference")
+    };
+    assert_eq!(d.new_messages.len(), 1);
+    let tl::enums::updates::State::State(after) = d.state;
+    assert_eq!(after.pts, state.pts + 1);
+    assert!(matches!(
+        diff(state.pts - 100),
+        tl::enums::updates::Difference::TooLong(_)
+    ));
+}
+
+#[test]
+fn an_incoming_message_is_pushed_to_the_account_with_the_next_pts() {
+    let h = harness();
+    let mut updates = h.bus.subscribe();
+    let tl::enums::updates::State::State(state) = h.ok(&tl::functions::updates::GetState {});
+    let view = h.world.incoming("bob_sandbox", None, "ping").unwrap();
+    assert!(!view.outgoing);
+    assert_eq!(view.from, Some(5_000_003));
+    let push = updates.try_recv().expect("an update was pushed");
+    assert_eq!(push.auth_key_id, h.key());
+    let tl::enums::Updates::Updates(pushed) =
+        tl::enums::Updates::from_bytes(&push.updates).unwrap()
+    else {
+        panic!()
+    };
+    let tl::enums::Update::NewMessage(new) = &pushed.updates[0] else {
+        panic!()
+    };
+    assert_eq!((new.pts, new.pts_count), (state.pts + 1, 1));
+    assert!(
+        updates.try_recv().is_err(),
+        "the unauthorized key gets nothing"
+    );
+    assert_eq!(
+        h.world.incoming("@nobody_here", None, "x"),
+        Err(ControlError::Incoming(IncomingError::UnknownSender(
+            "@nobody_here".into()
+        )))
+    );
+}
+
+#[test]
+fn get_channel_difference_replays_a_channels_missed_posts() {
+    let h = harness();
+    let news = h.input_peer("sandbox_news");
+    let tl::enums::InputPeer::Channel(c) = news.clone() else {
+        unreachable!()
+    };
+    let tl::enums::Updates::Updates(sent) = h.send(&news, "one", 1).unwrap() else {
+        panic!()
+    };
+    let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
+        panic!()
+    };
+    let diff = |pts| {
+        h.ok(&tl::functions::updates::GetChannelDifference {
+            force: false,
+            channel: tl::types::InputChannel {
+                channel_id: c.channel_id,
+                access_hash: c.access_hash,
+            }
+            .into(),
+            filter: tl::enums::ChannelMessagesFilter::Empty,
+            pts,
+            limit: 100,
+        })
+    };
+    let tl::enums::updates::ChannelDifference::Empty(empty) = diff(new.pts) else {
+        panic!("nothing missed")
+    };
+    assert_eq!(empty.pts, new.pts);
+    let tl::enums::updates::ChannelDifference::Difference(d) = diff(new.pts - 1) else {
+        panic!("one post missed")
+    };
+    assert_eq!((d.pts, d.new_messages.len()), (new.pts, 1));
+    assert!(d.r#final);
+}
+
+#[test]
+fn the_accounts_other_sessions_hear_of_what_one_session_sends() {
+    let h = harness();
+    let other = h.unauthorized();
+    let export = tl::functions::auth::ExportLoginToken {
+        api_id: 1,
+        api_hash: "x".into(),
+        except_ids: vec![],
+    };
+    h.call_as(other, &export).unwrap();
+    h.world.accept_login_token(None).unwrap();
+    h.call_as(other, &export).unwrap();
+    let mut pushes = h.bus.subscribe();
+    let alice = h.input_peer("alice_sandbox");
+    let sent = short_sent(h.send(&alice, "seen elsewhere", 1).unwrap());
+    let push = pushes.try_recv().expect("the other session is told");
+    assert_eq!(push.auth_key_id, other);
+    let tl::enums::Updates::Updates(updates) =
+        tl::enums::Updates::from_bytes(&push.updates).unwrap()
+    else {
+        panic!()
+    };
+    let tl::enums::Update::NewMessage(new) = &updates.updates[0] else {
+        panic!()
+    };
+    assert_eq!((new.message.id(), new.pts), (sent.id, sent.pts));
+    assert!(
+        pushes.try_recv().is_err(),
+        "the sender's own key is not pushed to"
+    );
+}
