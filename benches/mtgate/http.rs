@@ -32,8 +32,8 @@ struct HistoryBody {
 /// What a send with retries came to.
 pub struct Sent {
     pub id: i64,
-    /// Attempts made, 1 when the first one succeeded.
-    pub attempts: u32,
+    /// The error kind of every failed attempt before the one that succeeded.
+    pub retried_on: Vec<String>,
 }
 
 impl Mtgate {
@@ -74,6 +74,7 @@ impl Mtgate {
     pub async fn send_idempotent(&self, text: &str, key: &str) -> Result<Sent, String> {
         let started = Instant::now();
         let mut attempts = 0u32;
+        let mut retried_on = Vec::new();
         let mut backoff = Duration::from_millis(10);
         loop {
             attempts += 1;
@@ -84,7 +85,7 @@ impl Mtgate {
                         let body = expect::<MessageBody>(response, StatusCode::CREATED).await?;
                         return Ok(Sent {
                             id: body.id,
-                            attempts,
+                            retried_on,
                         });
                     }
                     let retryable =
@@ -103,6 +104,7 @@ impl Mtgate {
             if started.elapsed() + backoff > RETRY_BUDGET {
                 return Err(format!("gave up after {attempts} attempts: {error}"));
             }
+            retried_on.push(error);
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_millis(500));
         }

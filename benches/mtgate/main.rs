@@ -71,7 +71,7 @@ impl Options {
     }
 
     fn plan(&self) -> Plan {
-        let ops = self.ops.unwrap_or(if self.quick { 200 } else { 4000 });
+        let ops = self.ops.unwrap_or(if self.quick { 200 } else { 10_000 });
         Plan {
             ops,
             warmup: (ops / 10).max(10),
@@ -79,6 +79,7 @@ impl Options {
             drop_every: (ops / 10).max(10),
             background_senders: 4,
             history_limit: 20,
+            rtt_ms: 20,
             only: self.only.clone(),
         }
     }

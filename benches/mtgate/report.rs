@@ -32,6 +32,8 @@ pub struct Row {
     pub notes: BTreeMap<&'static str, f64>,
     /// CPU per measured operation of the bench, service and sandbox processes.
     pub cpu: Option<PerOp>,
+    /// (f): what the bench client retried on, by error kind (successful sends only).
+    pub retried_on: BTreeMap<String, usize>,
     /// Ground truth for sends (warm-up included), filled in after the last scenario.
     pub audit: Option<Audit>,
 }
@@ -136,6 +138,24 @@ pub fn targets(
             "throughput, mtgate/direct, c=64",
             ">= 0.90x",
             "b",
+            64,
+            0.9,
+            false,
+            |r| r.throughput_ratio,
+        ),
+        ratio_target(
+            "(context) p50 send ratio c=1, +RTT",
+            "<= 1.15x",
+            "gb",
+            1,
+            1.15,
+            true,
+            |r| r.p50_ratio,
+        ),
+        ratio_target(
+            "(context) throughput ratio c=64, +RTT",
+            ">= 0.90x",
+            "gb",
             64,
             0.9,
             false,
@@ -277,6 +297,13 @@ pub fn render(report: &Report) -> String {
         .collect();
     if !errors.is_empty() {
         let _ = writeln!(o, "\nerrors by kind:\n{}", errors.join("\n"));
+    }
+    for row in report.rows.iter().filter(|r| !r.retried_on.is_empty()) {
+        let _ = writeln!(
+            o,
+            "{} c={} retried on: {:?}",
+            row.key, row.concurrency, row.retried_on
+        );
     }
 
     let s = &report.service;

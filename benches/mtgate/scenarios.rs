@@ -37,6 +37,8 @@ pub struct Plan {
     pub background_senders: usize,
     /// (d0/d): messages per history page.
     pub history_limit: usize,
+    /// (g): extra reply delay the sandbox adds, standing in for a data centre's round trip.
+    pub rtt_ms: u64,
     /// Run only these scenario keys (`--only a,b`), for profiling one of them.
     pub only: Option<Vec<String>>,
 }
@@ -87,6 +89,9 @@ impl Bench {
             if self.selected("h") {
                 rows.push(self.http_floor(c).await);
             }
+        }
+        if self.selected("g") {
+            rows.extend(self.sends_with_rtt().await);
         }
         for &c in &self.plan.concurrencies {
             if self.selected("f") {
@@ -241,6 +246,78 @@ impl Bench {
         row
     }
 
+    /// (g): (a) and (b) again while the sandbox holds every reply back by `rtt_ms`, as a
+    /// real data centre's round trip would: the same absolute HTTP cost against a
+    /// Telegram-like latency. At c=1 fewer operations (each takes the delay).
+    async fn sends_with_rtt(&self) -> Vec<Row> {
+        let rtt = self.plan.rtt_ms;
+        let mut rows = Vec::new();
+        if let Err(e) = self.set_delay(rtt).await {
+            eprintln!("  g skipped: the sandbox refused delay_ms: {e}");
+            return rows;
+        }
+        for &c in &self.plan.concurrencies {
+            let ops = self.plan.ops.min(250 * c);
+            let (direct, tags) = (self.direct_channel.clone(), self.tagger("ga", c));
+            let (ledger, label_a) = (self.ledger.clone(), label("ga", c));
+            rows.push(
+                self.measure_n(ops, "ga", "direct send +RTT", c, None, true, move |i| {
+                    let (direct, ledger, label, tag) =
+                        (direct.clone(), ledger.clone(), label_a.clone(), tags(i));
+                    async move {
+                        let result = direct.send(message_text(&tag)).await;
+                        ledger.record(&label, tag, result.as_ref().ok().map(|&id| i64::from(id)));
+                        result.map(drop)
+                    }
+                })
+                .await,
+            );
+            let (http, tags) = (self.http_channel.clone(), self.tagger("gb", c));
+            let (ledger, label_b) = (self.ledger.clone(), label("gb", c));
+            rows.push(
+                self.measure_n(
+                    ops,
+                    "gb",
+                    "mtgate send +RTT",
+                    c,
+                    Some("ga"),
+                    true,
+                    move |i| {
+                        let (http, ledger, label, tag) =
+                            (http.clone(), ledger.clone(), label_b.clone(), tags(i));
+                        async move {
+                            let result = http.send(&message_text(&tag)).await;
+                            ledger.record(&label, tag, result.as_ref().ok().copied());
+                            result.map(drop)
+                        }
+                    },
+                )
+                .await,
+            );
+        }
+        if let Err(e) = self.set_delay(0).await {
+            eprintln!("  warning: could not clear the sandbox delay: {e}");
+        }
+        for row in &mut rows {
+            row.notes.insert("rtt_ms", rtt as f64);
+        }
+        rows
+    }
+
+    async fn set_delay(&self, ms: u64) -> Result<(), String> {
+        let url = format!("{}/faults", self.control_url.trim_end_matches('/'));
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(&json!({ "delay_ms": ms }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            s => Err(format!("HTTP {s}")),
+        }
+    }
+
     /// (f): the (b) load with an `Idempotency-Key` per message, retried on 5xx with the same
     /// key, while a side task drops every sandbox connection after each `drop_every` sends.
     async fn sends_with_drops(&self, c: usize) -> Row {
@@ -248,6 +325,7 @@ impl Bench {
         let completed = Arc::new(AtomicUsize::new(0));
         let retries = Arc::new(AtomicUsize::new(0));
         let drops: Arc<Mutex<Vec<tokio::task::JoinHandle<bool>>>> = Arc::default();
+        let retry_reasons: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
         let control = reqwest::Client::new();
         let faults_url = format!("{}/faults", self.control_url.trim_end_matches('/'));
         let (http, ledger, label) = (
@@ -256,22 +334,31 @@ impl Bench {
             label("f", c),
         );
         let tags = self.tagger("f", c);
-        let (completed2, retries2, drops2) = (
+        let (completed2, retries2, drops2, reasons2) = (
             Arc::clone(&completed),
             Arc::clone(&retries),
             Arc::clone(&drops),
+            Arc::clone(&retry_reasons),
         );
         let mut row = self
             .measure("f", "mtgate send +drops", c, Some("a"), false, move |i| {
                 let (http, ledger, label, tag) =
                     (http.clone(), ledger.clone(), label.clone(), tags(i));
-                let (completed, retries, drops) =
-                    (completed2.clone(), retries2.clone(), drops2.clone());
+                let (completed, retries, drops, reasons) = (
+                    completed2.clone(),
+                    retries2.clone(),
+                    drops2.clone(),
+                    reasons2.clone(),
+                );
                 let (control, faults_url) = (control.clone(), faults_url.clone());
                 async move {
                     let result = http.send_idempotent(&message_text(&tag), &tag).await;
                     if let Ok(sent) = &result {
-                        retries.fetch_add(sent.attempts as usize - 1, Ordering::Relaxed);
+                        retries.fetch_add(sent.retried_on.len(), Ordering::Relaxed);
+                        let mut reasons = reasons.lock().unwrap();
+                        for kind in &sent.retried_on {
+                            *reasons.entry(kind.clone()).or_default() += 1;
+                        }
                     }
                     ledger.record(&label, tag, result.as_ref().ok().map(|s| s.id));
                     if (completed.fetch_add(1, Ordering::Relaxed) + 1) % drop_every == 0 {
@@ -302,6 +389,7 @@ impl Bench {
         row.notes.insert("drop_every", drop_every as f64);
         row.notes
             .insert("retries", retries.load(Ordering::Relaxed) as f64);
+        row.retried_on = std::mem::take(&mut *retry_reasons.lock().unwrap());
         row
     }
 
@@ -330,12 +418,31 @@ impl Bench {
         F: Fn(usize) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
+        self.measure_n(self.plan.ops, key, name, c, baseline, warm_up, op)
+            .await
+    }
+
+    /// [`Self::measure`] with its own operation count.
+    #[allow(clippy::too_many_arguments)]
+    async fn measure_n<F, Fut>(
+        &self,
+        ops: usize,
+        key: &'static str,
+        name: &'static str,
+        c: usize,
+        baseline: Option<&'static str>,
+        warm_up: bool,
+        op: F,
+    ) -> Row
+    where
+        F: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
         let op = Arc::new(op);
-        let ops = self.plan.ops;
         let mut notes = BTreeMap::new();
         if warm_up {
             let warm = Arc::clone(&op);
-            let outcome = load::run(self.plan.warmup, c, move |i| warm(ops + i)).await;
+            let outcome = load::run(self.plan.warmup.min(ops), c, move |i| warm(ops + i)).await;
             if outcome.error_count() > 0 {
                 notes.insert("warmup_errors", outcome.error_count() as f64);
             }
@@ -356,6 +463,7 @@ impl Bench {
             throughput_ratio: None,
             notes,
             cpu,
+            retried_on: BTreeMap::new(),
             audit: None,
         }
     }
