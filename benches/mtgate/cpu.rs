@@ -1,0 +1,79 @@
+//! CPU time of the three processes (bench, service, sandbox) from `/proc/PID/stat`, so
+//! each row can say where an operation's CPU went. On a 2-core box the saturated rows are
+//! CPU-bound, and CPU per operation explains their throughput better than latency does.
+
+use serde::Serialize;
+
+/// `USER_HZ`: the unit of `utime`/`stime` in `/proc/PID/stat`, fixed at 100 by the Linux
+/// ABI on x86 (what `getconf CLK_TCK` prints), so 10 ms per tick.
+const TICK_US: f64 = 10_000.0;
+
+/// User + system time of a whole process (all threads, living and exited) in ticks.
+pub fn ticks(pid: u32) -> std::io::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    stat_ticks(&stat)
+        .ok_or_else(|| std::io::Error::other(format!("/proc/{pid}/stat is not parsable")))
+}
+
+/// `utime + stime` (fields 14 and 15) of a `/proc/PID/stat` line. The command name (field
+/// 2) may contain spaces and parentheses, so fields are counted after its last `)`.
+pub fn stat_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// The processes whose CPU a row accounts for.
+#[derive(Clone, Copy, Debug)]
+pub struct Pids {
+    pub bench: u32,
+    pub service: u32,
+    pub sandbox: u32,
+}
+
+/// CPU ticks of each process at one moment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Snapshot {
+    pub bench: u64,
+    pub service: u64,
+    pub sandbox: u64,
+}
+
+/// Microseconds of CPU per operation, per process, over one measured run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PerOp {
+    pub bench_us: f64,
+    pub service_us: f64,
+    pub sandbox_us: f64,
+}
+
+impl PerOp {
+    pub fn total_us(&self) -> f64 {
+        self.bench_us + self.service_us + self.sandbox_us
+    }
+}
+
+impl Pids {
+    /// Reads all three; a process that is gone reads as 0 (the row's figure is then wrong,
+    /// but the bench fails loudly elsewhere when the service dies).
+    pub fn snapshot(&self) -> Snapshot {
+        let read = |pid| ticks(pid).unwrap_or(0);
+        Snapshot {
+            bench: read(self.bench),
+            service: read(self.service),
+            sandbox: read(self.sandbox),
+        }
+    }
+}
+
+/// CPU per operation between two snapshots for `ops` operations; `None` for no operations.
+pub fn per_op(before: Snapshot, after: Snapshot, ops: usize) -> Option<PerOp> {
+    let us = |a: u64, b: u64| b.saturating_sub(a) as f64 * TICK_US / ops as f64;
+    (ops > 0).then(|| PerOp {
+        bench_us: us(before.bench, after.bench),
+        service_us: us(before.service, after.service),
+        sandbox_us: us(before.sandbox, after.sandbox),
+    })
+}
