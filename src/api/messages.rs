@@ -15,7 +15,7 @@ pub use types::{
 
 use self::input::{formatted, idempotency_of, message_id, message_ids};
 use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
-use super::openapi::ErrorBody;
+use super::openapi::{ErrorBody, TelegramErrors};
 use super::peers::{IntoLogged, Logged, peer_spec, request_timeout, within_deadline};
 use super::{ApiError, AppState};
 use crate::domain::{MessageView, PeerSpec};
@@ -56,10 +56,9 @@ pub fn routes() -> Router<AppState> {
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer (PEER_NOT_FOUND)", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 502, description = "Unexpected Telegram error (INTERNAL)", body = ErrorBody),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out (TIMEOUT)", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -109,9 +108,8 @@ pub async fn send_message(
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer or message", body = ErrorBody),
         (status = 409, description = "Same text as before (MESSAGE_NOT_MODIFIED)", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -151,9 +149,8 @@ pub async fn edit_message(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer or message", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -191,9 +188,8 @@ pub async fn delete_message(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -233,9 +229,8 @@ pub async fn delete_messages(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

@@ -57,9 +57,8 @@ impl From<&KnownPeer> for PeerInfo {
         (status = 200, description = "The peer", body = PeerInfo),
         (status = 400, description = "Not a valid peer", body = super::openapi::ErrorBody),
         (status = 404, description = "No such peer", body = super::openapi::ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = super::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = super::openapi::ErrorBody),
         (status = 504, description = "Timed out", body = super::openapi::ErrorBody),
+        super::openapi::TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
