@@ -15,16 +15,17 @@ pub use types::{
 
 use self::input::{formatted, idempotency_of, message_id, message_ids};
 use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
-use super::openapi::ErrorBody;
-use super::peers::{IntoLogged, peer_spec, request_timeout, within_deadline};
+use super::openapi::{ErrorBody, TelegramErrors};
+use super::peers::{IntoLogged, Logged, peer_spec, request_timeout, within_deadline};
 use super::{ApiError, AppState};
-use crate::domain::MessageView;
+use crate::domain::{MessageView, PeerSpec};
 use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
+use std::future::Future;
 
 /// Most messages one history page or one delete may cover (Telegram's own cap).
 pub const MAX_IDS: usize = 100;
@@ -55,10 +56,9 @@ pub fn routes() -> Router<AppState> {
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer (PEER_NOT_FOUND)", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 502, description = "Unexpected Telegram error (INTERNAL)", body = ErrorBody),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out (TIMEOUT)", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -66,49 +66,29 @@ pub async fn send_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<ApiJson<SendMessageRequest>, ApiError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_logged(),
-    };
+) -> Result<Response, Logged> {
+    let body = body?;
     let req = &body.value;
-    let prepared = (|| -> Result<_, ApiError> {
-        let text = formatted(&req.text, req.parse_mode)?;
-        let spec = peer_spec(&state, req.peer.as_deref())?;
-        if req.reply_to.is_some_and(|id| id <= 0) {
-            return Err(ApiError::invalid(
-                "`reply_to` must be a positive message id",
-            ));
-        }
-        Ok((text, spec))
-    })();
-    let (text, spec) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into_logged(),
-    };
+    let text = formatted(&req.text, req.parse_mode)?;
+    let spec = peer_spec(&state, req.peer.as_deref())?;
+    if req.reply_to.is_some_and(|id| id <= 0) {
+        return Err(ApiError::invalid("`reply_to` must be a positive message id").into());
+    }
     let options = calls::SendOptions {
         reply_to: req.reply_to,
         silent: req.silent.unwrap_or(false),
         link_preview: req.link_preview.unwrap_or(true),
     };
-    let idempotent = match idempotency_of(&headers, Method::POST, "/v1/messages", &body.canonical) {
-        Ok(k) => k,
-        Err(e) => return e.into_logged(),
-    };
+    let idempotent = idempotency_of(&headers, Method::POST, "/v1/messages", &body.canonical)?;
     let random_id = match &idempotent {
         Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
         None => fresh_random_id(),
     };
-    let work = {
-        let state = state.clone();
-        async move {
-            match calls::send(&state, &spec, &text, options, random_id).await {
-                Ok(view) => json_response(StatusCode::CREATED, &view),
-                Err(e) => e.into_logged(),
-            }
-        }
-    };
-    run(&state, idempotent, work).await
+    run(&state, idempotent, move |state| async move {
+        let view = calls::send(&state, &spec, &text, options, random_id).await?;
+        Ok(json_response(StatusCode::CREATED, &view))
+    })
+    .await
 }
 
 /// Edits a message's text.
@@ -128,9 +108,8 @@ pub async fn send_message(
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer or message", body = ErrorBody),
         (status = 409, description = "Same text as before (MESSAGE_NOT_MODIFIED)", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -139,32 +118,20 @@ pub async fn edit_message(
     headers: HeaderMap,
     path: Result<ApiPath<(String, String)>, ApiError>,
     body: Result<ApiJson<EditMessageRequest>, ApiError>,
-) -> Response {
-    let prepared = (|| -> Result<_, ApiError> {
-        let ApiPath((peer, id)) = path?;
-        let body = body?;
-        let spec = peer_spec(&state, Some(&peer))?;
-        let id = message_id(&id)?;
-        let text = formatted(&body.value.text, body.value.parse_mode)?;
-        let link_preview = body.value.link_preview.unwrap_or(true);
-        let path = format!("/v1/messages/{spec}/{id}");
-        let idempotent = idempotency_of(&headers, Method::PATCH, &path, &body.canonical)?;
-        Ok((spec, id, text, link_preview, idempotent))
-    })();
-    let (spec, id, text, link_preview, idempotent) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into_logged(),
-    };
-    let work = {
-        let state = state.clone();
-        async move {
-            match calls::edit(&state, &spec, id, &text, link_preview).await {
-                Ok(view) => json_response(StatusCode::OK, &view),
-                Err(e) => e.into_logged(),
-            }
-        }
-    };
-    run(&state, idempotent, work).await
+) -> Result<Response, Logged> {
+    let ApiPath((peer, id)) = path?;
+    let body = body?;
+    let spec = peer_spec(&state, Some(&peer))?;
+    let id = message_id(&id)?;
+    let text = formatted(&body.value.text, body.value.parse_mode)?;
+    let link_preview = body.value.link_preview.unwrap_or(true);
+    let path = message_path(&spec, id);
+    let idempotent = idempotency_of(&headers, Method::PATCH, &path, &body.canonical)?;
+    run(&state, idempotent, move |state| async move {
+        let view = calls::edit(&state, &spec, id, &text, link_preview).await?;
+        Ok(json_response(StatusCode::OK, &view))
+    })
+    .await
 }
 
 /// Deletes one message (for everyone).
@@ -182,9 +149,8 @@ pub async fn edit_message(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer or message", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -192,34 +158,22 @@ pub async fn delete_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<ApiPath<(String, String)>, ApiError>,
-) -> Response {
-    let prepared = (|| -> Result<_, ApiError> {
-        let ApiPath((peer, id)) = path?;
-        let spec = peer_spec(&state, Some(&peer))?;
-        let id = message_id(&id)?;
-        let path = format!("/v1/messages/{spec}/{id}");
-        let idempotent = idempotency_of(&headers, Method::DELETE, &path, b"")?;
-        Ok((spec, id, idempotent))
-    })();
-    let (spec, id, idempotent) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into_logged(),
-    };
-    let work = {
-        let state = state.clone();
-        async move {
-            match calls::delete(&state, &spec, &[id], true).await {
-                Ok(0) => ApiError::MessageNotFound {
-                    message: format!("no message {id} in this chat"),
-                    telegram: None,
-                }
-                .into_logged(),
-                Ok(_) => StatusCode::NO_CONTENT.into_response(),
-                Err(e) => e.into_logged(),
-            }
+) -> Result<Response, Logged> {
+    let ApiPath((peer, id)) = path?;
+    let spec = peer_spec(&state, Some(&peer))?;
+    let id = message_id(&id)?;
+    let path = message_path(&spec, id);
+    let idempotent = idempotency_of(&headers, Method::DELETE, &path, b"")?;
+    run(&state, idempotent, move |state| async move {
+        match calls::delete(&state, &spec, &[id], true).await? {
+            0 => Err(ApiError::MessageNotFound {
+                message: format!("no message {id} in this chat"),
+                telegram: None,
+            }),
+            _ => Ok(StatusCode::NO_CONTENT.into_response()),
         }
-    };
-    run(&state, idempotent, work).await
+    })
+    .await
 }
 
 /// Deletes several messages of one chat.
@@ -234,9 +188,8 @@ pub async fn delete_message(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -244,33 +197,22 @@ pub async fn delete_messages(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<ApiJson<DeleteMessagesRequest>, ApiError>,
-) -> Response {
-    let prepared = (|| -> Result<_, ApiError> {
-        let body = body?;
-        let spec = peer_spec(&state, body.value.peer.as_deref())?;
-        let ids = message_ids(&body.value.ids)?;
-        let idempotent = idempotency_of(
-            &headers,
-            Method::POST,
-            "/v1/messages/delete",
-            &body.canonical,
-        )?;
-        Ok((spec, ids, body.value.revoke.unwrap_or(true), idempotent))
-    })();
-    let (spec, ids, revoke, idempotent) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into_logged(),
-    };
-    let work = {
-        let state = state.clone();
-        async move {
-            match calls::delete(&state, &spec, &ids, revoke).await {
-                Ok(deleted) => json_response(StatusCode::OK, &DeletedCount { deleted }),
-                Err(e) => e.into_logged(),
-            }
-        }
-    };
-    run(&state, idempotent, work).await
+) -> Result<Response, Logged> {
+    let body = body?;
+    let spec = peer_spec(&state, body.value.peer.as_deref())?;
+    let ids = message_ids(&body.value.ids)?;
+    let revoke = body.value.revoke.unwrap_or(true);
+    let idempotent = idempotency_of(
+        &headers,
+        Method::POST,
+        "/v1/messages/delete",
+        &body.canonical,
+    )?;
+    run(&state, idempotent, move |state| async move {
+        let deleted = calls::delete(&state, &spec, &ids, revoke).await?;
+        Ok(json_response(StatusCode::OK, &DeletedCount { deleted }))
+    })
+    .await
 }
 
 /// Reads a chat's history, newest first.
@@ -287,9 +229,8 @@ pub async fn delete_messages(
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer", body = ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = ErrorBody),
         (status = 504, description = "Timed out", body = ErrorBody),
+        TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -297,33 +238,23 @@ pub async fn history(
     State(state): State<AppState>,
     path: Result<ApiPath<String>, ApiError>,
     query: Result<ApiQuery<HistoryQuery>, ApiError>,
-) -> Response {
-    let prepared = (|| -> Result<_, ApiError> {
-        let ApiPath(peer) = path?;
-        let ApiQuery(query) = query?;
-        let spec = peer_spec(&state, Some(&peer))?;
-        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_IDS as u32).contains(&limit) {
-            return Err(ApiError::invalid(format!(
-                "`limit` must be between 1 and {MAX_IDS}"
-            )));
-        }
-        if query.before_id.is_some_and(|id| id <= 0) {
-            return Err(ApiError::invalid(
-                "`before_id` must be a positive message id",
-            ));
-        }
-        Ok((spec, limit as usize, query.before_id))
-    })();
-    let (spec, limit, before_id) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into_logged(),
-    };
-    within_deadline(&state, async {
-        let page = calls::history(&state, &spec, limit, before_id).await?;
+) -> Result<Response, Logged> {
+    let ApiPath(peer) = path?;
+    let ApiQuery(query) = query?;
+    let spec = peer_spec(&state, Some(&peer))?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_IDS as u32).contains(&limit) {
+        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_IDS}")).into());
+    }
+    if query.before_id.is_some_and(|id| id <= 0) {
+        return Err(ApiError::invalid("`before_id` must be a positive message id").into());
+    }
+    let before_id = query.before_id;
+    Ok(within_deadline(&state, async {
+        let page = calls::history(&state, &spec, limit as usize, before_id).await?;
         Ok(json_response(StatusCode::OK, &page))
     })
-    .await
+    .await)
 }
 
 /// A random `random_id` for a send without an Idempotency-Key (any non-zero value).
@@ -336,36 +267,45 @@ fn fresh_random_id() -> i64 {
     }
 }
 
-/// Runs a handler's work: once per idempotency key when there is one (in its own task, so a
-/// caller hanging up does not cancel it), under the request deadline either way.
-async fn run<W>(
+/// The path a single message's idempotency fingerprint is taken over (edit and delete).
+fn message_path(spec: &PeerSpec, id: i32) -> String {
+    format!("/v1/messages/{spec}/{id}")
+}
+
+/// Runs a handler's work (given its own `AppState`, as it may outlive the request): once per
+/// idempotency key when there is one (in its own task, so a caller hanging up does not cancel
+/// it), under the request deadline either way. With a key, the work's error is logged where it
+/// becomes the stored answer, so a replay does not log it again.
+async fn run<F, W>(
     state: &AppState,
     idempotent: Option<(IdempotencyKey, Fingerprint)>,
-    work: W,
-) -> Response
+    work: F,
+) -> Result<Response, Logged>
 where
-    W: std::future::Future<Output = Response> + Send + 'static,
+    F: FnOnce(AppState) -> W,
+    W: Future<Output = Result<Response, ApiError>> + Send + 'static,
 {
+    let work = work(state.clone());
     let Some((key, fingerprint)) = idempotent else {
-        return within_deadline(state, async { Ok(work.await) }).await;
+        return Ok(within_deadline(state, work).await);
     };
+    let work = async move { work.await.unwrap_or_else(IntoLogged::into_logged) };
     let store = state.idempotency.clone();
     let limit = request_timeout(state);
-    match tokio::time::timeout(limit, store.run(key, fingerprint, work)).await {
-        Ok(Claim::Answer { response, replayed }) => response.to_response(replayed),
-        Ok(Claim::Conflict) => ApiError::IdempotencyConflict.into_logged(),
+    let error = match tokio::time::timeout(limit, store.run(key, fingerprint, work)).await {
+        Ok(Claim::Answer { response, replayed }) => return Ok(response.to_response(replayed)),
+        Ok(Claim::Conflict) => ApiError::IdempotencyConflict,
         Ok(Claim::Abandoned) => ApiError::Internal {
             message: "the first request with this Idempotency-Key failed without an answer".into(),
             telegram: None,
             upstream: false,
-        }
-        .into_logged(),
+        },
         Err(_) => ApiError::Timeout(format!(
             "the request did not finish within {} s (it goes on: retry with the same Idempotency-Key for its answer)",
             limit.as_secs()
-        ))
-        .into_logged(),
-    }
+        )),
+    };
+    Err(error.into())
 }
 
 #[cfg(test)]

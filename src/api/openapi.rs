@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::AppState;
 use super::messages::{
@@ -45,6 +45,20 @@ async fn openapi_json() -> impl IntoResponse {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
+}
+
+/// The error responses every `/v1` operation shares, whatever it asks Telegram: listed in
+/// each handler's `responses(...)` so their rows are written once.
+#[derive(IntoResponses)]
+pub enum TelegramErrors {
+    #[response(
+        status = 429,
+        description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps",
+        headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+    )]
+    FloodWait(ErrorBody),
+    #[response(status = 503, description = "Telegram unavailable or session unusable")]
+    Unavailable(ErrorBody),
 }
 
 /// What went wrong, in a form a program can act on.

@@ -57,17 +57,17 @@ impl From<&KnownPeer> for PeerInfo {
         (status = 200, description = "The peer", body = PeerInfo),
         (status = 400, description = "Not a valid peer", body = super::openapi::ErrorBody),
         (status = 404, description = "No such peer", body = super::openapi::ErrorBody),
-        (status = 429, description = "Flood wait (FLOOD_WAIT): Telegram asks to wait longer than mtgate sleeps", body = super::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "Telegram unavailable or session unusable", body = super::openapi::ErrorBody),
         (status = 504, description = "Timed out", body = super::openapi::ErrorBody),
+        super::openapi::TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
-pub async fn get_peer(State(state): State<AppState>, ApiPath(peer): ApiPath<String>) -> Response {
-    let spec = match PeerSpec::parse(&peer) {
-        Ok(spec) => spec,
-        Err(why) => return ApiError::invalid(format!("invalid peer: {why}")).into_logged(),
-    };
+pub async fn get_peer(
+    State(state): State<AppState>,
+    ApiPath(peer): ApiPath<String>,
+) -> Result<Response, Logged> {
+    let spec =
+        PeerSpec::parse(&peer).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))?;
     let work = async {
         let known = state
             .resolver
@@ -76,7 +76,7 @@ pub async fn get_peer(State(state): State<AppState>, ApiPath(peer): ApiPath<Stri
             .map_err(ApiError::from)?;
         Ok(json_response(StatusCode::OK, &PeerInfo::from(&known)))
     };
-    within_deadline(&state, work).await
+    Ok(within_deadline(&state, work).await)
 }
 
 /// The peer a request names, or `MTGATE_DEFAULT_PEER` when it names none.
@@ -135,5 +135,23 @@ impl IntoLogged for ApiError {
             _ => {}
         }
         self.into_response()
+    }
+}
+
+/// An [`ApiError`] on its way out of a handler. Handlers return `Result<Response, Logged>` so
+/// they can use `?` on `ApiError`s, and the error still goes through
+/// [`IntoLogged::into_logged`] (inside the request's span, as axum builds the response there).
+#[derive(Debug)]
+pub struct Logged(ApiError);
+
+impl From<ApiError> for Logged {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl axum::response::IntoResponse for Logged {
+    fn into_response(self) -> Response {
+        self.0.into_logged()
     }
 }
