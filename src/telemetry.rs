@@ -1,12 +1,13 @@
 //! Tracing setup: bunyan JSON or pretty logs on stderr, filtered by `RUST_LOG` (default `info`).
 //!
 //! Logs go to stderr so stdout stays machine-readable (`serve --sandbox` prints its JSON line
-//! there). grammers' own crates are capped at `info` unless `RUST_LOG` names them: at `debug`
-//! and `trace` they print request bodies, which would put message text in the logs.
+//! there). grammers' own crates are capped at `info` (or the filter's default level, when
+//! that is quieter) unless `RUST_LOG` names them: at `debug` and `trace` they print request
+//! bodies, which would put message text in the logs.
 
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::Directive;
+use tracing_subscriber::filter::{Directive, LevelFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -25,7 +26,7 @@ const GRAMMERS_CRATES: &[&str] = &[
 ];
 
 /// Builds the log filter from `RUST_LOG` (or [`DEFAULT_FILTER`]), with grammers capped at
-/// `info` unless the filter mentions it explicitly.
+/// `info` — never louder than the filter's default level — unless the filter names it.
 pub fn build_filter(rust_log: Option<&str>) -> Result<EnvFilter, ConfigError> {
     let text = rust_log
         .map(str::trim)
@@ -35,14 +36,26 @@ pub fn build_filter(rust_log: Option<&str>) -> Result<EnvFilter, ConfigError> {
         .parse(text)
         .map_err(|e| ConfigError::new("RUST_LOG", format!("is not a valid filter: {e}")))?;
     if !text.contains("grammers") {
+        let cap = default_level(text).min(LevelFilter::INFO);
         for krate in GRAMMERS_CRATES {
-            let directive: Directive = format!("{krate}=info")
+            let directive: Directive = format!("{krate}={cap}")
                 .parse()
                 .expect("a static directive parses");
             filter = filter.add_directive(directive);
         }
     }
     Ok(filter)
+}
+
+/// The level of the filter's bare directive (`warn` in `mtgate=debug,warn`); without one,
+/// targets the filter does not name are off.
+fn default_level(text: &str) -> LevelFilter {
+    text.split(',')
+        .map(str::trim)
+        .filter(|d| !d.contains('=') && !d.contains('['))
+        .filter_map(|d| d.parse::<LevelFilter>().ok())
+        .next_back()
+        .unwrap_or(LevelFilter::OFF)
 }
 
 /// Installs the global subscriber. Returns an error naming `RUST_LOG` when the filter is
@@ -84,6 +97,14 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(!chosen.contains("grammers_mtsender=info"), "{chosen}");
+    }
+
+    #[test]
+    fn grammers_is_never_louder_than_the_default_level() {
+        let quiet = build_filter(Some("warn")).unwrap().to_string();
+        assert!(quiet.contains("grammers_mtsender=warn"), "{quiet}");
+        let targeted = build_filter(Some("mtgate=debug")).unwrap().to_string();
+        assert!(targeted.contains("grammers_mtsender=off"), "{targeted}");
     }
 
     #[test]
