@@ -8,7 +8,13 @@ use clap::{Args, Parser, Subcommand};
 
 /// HTTP gateway to Telegram as a user account, with a built-in sandbox Telegram.
 #[derive(Debug, Parser)]
-#[command(name = "mtgate", version, about, long_about = None)]
+#[command(
+    name = "mtgate",
+    version,
+    about,
+    long_about = None,
+    after_help = "Run `mtgate serve --help` for the environment variables."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -17,13 +23,39 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service with the account from TG_SESSION (the default command).
+    #[command(after_help = SERVE_ENV_HELP)]
     Serve(ServeArgs),
     /// Run the sandbox Telegram alone (an MTProto server plus its control API).
+    #[command(after_help = SANDBOX_HELP)]
     Sandbox(SandboxArgs),
     /// Log in to an account and print its string session (the session generator).
     #[command(long_about = crate::login::help::LONG_ABOUT)]
     Login(LoginArgs),
 }
+
+/// The variables `serve` reads (`.env` is read too; the real environment wins).
+const SERVE_ENV_HELP: &str = "\
+Environment (also read from .env; the real environment wins):
+  TG_API_ID, TG_API_HASH   application credentials from https://my.telegram.org (required)
+  TG_SESSION               string session, Telethon (1...) or Pyrogram format (required)
+  TG_DC_ADDR               HOST:PORT overriding the session's home-DC address
+  MTGATE_LISTEN            HTTP listen address [default: 127.0.0.1:8000]
+  MTGATE_API_KEYS          comma-separated keys accepted from callers (required)
+  MTGATE_DEFAULT_PEER      peer used when a request names none
+  MTGATE_STATE_DIR         where learned peers and update state are kept [default: ./data]
+  MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
+  MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: json]
+  RUST_LOG                 tracing filter [default: info]
+With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
+A bad or missing variable stops startup with one line naming it and exit code 2.";
+
+/// What `sandbox` prints and serves.
+const SANDBOX_HELP: &str = "\
+Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
+unauthorized_session (for login flows), phone, login_code, password and world (the starting
+peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
+POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
+Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
@@ -80,5 +112,48 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => crate::app::serve_command(args),
         Command::Sandbox(args) => crate::sandbox::command::run(args),
         Command::Login(args) => crate::login::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn serve_help_names_every_contract_variable() {
+        let mut command = Cli::command();
+        let help = command
+            .find_subcommand_mut("serve")
+            .expect("serve exists")
+            .render_help()
+            .to_string();
+        for var in [
+            "TG_API_ID",
+            "TG_API_HASH",
+            "TG_SESSION",
+            "TG_DC_ADDR",
+            "MTGATE_LISTEN",
+            "MTGATE_API_KEYS",
+            "MTGATE_DEFAULT_PEER",
+            "MTGATE_STATE_DIR",
+            "MTGATE_FLOOD_SLEEP_MAX",
+            "MTGATE_LOG_FORMAT",
+            "RUST_LOG",
+        ] {
+            assert!(help.contains(var), "{var} missing from:\n{help}");
+        }
+    }
+
+    #[test]
+    fn no_command_means_serve() {
+        let cli = Cli::try_parse_from(["mtgate"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["mtgate", "serve", "--sandbox"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Serve(ServeArgs { sandbox: true }))
+        ));
     }
 }
