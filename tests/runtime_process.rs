@@ -15,6 +15,19 @@ fn vars_for(sandbox: &Sandbox, state_dir: &TempDir, key: &str) -> Vec<(String, S
     vars
 }
 
+/// Polls `/health/ready` of the service at `base` until it answers 200.
+async fn wait_until_ready(client: &reqwest::Client, base: &str) {
+    eventually(DEADLINE, "ready", || async {
+        let r = client
+            .get(format!("{base}/health/ready"))
+            .send()
+            .await
+            .ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_malformed_session_fails_startup_with_exit_code_2_and_one_line() {
     let state_dir = TempDir::new("malformed");
@@ -60,15 +73,7 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
     let address = process.wait_for_listen_address().await;
     let client = reqwest::Client::new();
     let base = format!("http://{address}");
-    eventually(DEADLINE, "ready", || async {
-        let r = client
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .ok()?;
-        (r.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    wait_until_ready(&client, &base).await;
 
     // Replies are held back, so the status call stays in flight while we signal.
     sandbox.control().set_delay(Duration::from_millis(1500));
@@ -104,15 +109,7 @@ async fn the_logs_of_a_whole_run_hold_no_secret_phone_or_message_text() {
     let address = process.wait_for_listen_address().await;
     let client = reqwest::Client::new();
     let base = format!("http://{address}");
-    eventually(DEADLINE, "ready", || async {
-        let r = client
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .ok()?;
-        (r.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    wait_until_ready(&client, &base).await;
 
     let status = client
         .get(format!("{base}/telegram/session/status"))
@@ -217,15 +214,7 @@ async fn serve_sandbox_prints_the_json_line_and_a_curl_example_then_serves() {
     assert!(lines[1].contains(&api_key));
 
     let client = reqwest::Client::new();
-    eventually(DEADLINE, "ready", || async {
-        let r = client
-            .get(format!("{base_url}/health/ready"))
-            .send()
-            .await
-            .ok()?;
-        (r.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    wait_until_ready(&client, &base_url).await;
     let status = client
         .get(format!("{base_url}/telegram/session/status"))
         .bearer_auth(&api_key)
@@ -261,15 +250,7 @@ async fn a_revoked_session_logs_no_reconnect_storm() {
     let address = process.wait_for_listen_address().await;
     let client = reqwest::Client::new();
     let base = format!("http://{address}");
-    eventually(DEADLINE, "ready", || async {
-        let r = client
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .ok()?;
-        (r.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    wait_until_ready(&client, &base).await;
 
     sandbox.control().revoke_sessions();
     // Dropping the connection is what would make a naive client redial in a loop.
