@@ -160,38 +160,29 @@ impl ClientManager {
 
     /// A connected, authorized client, or why there is none right now (at once, no waiting).
     pub async fn client(&self) -> Result<Client, TelegramError> {
-        let state = self.shared.health.state();
-        if state == ConnectionState::Connected {
-            return self
-                .inner
-                .lock()
-                .await
-                .client
-                .clone()
-                .ok_or_else(|| TelegramError::Unavailable("mtgate is shutting down".into()));
-        }
-        let why = self.shared.health.snapshot().last_error.unwrap_or_default();
-        match state {
+        let shutting_down = || TelegramError::Unavailable("mtgate is shutting down".into());
+        let why = || self.shared.health.snapshot().last_error.unwrap_or_default();
+        match self.shared.health.state() {
             ConnectionState::Connected => self
                 .inner
                 .lock()
                 .await
                 .client
                 .clone()
-                .ok_or_else(|| TelegramError::Unavailable("mtgate is shutting down".into())),
+                .ok_or_else(shutting_down),
             ConnectionState::Connecting => Err(TelegramError::Unavailable(format!(
-                "still connecting to Telegram ({why})"
+                "still connecting to Telegram ({})",
+                why()
             ))),
             ConnectionState::Reconnecting => Err(TelegramError::Unavailable(format!(
-                "reconnecting to Telegram ({why})"
+                "reconnecting to Telegram ({})",
+                why()
             ))),
             ConnectionState::Unauthorized => Err(TelegramError::Unauthorized {
-                name: unauthorized_name(&why),
+                name: unauthorized_name(&why()),
             }),
-            ConnectionState::Failed => Err(TelegramError::Unavailable(why)),
-            ConnectionState::Stopped => {
-                Err(TelegramError::Unavailable("mtgate is shutting down".into()))
-            }
+            ConnectionState::Failed => Err(TelegramError::Unavailable(why())),
+            ConnectionState::Stopped => Err(shutting_down()),
         }
     }
 
