@@ -15,6 +15,37 @@ fn vars_for(sandbox: &Sandbox, state_dir: &TempDir, key: &str) -> Vec<(String, S
     vars
 }
 
+/// A real `mtgate serve` process against its own sandbox, ready to take requests.
+struct Served {
+    sandbox: Sandbox,
+    /// Kept alive for as long as the process runs.
+    state_dir: TempDir,
+    key: String,
+    process: MtgateProcess,
+    client: reqwest::Client,
+    base: String,
+}
+
+/// Starts a sandbox and `mtgate serve` (debug logs) and waits until it is ready.
+async fn serve_ready(label: &str) -> Served {
+    let sandbox = Sandbox::start().await.unwrap();
+    let state_dir = TempDir::new(label);
+    let key = random_api_key();
+    let process = MtgateProcess::spawn(&["serve"], &vars_for(&sandbox, &state_dir, &key));
+    let address = process.wait_for_listen_address().await;
+    let client = reqwest::Client::new();
+    let base = format!("http://{address}");
+    wait_until_ready(&client, &base).await;
+    Served {
+        sandbox,
+        state_dir,
+        key,
+        process,
+        client,
+        base,
+    }
+}
+
 /// Polls `/health/ready` of the service at `base` until it answers 200.
 async fn wait_until_ready(client: &reqwest::Client, base: &str) {
     eventually(DEADLINE, "ready", || async {
@@ -66,14 +97,14 @@ async fn a_missing_variable_is_named_with_exit_code_2() {
 
 #[tokio::test]
 async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let state_dir = TempDir::new("sigterm");
-    let key = random_api_key();
-    let mut process = MtgateProcess::spawn(&["serve"], &vars_for(&sandbox, &state_dir, &key));
-    let address = process.wait_for_listen_address().await;
-    let client = reqwest::Client::new();
-    let base = format!("http://{address}");
-    wait_until_ready(&client, &base).await;
+    let Served {
+        sandbox,
+        state_dir: _state_dir,
+        key,
+        mut process,
+        client,
+        base,
+    } = serve_ready("sigterm").await;
 
     // Replies are held back, so the status call stays in flight while we signal.
     sandbox.control().set_delay(Duration::from_millis(1500));
@@ -102,14 +133,14 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
 
 #[tokio::test]
 async fn the_logs_of_a_whole_run_hold_no_secret_phone_or_message_text() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let state_dir = TempDir::new("logs");
-    let key = random_api_key();
-    let mut process = MtgateProcess::spawn(&["serve"], &vars_for(&sandbox, &state_dir, &key));
-    let address = process.wait_for_listen_address().await;
-    let client = reqwest::Client::new();
-    let base = format!("http://{address}");
-    wait_until_ready(&client, &base).await;
+    let Served {
+        sandbox,
+        state_dir: _state_dir,
+        key,
+        mut process,
+        client,
+        base,
+    } = serve_ready("logs").await;
 
     let status = client
         .get(format!("{base}/telegram/session/status"))
@@ -243,14 +274,14 @@ async fn serve_sandbox_prints_the_json_line_and_a_curl_example_then_serves() {
 
 #[tokio::test]
 async fn a_revoked_session_logs_no_reconnect_storm() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let state_dir = TempDir::new("revoked");
-    let key = random_api_key();
-    let mut process = MtgateProcess::spawn(&["serve"], &vars_for(&sandbox, &state_dir, &key));
-    let address = process.wait_for_listen_address().await;
-    let client = reqwest::Client::new();
-    let base = format!("http://{address}");
-    wait_until_ready(&client, &base).await;
+    let Served {
+        sandbox,
+        state_dir: _state_dir,
+        key: _,
+        mut process,
+        client,
+        base,
+    } = serve_ready("revoked").await;
 
     sandbox.control().revoke_sessions();
     // Dropping the connection is what would make a naive client redial in a loop.
