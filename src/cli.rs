@@ -110,7 +110,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => crate::app::serve_command(args),
-        Command::Sandbox(args) => crate::sandbox::command::run(args),
+        Command::Sandbox(args) => mtgate_sandbox::command::run(args.listen, args.control),
         Command::Login(args) => crate::login::run(args),
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::domain::peer::PeerSpec;
-use crate::session_string::StringSession;
+use mtgate_session::StringSession;
 
 /// `MTGATE_LISTEN` when unset.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
@@ -319,7 +319,7 @@ impl fmt::Debug for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session_string::{AUTH_KEY_LEN, SessionFormat};
+    use mtgate_session::{AUTH_KEY_LEN, SessionFormat};
 
     const HASH: &str = "0123456789abcdef0123456789abcdef";
 

@@ -8,14 +8,11 @@
 //!   server; [`app::run`] takes its listener and shutdown future from the caller.
 //! - [`config`]: environment (`.env` via dotenvy) validated once into a typed [`config::Config`].
 //! - [`telemetry`]: tracing subscriber (bunyan JSON or pretty).
-//! - [`session_string`]: Telethon / Pyrogram string sessions, parsed once.
 //! - [`telegram`]: the one client manager per process (grammers client behind a
 //!   `tokio::sync::Mutex`), its reconnect policy, persisted state and connection health.
 //! - [`domain`]: request input parsed into small types (peers, message text).
 //! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics.
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
-//! - [`sandbox`]: a real MTProto server with a fixed world and a control API, for tests,
-//!   benchmarks and users' CI.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 
 pub mod api;
@@ -25,7 +22,5 @@ pub mod config;
 pub mod domain;
 pub mod idempotency;
 pub mod login;
-pub mod sandbox;
-pub mod session_string;
 pub mod telegram;
 pub mod telemetry;

@@ -8,7 +8,7 @@ use grammers_client::Client;
 use grammers_client::sender::{ConnectionParams, SenderPool};
 use grammers_client::session::storages::MemorySession;
 use grammers_client::session::types::PeerRef;
-use mtgate::session_string::StringSession;
+use mtgate_session::StringSession;
 
 use crate::procs::Error;
 

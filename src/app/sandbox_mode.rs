@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 
 use super::{build_state, config_failure, run, shutdown_signal};
 use crate::config::{Config, ConfigError, Environment};
-use crate::sandbox::Sandbox;
-use crate::session_string::StringSession;
+use mtgate_sandbox::Sandbox;
+use mtgate_session::StringSession;
 
 /// Starts the sandbox, serves against it, prints the JSON line and the curl example.
 pub async fn run_sandboxed(env: Environment) -> ExitCode {

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::exit::LoginError;
-use crate::session_string::{SessionFormat, StringSession};
+use mtgate_session::{SessionFormat, StringSession};
 
 /// How long one request may take before the server counts as unreachable.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);

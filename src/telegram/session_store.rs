@@ -25,7 +25,7 @@ use grammers_session::{BoxFuture, Session, SessionData};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
-use crate::session_string::StringSession;
+use mtgate_session::StringSession;
 
 const FORMAT_VERSION: u32 = 1;
 
@@ -261,7 +261,7 @@ mod tests {
     use grammers_session::types::PeerAuth;
 
     use super::*;
-    use crate::session_string::{AUTH_KEY_LEN, SessionFormat};
+    use mtgate_session::{AUTH_KEY_LEN, SessionFormat};
 
     fn string_session(seed: u8) -> StringSession {
         StringSession {

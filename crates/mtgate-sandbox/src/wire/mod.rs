@@ -1,0 +1,33 @@
+//! The wire: a real MTProto 2.0 server over TCP that any spec-following client (the
+//! unmodified grammers stack among them) talks to; API calls go to a
+//! [`Backend`](crate::rpc::Backend), pushed updates come from the
+//! [`UpdateBus`](crate::rpc::UpdateBus).
+//!
+//! Inside (one job per module):
+//! - `transport`: Full / Intermediate (plain, padded) / Abridged framing, told apart by the
+//!   first bytes of a connection.
+//! - `crypto`: server-side MTProto 2.0 encryption (decrypt with x = 0, encrypt with x = 8).
+//! - `envelope`: the decrypted layer: messages, containers, `gzip_packed`, `rpc_result`.
+//! - `service`: which messages the wire answers itself, and those answers.
+//! - `connection` / `calls`: one client connection and its API calls.
+//! - `outgoing`: msg_ids, seq_nos, containers, encryption and framing of server messages.
+//! - `session` / `salts` / `msg_id`: the MTProto bookkeeping behind them.
+//! - `server`: [`MtprotoServer`]: listening, live connections, the fault switches.
+
+mod calls;
+mod connection;
+mod crypto;
+mod envelope;
+mod msg_id;
+mod outgoing;
+mod salts;
+mod server;
+mod service;
+mod session;
+mod transport;
+
+#[cfg(test)]
+mod tests;
+
+pub use crypto::auth_key_id;
+pub use server::MtprotoServer;

@@ -1,0 +1,19 @@
+//! `channels.getChannels`: channel info by id and access hash.
+
+use grammers_tl_types::{self as tl, Serializable};
+
+use super::{Ctx, Reply};
+use crate::world::model::ChatKey;
+use crate::world::to_tl;
+
+pub fn get_channels(ctx: &mut Ctx, request: tl::functions::channels::GetChannels) -> Reply {
+    let mut chats = Vec::with_capacity(request.id.len());
+    for input in &request.id {
+        let id = ctx.state.input_channel(input)?;
+        if request.id.len() == 1 {
+            ctx.about(ChatKey::Channel(id));
+        }
+        chats.push(to_tl::channel(&ctx.state.channels[&id]));
+    }
+    Ok(tl::enums::messages::Chats::Chats(tl::types::messages::Chats { chats }).to_bytes())
+}

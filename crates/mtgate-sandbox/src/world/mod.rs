@@ -1,0 +1,281 @@
+//! The world: what Telegram does with each call.
+//!
+//! [`World`] implements the wire's [`Backend`]: it peels wrappers, checks that the key may
+//! call the method, applies injected faults, runs the method's handler against the locked
+//! state and records the call in the request log. The same struct offers the
+//! control operations (ground truth, incoming messages, faults, reset, QR acceptance) that the
+//! control API and the in-process handle expose.
+
+mod dispatch;
+pub mod error;
+pub mod faults;
+pub mod fixture;
+mod handlers;
+pub mod log;
+pub mod model;
+mod peers;
+mod pts;
+mod secrets;
+mod srp;
+mod state;
+mod to_tl;
+mod views;
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use grammers_tl_types::{self as tl, Serializable};
+
+use crate::rpc::{AUTH_KEY_LEN, Backend, CallOrigin, RpcOutcome, UpdateBus};
+use error::RpcErr;
+use faults::InjectedError;
+pub use fixture::WorldNames;
+use handlers::Ctx;
+pub use handlers::{IncomingError, SANDBOX_DC};
+use log::CallFacts;
+pub use log::RequestLogEntry;
+use secrets::Secrets;
+use state::State;
+pub use views::{MessageView, PeerView};
+
+/// Telegram's behaviour over a fixed starting world. One per sandbox; no global state.
+pub struct World {
+    secrets: Secrets,
+    bus: UpdateBus,
+    state: Mutex<State>,
+}
+
+fn now() -> i32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i32)
+        .unwrap_or(0)
+}
+
+/// Why a control operation could not be done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("unknown peer {0}")]
+    UnknownPeer(String),
+    #[error(transparent)]
+    Incoming(#[from] IncomingError),
+    #[error("no QR login token is waiting to be accepted")]
+    NoPendingLoginToken,
+}
+
+impl World {
+    /// A fresh world with new random auth keys and access hashes; updates for live
+    /// connections go out through `bus`.
+    pub fn new(bus: UpdateBus) -> Self {
+        let secrets = Secrets::generate();
+        let state = State::initial(&secrets, now(), None);
+        World {
+            secrets,
+            bus,
+            state: Mutex::new(state),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A handler that panicked left a consistent-enough world; keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key logged in as the account at start (and after every reset).
+    pub fn session_key(&self) -> [u8; AUTH_KEY_LEN] {
+        self.secrets.authorized.key
+    }
+
+    /// A known key with no user, for login flows.
+    pub fn unauthorized_key(&self) -> [u8; AUTH_KEY_LEN] {
+        self.secrets.unauthorized.key
+    }
+
+    pub fn names(&self) -> WorldNames {
+        WorldNames::fixed()
+    }
+
+    /// Every handled call so far, in order.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.lock().log.clone()
+    }
+
+    /// What the sandbox holds for a chat, newest first (`peer` as the control API writes it).
+    pub fn chat_messages(&self, peer: &str) -> Result<Vec<MessageView>, ControlError> {
+        let state = self.lock();
+        let chat = state
+            .parse_peer(peer)
+            .ok_or_else(|| ControlError::UnknownPeer(peer.to_string()))?;
+        Ok(state
+            .history(chat)
+            .into_iter()
+            .map(|m| MessageView::of(m, state.channel_kind(chat)))
+            .collect())
+    }
+
+    /// Fails the next `times` calls of `method` with the given rpc_error.
+    pub fn inject_rpc_error(&self, error: InjectedError) {
+        self.lock().faults.add(error);
+    }
+
+    /// Logs every key out, as "terminate all sessions" does: calls get AUTH_KEY_UNREGISTERED.
+    pub fn revoke_sessions(&self) {
+        for key in self.lock().keys.values_mut() {
+            *key = state::KeyState::default();
+        }
+    }
+
+    /// Back to the starting world: same keys and hashes, initial messages and logins, empty
+    /// request log, no pending faults. Pts only move forward, so live clients stay sane.
+    pub fn reset(&self) {
+        let mut state = self.lock();
+        *state = State::initial(&self.secrets, now(), Some(&state));
+    }
+
+    /// Delivers `text` from user `from` to the account, in the private chat with `from`, or
+    /// in `peer` (a channel or supergroup) when given, pushed live to the account's sessions.
+    pub fn incoming(
+        &self,
+        from: &str,
+        peer: Option<&str>,
+        text: &str,
+    ) -> Result<MessageView, ControlError> {
+        let mut state = self.lock();
+        let sender = match state.parse_peer(from) {
+            Some(model::ChatKey::User(id)) => id,
+            _ => return Err(IncomingError::UnknownSender(from.to_string()).into()),
+        };
+        let chat = match peer {
+            None => model::ChatKey::User(sender),
+            Some(peer) => match state.parse_peer(peer) {
+                // A private chat is always the one with the sender, whichever side is named.
+                Some(model::ChatKey::User(_)) => model::ChatKey::User(sender),
+                Some(chat) => chat,
+                None => return Err(IncomingError::UnknownPeer(peer.to_string()).into()),
+            },
+        };
+        let message = handlers::deliver_incoming(&mut state, &self.bus, sender, chat, text, now())?;
+        Ok(MessageView::of(&message, state.channel_kind(chat)))
+    }
+
+    /// Accepts a pending QR login token (the one given, or the most recently exported one)
+    /// as if the account scanned it: the exporting key is told with `updateLoginToken`, and
+    /// its next `auth.exportLoginToken` completes the login.
+    pub fn accept_login_token(&self, token: Option<&[u8]>) -> Result<(), ControlError> {
+        let mut state = self.lock();
+        let mut candidates: Vec<(i64, &mut state::QrToken)> = state
+            .keys
+            .iter_mut()
+            .filter_map(|(id, key)| key.qr_token.as_mut().map(|t| (*id, t)))
+            .filter(|(_, t)| !t.accepted && token.is_none_or(|wanted| t.token == wanted))
+            .collect();
+        candidates.sort_by_key(|(_, t)| std::cmp::Reverse(t.expires));
+        let (key_id, pending) = candidates
+            .into_iter()
+            .next()
+            .ok_or(ControlError::NoPendingLoginToken)?;
+        pending.accepted = true;
+        let update: tl::enums::Updates = tl::types::UpdateShort {
+            update: tl::enums::Update::LoginToken,
+            date: now(),
+        }
+        .into();
+        self.bus.publish(crate::rpc::Push {
+            auth_key_id: key_id,
+            updates: update.to_bytes(),
+        });
+        Ok(())
+    }
+
+    /// Runs one peeled call against the locked state: faults first, then the login check,
+    /// then the method.
+    fn handle(
+        &self,
+        state: &mut State,
+        origin: CallOrigin,
+        body: Option<Vec<u8>>,
+    ) -> (String, Result<Vec<u8>, RpcErr>, CallFacts) {
+        let Some(body) = body else {
+            return (
+                "(malformed)".into(),
+                Err(RpcErr::bad("INPUT_REQUEST_INVALID")),
+                CallFacts::default(),
+            );
+        };
+        let constructor_id = u32::from_le_bytes(body[..4].try_into().expect("peel checks 4 bytes"));
+        let method = dispatch::method_name(constructor_id);
+        if let Some((code, message)) = state.faults.take(&method) {
+            return (
+                method,
+                Err(RpcErr {
+                    code,
+                    name: message,
+                }),
+                CallFacts::default(),
+            );
+        }
+        let authorized = match state.keys.get(&origin.auth_key_id) {
+            None => {
+                return (
+                    method,
+                    Err(RpcErr::unauthorized("AUTH_KEY_UNREGISTERED")),
+                    CallFacts::default(),
+                );
+            }
+            Some(key) => key.user.is_some(),
+        };
+        if !authorized && !handlers::allowed_without_login(&method) {
+            return (
+                method,
+                Err(RpcErr::unauthorized("AUTH_KEY_UNREGISTERED")),
+                CallFacts::default(),
+            );
+        }
+        let mut ctx = Ctx {
+            state,
+            secrets: &self.secrets,
+            bus: &self.bus,
+            key_id: origin.auth_key_id,
+            now: now(),
+            facts: CallFacts::default(),
+        };
+        let result = handlers::route(&mut ctx, constructor_id, &body);
+        let facts = ctx.facts;
+        (method, result, facts)
+    }
+}
+
+impl Backend for World {
+    fn auth_key(&self, auth_key_id: i64) -> Option<[u8; AUTH_KEY_LEN]> {
+        self.secrets
+            .keys()
+            .into_iter()
+            .find(|k| k.id == auth_key_id)
+            .map(|k| k.key)
+    }
+
+    fn call(&self, origin: CallOrigin, body: &[u8]) -> RpcOutcome {
+        let body = dispatch::peel(body);
+        let mut state = self.lock();
+        let (method, result, facts) = self.handle(&mut state, origin, body);
+        let entry = RequestLogEntry {
+            method,
+            peer: facts.peer,
+            text: facts.text,
+            ok: result.is_ok(),
+            error: result.as_ref().err().map(|e| e.name.clone()),
+        };
+        state.log.push(entry);
+        drop(state);
+        match result {
+            Ok(bytes) => RpcOutcome::Result(bytes),
+            Err(RpcErr { code, name }) => RpcOutcome::Error {
+                code,
+                message: name,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,7 @@
+//! The sandbox's integration tests: the real grammers client against a real sandbox on
+//! loopback, one binary (modules by topic).
+
+mod client;
+mod faults;
+mod login;
+mod support;
