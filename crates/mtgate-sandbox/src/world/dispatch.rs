@@ -45,6 +45,15 @@ pub fn peel(body: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// The layer an outer `invokeWithLayer` announces, if the call starts with one.
+pub fn announced_layer(body: &[u8]) -> Option<i32> {
+    let id = u32::from_le_bytes(body.get(..4)?.try_into().ok()?);
+    if id != tl::functions::InvokeWithLayer::<()>::CONSTRUCTOR_ID {
+        return None;
+    }
+    Some(i32::from_le_bytes(body.get(4..8)?.try_into().ok()?))
+}
+
 /// The TL name of a method (`messages.sendMessage`), or its hex id when unknown.
 pub fn method_name(constructor_id: u32) -> String {
     match tl::name_for_id(constructor_id) {
@@ -81,6 +90,20 @@ mod tests {
         assert_eq!(peel(&wrapped.to_bytes()), Some(query.to_bytes()));
         assert_eq!(peel(&query.to_bytes()), Some(query.to_bytes()));
         assert_eq!(peel(&[1, 2]), None);
+    }
+
+    #[test]
+    fn the_announced_layer_is_read_from_invoke_with_layer_only() {
+        let wrapped = tl::functions::InvokeWithLayer {
+            layer: 133,
+            query: tl::functions::help::GetConfig {},
+        };
+        assert_eq!(announced_layer(&wrapped.to_bytes()), Some(133));
+        assert_eq!(
+            announced_layer(&tl::functions::help::GetConfig {}.to_bytes()),
+            None
+        );
+        assert_eq!(announced_layer(&[1]), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The mutable world: peers, messages per chat, id and pts sequences, per-key login state,
 //! the request log and pending faults. Built from the fixture by [`State::initial`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::faults::Faults;
 use super::fixture::{self, SeedChat};
@@ -48,6 +48,11 @@ pub struct State {
     /// answers the same message instead of creating a second one.
     pub sent_by_random_id: HashMap<i64, Vec<u8>>,
     pub keys: HashMap<i64, KeyState>,
+    /// The highest incoming message id the account has read, per chat (0 when absent).
+    pub read_inbox: HashMap<ChatKey, i32>,
+    /// Connections that announced a layer older than the sandbox speaks: every call on them
+    /// is refused, as their objects cannot be decoded.
+    pub old_layer_connections: HashSet<u64>,
     pub log: Vec<RequestLogEntry>,
     pub faults: Faults,
 }
@@ -125,6 +130,8 @@ impl State {
                     )
                 })
                 .collect(),
+            read_inbox: HashMap::new(),
+            old_layer_connections: HashSet::new(),
             log: Vec::new(),
             faults: Faults::default(),
         };
@@ -149,9 +156,13 @@ impl State {
                 reply_to: None,
                 silent: false,
                 link_preview: true,
+                pinned: false,
+                fwd_from: None,
             });
             // Seeded history counts towards pts as it would have on Telegram.
             state.pts_box(chat).advance(1);
+            // The account has read everything that happened before the sandbox started.
+            state.read_inbox.insert(chat, id);
         }
         for pts_box in
             std::iter::once(&mut state.account_box).chain(state.channel_boxes.values_mut())
@@ -220,6 +231,32 @@ impl State {
             .get(&chat)
             .map(|messages| messages.values().rev().collect())
             .unwrap_or_default()
+    }
+
+    /// The highest incoming message id the account has read in `chat`.
+    pub fn read_max(&self, chat: ChatKey) -> i32 {
+        self.read_inbox.get(&chat).copied().unwrap_or(0)
+    }
+
+    /// Whether the account has read `message` (its own messages always count as read).
+    pub fn is_read(&self, message: &StoredMessage) -> bool {
+        message.out || message.id <= self.read_max(message.chat)
+    }
+
+    /// Incoming messages in `chat` the account has not read yet.
+    pub fn unread_count(&self, chat: ChatKey) -> i32 {
+        let read = self.read_max(chat);
+        self.chats.get(&chat).map_or(0, |messages| {
+            messages.range(read + 1..).filter(|(_, m)| !m.out).count() as i32
+        })
+    }
+
+    /// The newest pinned message of `chat`, as `pinned_msg_id` names it.
+    pub fn pinned_id(&self, chat: ChatKey) -> Option<i32> {
+        self.history(chat)
+            .into_iter()
+            .find(|m| m.pinned)
+            .map(|m| m.id)
     }
 
     /// The keys currently logged in as `user_id`.

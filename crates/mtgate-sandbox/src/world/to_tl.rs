@@ -3,7 +3,8 @@
 
 use grammers_tl_types as tl;
 
-use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
+use super::fixture::ME_ID;
+use super::model::{ChannelRecord, ChatKey, FwdFrom, StoredMessage, UserRecord};
 
 /// A full (non-min) user with its access hash; `is_self` marks the account itself.
 pub fn user(record: &UserRecord, is_self: bool) -> tl::enums::User {
@@ -134,7 +135,7 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         from_scheduled: false,
         legacy: false,
         edit_hide: false,
-        pinned: false,
+        pinned: stored.pinned,
         noforwards: false,
         invert_media: false,
         offline: false,
@@ -152,8 +153,14 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         from_boosts_applied: None,
         from_rank: None,
         peer_id: stored.chat.tl_peer(),
-        saved_peer_id: None,
-        fwd_from: None,
+        // Saved Messages name the dialog a message is filed under: itself unless forwarded.
+        saved_peer_id: (stored.chat == ChatKey::User(ME_ID)).then(|| {
+            stored
+                .fwd_from
+                .map_or(ChatKey::User(ME_ID), |f| f.from)
+                .tl_peer()
+        }),
+        fwd_from: stored.fwd_from.map(fwd_header),
         via_bot_id: None,
         via_business_bot_id: None,
         guestchat_via_from: None,
@@ -182,6 +189,25 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         schedule_repeat_period: None,
         summary_from_language: None,
         rich_message: None,
+    }
+    .into()
+}
+
+fn fwd_header(fwd: FwdFrom) -> tl::enums::MessageFwdHeader {
+    tl::types::MessageFwdHeader {
+        imported: false,
+        saved_out: false,
+        from_id: Some(fwd.from.tl_peer()),
+        from_name: None,
+        date: fwd.date,
+        channel_post: fwd.channel_post,
+        post_author: None,
+        saved_from_peer: None,
+        saved_from_msg_id: None,
+        saved_from_id: None,
+        saved_from_name: None,
+        saved_date: None,
+        psa_type: None,
     }
     .into()
 }

@@ -1,0 +1,90 @@
+//! `channelFull`: the "full info" object of a channel, every field spelled out once.
+
+use grammers_tl_types as tl;
+
+use super::model::ChannelRecord;
+use super::to_tl::notify_settings;
+
+/// What `channelFull` reports of the account's read state and the channel's pin and pts.
+pub struct ChannelReadState {
+    pub read_inbox_max_id: i32,
+    pub read_outbox_max_id: i32,
+    pub unread_count: i32,
+    pub pinned_msg_id: Option<i32>,
+    pub pts: i32,
+}
+
+pub fn channel_full(record: &ChannelRecord, read: ChannelReadState) -> tl::enums::ChatFull {
+    let owner = record.kind.is_owner();
+    tl::types::ChannelFull {
+        can_view_participants: owner,
+        can_set_username: owner,
+        can_set_stickers: false,
+        hidden_prehistory: false,
+        can_set_location: false,
+        has_scheduled: false,
+        can_view_stats: false,
+        blocked: false,
+        can_delete_channel: owner,
+        antispam: false,
+        participants_hidden: false,
+        translations_disabled: false,
+        stories_pinned_available: false,
+        view_forum_as_messages: false,
+        restricted_sponsored: false,
+        can_view_revenue: false,
+        paid_media_allowed: false,
+        can_view_stars_revenue: false,
+        paid_reactions_available: false,
+        stargifts_available: false,
+        paid_messages_available: false,
+        has_welcome_messages: false,
+        id: record.id,
+        about: format!("{} lives in the mtgate sandbox", record.title),
+        participants_count: Some(super::fixture::OTHERS.len() as i32 + 1),
+        admins_count: Some(1),
+        kicked_count: None,
+        banned_count: None,
+        online_count: None,
+        read_inbox_max_id: read.read_inbox_max_id,
+        read_outbox_max_id: read.read_outbox_max_id,
+        unread_count: read.unread_count,
+        chat_photo: tl::enums::Photo::Empty(tl::types::PhotoEmpty { id: 0 }),
+        notify_settings: notify_settings(),
+        exported_invite: None,
+        bot_info: Vec::new(),
+        migrated_from_chat_id: None,
+        migrated_from_max_id: None,
+        pinned_msg_id: read.pinned_msg_id,
+        stickerset: None,
+        available_min_id: None,
+        folder_id: None,
+        linked_chat_id: None,
+        location: None,
+        slowmode_seconds: None,
+        slowmode_next_send_date: None,
+        stats_dc: None,
+        pts: read.pts,
+        call: None,
+        ttl_period: None,
+        pending_suggestions: None,
+        groupcall_default_join_as: None,
+        theme_emoticon: None,
+        requests_pending: None,
+        recent_requesters: None,
+        default_send_as: None,
+        available_reactions: None,
+        reactions_limit: None,
+        stories: None,
+        wallpaper: None,
+        boosts_applied: None,
+        boosts_unrestrict: None,
+        emojiset: None,
+        bot_verification: None,
+        stargifts_count: None,
+        send_paid_messages_stars: None,
+        main_tab: None,
+        guard_bot_id: None,
+    }
+    .into()
+}
