@@ -2,12 +2,14 @@
 
 pub mod account;
 pub mod auth;
+pub mod chats;
 pub mod error;
 pub mod health;
 pub mod json;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod optional_json;
 pub mod peers;
 pub mod request_id;
 pub mod router;

@@ -14,7 +14,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::request_id::{self, RequestId};
-use super::{ApiError, AppState, auth, health, messages, metrics, openapi, peers, session};
+use super::{ApiError, AppState, auth, chats, health, messages, metrics, openapi, peers, session};
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -25,6 +25,8 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(session::routes())
         .merge(messages::routes())
+        .merge(messages::actions::routes())
+        .merge(chats::routes())
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

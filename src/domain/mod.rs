@@ -1,11 +1,13 @@
 //! Plain types: request input parsed once (peers, message text) and what operations answer
 //! with. No Telegram wire types here.
 
+pub mod chats;
 pub mod message;
 pub mod peer;
 pub mod results;
 pub mod text;
 
+pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
 pub use message::{MessageView, PeerView};
 pub use peer::{PeerSpec, PeerType};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};

@@ -1,6 +1,7 @@
 //! mtgate's integration tests: the real app (in-process or the real binary) against a real
 //! sandbox Telegram, one binary with a module per topic. Harness: [`common::spawn_app`].
 
+mod chat_actions;
 mod common;
 mod errors_logging;
 mod errors_malformed_input;

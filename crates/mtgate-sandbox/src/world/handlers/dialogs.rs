@@ -94,10 +94,11 @@ pub fn get_dialogs(ctx: &mut Ctx, request: tl::functions::messages::GetDialogs) 
     let all = dialogs(ctx);
     let total = all.len();
     // Telegram's offset is the (date, id) of the last dialog's top message: continue below it.
-    let offset = (request.offset_date, request.offset_id);
+    // Chats without messages sort last (`None` is below every offset), so paging reaches them.
+    let offset = Some((request.offset_date, request.offset_id));
     let selected: Vec<(ChatKey, Option<(i32, i32)>)> = all
         .into_iter()
-        .filter(|(_, top)| request.offset_date == 0 || top.is_some_and(|top| top < offset))
+        .filter(|(_, top)| request.offset_date == 0 || *top < offset)
         .take(limit)
         .collect();
     let complete = request.offset_date == 0 && selected.len() == total;
