@@ -62,14 +62,13 @@ pub fn forward(ctx: &mut Ctx, request: tl::functions::messages::ForwardMessages)
     let mut id_updates = Vec::new();
     let mut new_updates = Vec::new();
     let mut senders = Vec::new();
+    let mut origin_chats = Vec::new();
     for (random_id, original) in originals {
         let fwd_from = (!request.drop_author).then(|| origin_of(&original));
-        if let Some(FwdFrom {
-            from: ChatKey::User(user),
-            ..
-        }) = fwd_from
-        {
-            senders.push(user);
+        match fwd_from.map(|f| f.from) {
+            Some(ChatKey::User(user)) => senders.push(user),
+            Some(channel) => origin_chats.push(channel),
+            None => {}
         }
         let (message, pts) = create(
             ctx.state,
@@ -98,8 +97,9 @@ pub fn forward(ctx: &mut Ctx, request: tl::functions::messages::ForwardMessages)
         );
         new_updates.push(new_message_update(&message, pts));
     }
-    // The source chat travels along: the forward headers may name it.
-    let (users, chats) = peers_for(ctx.state, [to_chat, from_chat], senders);
+    // The source chat and the original authors travel along: the forward headers name them.
+    let chats = [to_chat, from_chat].into_iter().chain(origin_chats);
+    let (users, chats) = peers_for(ctx.state, chats, senders);
     let with_peers = |list: Vec<tl::enums::Update>| -> tl::enums::Updates {
         tl::types::Updates {
             updates: list,
