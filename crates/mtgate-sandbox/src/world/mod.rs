@@ -268,11 +268,15 @@ impl Backend for World {
 
     fn call(&self, origin: CallOrigin, body: &[u8]) -> RpcOutcome {
         let layer = dispatch::announced_layer(body);
+        let client = dispatch::client_info(body);
         let body = dispatch::peel(body).map(|mut body| {
             lenient::normalize(&mut body);
             body
         });
         let mut state = self.lock();
+        if let (Some(client), Some(key)) = (client, state.keys.get_mut(&origin.auth_key_id)) {
+            key.client = Some(client);
+        }
         match layer {
             // Older layers name other constructors: refuse them by name rather than misread.
             Some(layer) if layer < tl::LAYER => {

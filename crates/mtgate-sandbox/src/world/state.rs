@@ -24,6 +24,8 @@ pub struct KeyState {
     pub srp: Option<SrpChallenge>,
     /// The last QR login token exported by this key.
     pub qr_token: Option<QrToken>,
+    /// What the client said about itself in its last `initConnection`.
+    pub client: Option<super::dispatch::ClientInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

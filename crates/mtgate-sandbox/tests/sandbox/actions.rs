@@ -240,7 +240,7 @@ async fn typing_is_accepted_and_logged_with_its_action() {
 }
 
 #[tokio::test]
-async fn the_session_list_names_the_current_session() {
+async fn the_session_list_names_the_current_session_as_its_client_described_itself() {
     let sandbox = Sandbox::start().await.unwrap();
     let tg = connect(sandbox.session());
     let tl::enums::account::Authorizations::Authorizations(list) = within(
@@ -250,10 +250,14 @@ async fn the_session_list_names_the_current_session() {
     )
     .await
     .unwrap();
-    let current: Vec<_> = list
+    let current: Vec<&tl::types::Authorization> = list
         .authorizations
         .iter()
-        .filter(|a| matches!(a, tl::enums::Authorization::Authorization(a) if a.current))
+        .map(|tl::enums::Authorization::Authorization(a)| a)
+        .filter(|a| a.current)
         .collect();
     assert_eq!(current.len(), 1);
+    // Described by what the client said in initConnection.
+    assert_eq!(current[0].api_id, API_ID);
+    assert_ne!(current[0].device_model, "unknown");
 }

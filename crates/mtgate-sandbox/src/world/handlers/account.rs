@@ -1,10 +1,10 @@
 //! `account.getAuthorizations`: the account's logged-in sessions, one per auth key logged in
-//! as it. Device details are not recorded from `initConnection`: every session reports the
-//! same sandbox client.
+//! as it, each described by what its client said in `initConnection`.
 
 use grammers_tl_types::{self as tl, Serializable};
 
 use super::{Ctx, Reply};
+use crate::world::dispatch::ClientInfo;
 use crate::world::fixture::ME_ID;
 
 pub fn get_authorizations(ctx: &mut Ctx, _: tl::functions::account::GetAuthorizations) -> Reply {
@@ -14,6 +14,12 @@ pub fn get_authorizations(ctx: &mut Ctx, _: tl::functions::account::GetAuthoriza
         .into_iter()
         .map(|key| {
             let current = key == ctx.key_id;
+            let client = ctx.state.keys[&key].client.clone();
+            let said = |f: fn(&ClientInfo) -> &str| {
+                client
+                    .as_ref()
+                    .map_or("unknown".to_string(), |c| f(c).to_string())
+            };
             tl::types::Authorization {
                 current,
                 official_app: false,
@@ -23,12 +29,12 @@ pub fn get_authorizations(ctx: &mut Ctx, _: tl::functions::account::GetAuthoriza
                 unconfirmed: false,
                 // Telegram gives the current session hash 0 (it cannot be terminated by hash).
                 hash: if current { 0 } else { key },
-                device_model: "sandbox client".into(),
-                platform: "sandbox".into(),
-                system_version: "sandbox".into(),
-                api_id: 0,
-                app_name: "mtgate sandbox".into(),
-                app_version: env!("CARGO_PKG_VERSION").into(),
+                device_model: said(|c| &c.device_model),
+                platform: said(|c| &c.system_version),
+                system_version: said(|c| &c.system_version),
+                api_id: client.as_ref().map_or(0, |c| c.api_id),
+                app_name: "unofficial app".into(),
+                app_version: said(|c| &c.app_version),
                 date_created: ctx.now,
                 date_active: ctx.now,
                 ip: "127.0.0.1".into(),
