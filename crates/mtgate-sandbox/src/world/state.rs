@@ -163,9 +163,13 @@ impl State {
             });
             // Seeded history counts towards pts as it would have on Telegram.
             state.pts_box(chat).advance(1);
-            // The account has read everything that happened before the sandbox started.
-            state.read_inbox.insert(chat, id);
         }
+        // The account has read everything that happened before the sandbox started.
+        state.read_inbox = state
+            .chats
+            .iter()
+            .filter_map(|(chat, messages)| Some((*chat, *messages.keys().next_back()?)))
+            .collect();
         for pts_box in
             std::iter::once(&mut state.account_box).chain(state.channel_boxes.values_mut())
         {
