@@ -5,6 +5,7 @@
 //! - [`invoke`]: raw TL requests through the manager, named from the TL schema.
 //! - [`ops`]: [`TelegramAccount`], the typed operations (send, edit, delete, history, …).
 //! - [`error`]: [`TelegramError`], Telegram failures classified once.
+//! - [`migrate`]: following `*_MIGRATE` answers to the right data centre.
 //! - [`supervisor`]: the background task that connects, drains updates and reconnects.
 //! - [`health`]: the lock-free health snapshot probes read.
 //! - [`reconnect`]: the backoff schedule (the only user of the `backoff` crate).
@@ -18,6 +19,7 @@ pub mod health;
 pub mod invoke;
 pub mod manager;
 pub mod metrics;
+pub mod migrate;
 pub mod ops;
 pub mod reconnect;
 pub mod resolver;

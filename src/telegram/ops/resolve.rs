@@ -128,10 +128,15 @@ impl TelegramAccount {
     /// works for basic groups and for users and channels Telegram lets this account see.
     async fn fetch_by_id(&self, id: PeerId) -> Outcome {
         let key = id.bot_api_dialog_id().unwrap_or_default();
-        let unknown = |telegram: Option<String>| TelegramError::PeerNotFound {
-            message: format!(
+        let message = match id.kind() {
+            // Basic groups need no access hash: Telegram simply does not show this one.
+            PeerKind::Chat => format!("basic group {key} is not a group this account is in"),
+            _ => format!(
                 "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
             ),
+        };
+        let unknown = |telegram: Option<String>| TelegramError::PeerNotFound {
+            message: message.clone(),
             telegram,
         };
         // Without an access hash Telegram answers these for peers it will not show us.

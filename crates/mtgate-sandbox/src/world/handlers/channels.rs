@@ -1,8 +1,10 @@
-//! `channels.getChannels`: channel info by id and access hash.
+//! `channels.getChannels` and `channels.getFullChannel`: channel info by id and access hash;
+//! `messages.getChats` for basic groups, which the sandbox world has none of.
 
 use grammers_tl_types::{self as tl, Serializable};
 
 use super::{Ctx, Reply};
+use crate::world::error::RpcErr;
 use crate::world::model::ChatKey;
 use crate::world::{full_info, to_tl};
 
@@ -42,4 +44,10 @@ pub fn get_full_channel(ctx: &mut Ctx, request: tl::functions::channels::GetFull
         })
         .to_bytes(),
     )
+}
+
+/// `messages.getChats`: the sandbox world has no basic groups, so every id names a group this
+/// account is not in, and Telegram's answer for that is `CHAT_ID_INVALID`.
+pub fn get_chats(_: &mut Ctx, _: tl::functions::messages::GetChats) -> Reply {
+    Err(RpcErr::bad("CHAT_ID_INVALID"))
 }
