@@ -1,13 +1,13 @@
 //! Sending and editing text. Raw `messages.sendMessage` rather than grammers' `send_message`
 //! because mtgate must choose the `random_id` (derived from the Idempotency-Key).
 
-use grammers_session::types::PeerId;
 use grammers_tl_types as tl;
 
 use super::answers::{MessagesPage, edited_message, sent_message, updates_peers};
 use super::{TelegramAccount, target};
-use crate::domain::{FormattedText, MessageView, PeerSpec, SendOptions};
+use crate::domain::{DialogId, MessageView, PeerSpec, SendOptions};
 use crate::telegram::TelegramError;
+use crate::telegram::text::FormattedText;
 
 impl TelegramAccount {
     /// Sends `text` to `spec`'s chat with this `random_id` (the same id never posts twice).
@@ -100,7 +100,7 @@ impl TelegramAccount {
             .iter()
             .map(|entity| match entity {
                 tl::enums::MessageEntity::MentionName(m) => {
-                    let hash = PeerId::user(m.user_id)
+                    let hash = DialogId::new(m.user_id)
                         .and_then(|id| self.peers.cached(&PeerSpec::Id(id)))
                         .map(|p| p.hash)
                         .unwrap_or(0);

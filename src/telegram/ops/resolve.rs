@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use grammers_session::types::{PeerId, PeerKind};
+use grammers_session::types::PeerId;
 use grammers_tl_types as tl;
 use tokio::sync::OnceCell;
 
 use super::TelegramAccount;
 use super::convert::peer_id;
-use crate::domain::{Peer, PeerSpec};
+use crate::domain::{DialogId, DialogKind, Peer, PeerSpec};
 use crate::telegram::TelegramError;
 use crate::telegram::error::RefusalKind;
 use crate::telegram::resolver::KnownPeer;
@@ -126,11 +126,11 @@ impl TelegramAccount {
 
     /// A numeric id seen for the first time: ask Telegram about it with no access hash, which
     /// works for basic groups and for users and channels Telegram lets this account see.
-    async fn fetch_by_id(&self, id: PeerId) -> Outcome {
-        let key = id.bot_api_dialog_id().unwrap_or_default();
+    async fn fetch_by_id(&self, id: DialogId) -> Outcome {
+        let key = id.value();
         let message = match id.kind() {
             // Basic groups need no access hash: Telegram simply does not show this one.
-            PeerKind::Chat => format!("basic group {key} is not a group this account is in"),
+            DialogKind::Group => format!("basic group {key} is not a group this account is in"),
             _ => format!(
                 "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
             ),
@@ -146,9 +146,9 @@ impl TelegramAccount {
             }
             _ => e,
         };
-        let bare = id.bare_id().unwrap_or_default();
+        let bare = id.bare_id();
         match id.kind() {
-            PeerKind::User => {
+            DialogKind::User => {
                 let input = tl::types::InputUser {
                     user_id: bare,
                     access_hash: 0,
@@ -159,12 +159,12 @@ impl TelegramAccount {
                 let users = self.manager.invoke(request).await.map_err(no_access)?;
                 self.learn(&users, &[]);
             }
-            PeerKind::Chat => {
+            DialogKind::Group => {
                 let request = tl::functions::messages::GetChats { id: vec![bare] };
                 let chats = self.manager.invoke(request).await.map_err(no_access)?;
                 self.learn(&[], chats_of(&chats));
             }
-            PeerKind::Channel => {
+            DialogKind::Channel => {
                 let input = tl::types::InputChannel {
                     channel_id: bare,
                     access_hash: 0,
