@@ -3,7 +3,7 @@
 
 use grammers_tl_types as tl;
 
-use super::answers::{MessagesPage, edited_message, sent_message, updates_peers};
+use super::answers::{MessagesPage, edited_message, sent_message};
 use super::{TelegramAccount, target};
 use crate::domain::{DialogId, MessageView, PeerSpec, SendOptions};
 use crate::telegram::TelegramError;
@@ -43,9 +43,7 @@ impl TelegramAccount {
             suggested_post: None,
             rich_message: None,
         };
-        let updates = self.manager.invoke(request).await?;
-        let (users, chats) = updates_peers(&updates);
-        self.learn(users, chats);
+        let updates = self.call(request).await?;
         sent_message(&updates, random_id, target(&peer), &text.text)
             .ok_or_else(|| TelegramError::Incomplete("the sent message".into()))
     }
@@ -73,9 +71,7 @@ impl TelegramAccount {
             quick_reply_shortcut_id: None,
             rich_message: None,
         };
-        let updates = self.manager.invoke(request).await?;
-        let (users, chats) = updates_peers(&updates);
-        self.learn(users, chats);
+        let updates = self.call(request).await?;
         if let Some(view) = edited_message(&updates, id, target(&peer)) {
             return Ok(view);
         }

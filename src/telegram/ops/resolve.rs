@@ -93,8 +93,7 @@ impl TelegramAccount {
 
     async fn fetch_me(&self) -> Outcome {
         let users = self
-            .manager
-            .invoke(tl::functions::users::GetUsers {
+            .call(tl::functions::users::GetUsers {
                 id: vec![tl::enums::InputUser::UserSelf],
             })
             .await?;
@@ -109,13 +108,11 @@ impl TelegramAccount {
 
     async fn resolve_username(&self, name: &str) -> Outcome {
         let tl::enums::contacts::ResolvedPeer::Peer(resolved) = self
-            .manager
-            .invoke(tl::functions::contacts::ResolveUsername {
+            .call(tl::functions::contacts::ResolveUsername {
                 username: name.to_owned(),
                 referer: None,
             })
             .await?;
-        self.learn(&resolved.users, &resolved.chats);
         let id = peer_id(&resolved.peer)
             .and_then(PeerId::bot_api_dialog_id)
             .ok_or_else(|| not_found(format!("@{name} resolved to an invalid id")))?;
@@ -156,13 +153,11 @@ impl TelegramAccount {
                 let request = tl::functions::users::GetUsers {
                     id: vec![input.into()],
                 };
-                let users = self.manager.invoke(request).await.map_err(no_access)?;
-                self.learn(&users, &[]);
+                self.call(request).await.map_err(no_access)?;
             }
             DialogKind::Group => {
                 let request = tl::functions::messages::GetChats { id: vec![bare] };
-                let chats = self.manager.invoke(request).await.map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
+                self.call(request).await.map_err(no_access)?;
             }
             DialogKind::Channel => {
                 let input = tl::types::InputChannel {
@@ -172,8 +167,7 @@ impl TelegramAccount {
                 let request = tl::functions::channels::GetChannels {
                     id: vec![input.into()],
                 };
-                let chats = self.manager.invoke(request).await.map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
+                self.call(request).await.map_err(no_access)?;
             }
         }
         self.peers
@@ -186,13 +180,6 @@ fn not_found(message: String) -> TelegramError {
     TelegramError::PeerNotFound {
         message,
         telegram: None,
-    }
-}
-
-fn chats_of(chats: &tl::enums::messages::Chats) -> &[tl::enums::Chat] {
-    match chats {
-        tl::enums::messages::Chats::Chats(c) => &c.chats,
-        tl::enums::messages::Chats::Slice(c) => &c.chats,
     }
 }
 
