@@ -16,12 +16,13 @@ use mtgate_session::StringSession;
 
 use crate::config::Config;
 use crate::domain::{
-    ChatAction, ChatPage, DialogCursor, FormattedText, ForwardOptions, HistoryPage, MessageView,
-    Peer, PeerSpec, SendOptions, SessionInfo,
+    ChatAction, ChatPage, DialogCursor, ForwardOptions, HistoryPage, MessageView, Peer, PeerSpec,
+    SendOptions, SessionInfo,
 };
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
+use crate::telegram::text::FormattedText;
 use crate::telegram::{ClientManager, ManagerOptions, TelegramAccount, TelegramError};
 
 /// The name of the `TG_SESSION` account (`/v1/…` ≡ `/v1/accounts/default/…`).

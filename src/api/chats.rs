@@ -13,8 +13,9 @@ use super::json::{ApiPath, ApiQuery, json_response};
 use super::openapi::{ErrorBody, TelegramErrors};
 use super::optional_json::OptionalJson;
 use super::peers::{Logged, peer_spec, within_deadline};
+use super::schemas::{ChatAction, ChatPage};
 use super::{ApiError, AppState};
-use crate::domain::{ChatAction, ChatPage, DialogCursor};
+use crate::domain::{self, DialogCursor};
 
 /// Chats one page lists when `limit` is not given, and at most.
 pub const DEFAULT_CHATS: usize = 20;
@@ -85,7 +86,7 @@ pub async fn list_chats(
         .map_err(ApiError::invalid)?;
     let work = async {
         let page = account.chats(limit, cursor).await?;
-        Ok(json_response(StatusCode::OK, &page))
+        Ok(json_response(StatusCode::OK, &ChatPage::from(page)))
     };
     Ok(within_deadline(&account, work).await)
 }
@@ -149,7 +150,9 @@ pub async fn send_action(
     let ApiPath(peer) = path?;
     let OptionalJson(body) = body?;
     let spec = peer_spec(&account, Some(&peer))?;
-    let action = body.action.unwrap_or_default();
+    let action = body
+        .action
+        .map_or_else(domain::ChatAction::default, Into::into);
     let work = async {
         account.send_action(&spec, action).await?;
         Ok(StatusCode::NO_CONTENT.into_response())

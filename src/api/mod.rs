@@ -13,6 +13,7 @@ pub mod optional_json;
 pub mod peers;
 pub mod request_id;
 pub mod router;
+pub mod schemas;
 pub mod session;
 pub mod state;
 pub mod telegram_errors;

@@ -1,15 +1,12 @@
-//! Chat actions and the dialog list: what the chat-action endpoints take and answer.
-
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+//! Chat actions and the dialog list: what the chat-action operations take and answer (their
+//! JSON shapes are `api::schemas::chats`).
 
 use super::message::MessageView;
 use super::peer::PeerType;
 
 /// What the account is doing in a chat, as the other side's client shows it (for about five
 /// seconds, or until a message arrives; send it again to keep it showing).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChatAction {
     #[default]
     Typing,
@@ -32,36 +29,32 @@ pub struct ForwardOptions {
     pub silent: bool,
 }
 
-/// A chat in the dialog list: `{"id","type","username"?,"title"?}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+/// A chat in the dialog list.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatPeer {
     /// Bot-API-style id.
     pub id: i64,
-    #[serde(rename = "type")]
     pub kind: PeerType,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The chat's title, or the user's full name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
-/// One entry of `GET /v1/chats`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+/// One entry of the dialog list.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatSummary {
     pub peer: ChatPeer,
     /// Incoming messages the account has not read.
     pub unread_count: i32,
     /// The newest message, when Telegram sent it along.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_message: Option<MessageView>,
 }
 
 /// One page of the dialog list, most recently active first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatPage {
     pub chats: Vec<ChatSummary>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
+    /// Where the next page starts (an encoded [`DialogCursor`]); `None` on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -132,10 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn actions_are_written_in_snake_case_and_default_to_typing() {
+    fn the_default_action_is_typing() {
         assert_eq!(ChatAction::default(), ChatAction::Typing);
-        let parsed: ChatAction = serde_json::from_str("\"upload_photo\"").unwrap();
-        assert_eq!(parsed, ChatAction::UploadPhoto);
-        assert!(serde_json::from_str::<ChatAction>("\"dance\"").is_err());
     }
 }

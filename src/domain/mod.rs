@@ -3,12 +3,14 @@
 
 pub mod chats;
 pub mod message;
+pub mod parse_mode;
 pub mod peer;
+pub mod peer_id;
 pub mod results;
-pub mod text;
 
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
 pub use message::{MessageView, PeerView};
+pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};
+pub use peer_id::{PeerId, PeerKind};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};
-pub use text::{FormattedText, ParseMode, TextError};

@@ -13,6 +13,7 @@
 //! - [`resolver`]: the peer cache (ids, access hashes, usernames).
 //! - [`session_store`]: the grammers session, learned state persisted under the state dir.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
+//! - [`text`]: message text parsed into Telegram entities (`parse_mode`).
 
 pub mod error;
 pub mod health;
@@ -26,6 +27,7 @@ pub mod resolver;
 pub mod retry;
 pub mod session_store;
 mod supervisor;
+pub mod text;
 
 pub use error::TelegramError;
 pub use manager::{ClientManager, ManagerOptions};

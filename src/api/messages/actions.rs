@@ -17,8 +17,9 @@ use crate::api::json::{ApiJson, ApiPath, json_response};
 use crate::api::openapi::{ErrorBody, TelegramErrors};
 use crate::api::optional_json::OptionalJson;
 use crate::api::peers::{Logged, peer_spec, within_deadline};
+use crate::api::schemas::MessageView;
 use crate::api::{ApiError, AppState};
-use crate::domain::{ForwardOptions, MessageView};
+use crate::domain::ForwardOptions;
 use crate::idempotency::{self, IdempotencyStore};
 
 pub fn routes() -> Router<AppState> {
@@ -96,7 +97,7 @@ pub async fn forward_message(
     };
     run(&account, &store, idempotent, move |account| async move {
         let view = account.forward(&from, id, &to, options, random_id).await?;
-        Ok(json_response(StatusCode::CREATED, &view))
+        Ok(json_response(StatusCode::CREATED, &MessageView::from(view)))
     })
     .await
 }

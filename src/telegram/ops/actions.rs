@@ -4,7 +4,7 @@
 
 use grammers_tl_types as tl;
 
-use super::answers::{sent_message, updates_peers};
+use super::answers::sent_message;
 use super::{TelegramAccount, target};
 use crate::domain::{ChatAction, ForwardOptions, MessageView, PeerSpec};
 use crate::telegram::TelegramError;
@@ -45,9 +45,7 @@ impl TelegramAccount {
             allow_paid_stars: None,
             suggested_post: None,
         };
-        let updates = self.manager.invoke(request).await?;
-        let (users, chats) = updates_peers(&updates);
-        self.learn(users, chats);
+        let updates = self.call(request).await?;
         // A forward is never answered in the short form, so the text comes from Telegram.
         sent_message(&updates, random_id, target(&destination), "")
             .ok_or_else(|| TelegramError::Incomplete("the forwarded message".into()))
@@ -69,9 +67,7 @@ impl TelegramAccount {
             peer: peer.input_peer(),
             id,
         };
-        let updates = self.manager.invoke(request).await?;
-        let (users, chats) = updates_peers(&updates);
-        self.learn(users, chats);
+        self.call(request).await?;
         Ok(())
     }
 
@@ -88,13 +84,13 @@ impl TelegramAccount {
                 channel: peer.peer_ref().into(),
                 max_id,
             };
-            self.manager.invoke(request).await?;
+            self.call(request).await?;
         } else {
             let request = tl::functions::messages::ReadHistory {
                 peer: peer.input_peer(),
                 max_id,
             };
-            self.manager.invoke(request).await?;
+            self.call(request).await?;
         }
         Ok(())
     }
@@ -111,7 +107,7 @@ impl TelegramAccount {
             top_msg_id: None,
             action: tl_action(action),
         };
-        self.manager.invoke(request).await?;
+        self.call(request).await?;
         Ok(())
     }
 }

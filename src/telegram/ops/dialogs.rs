@@ -5,21 +5,21 @@ use grammers_tl_types as tl;
 
 use super::TelegramAccount;
 use super::convert::{message_view, peer_id};
-use crate::domain::{ChatPage, ChatPeer, ChatSummary, DialogCursor, PeerType};
+use crate::domain::{ChatPage, ChatPeer, ChatSummary, DialogCursor, PeerId, PeerType};
 use crate::telegram::TelegramError;
 
 /// One `messages.Dialogs` answer, flattened.
-struct DialogsAnswer<'a> {
+pub(super) struct DialogsAnswer<'a> {
     dialogs: &'a [tl::enums::Dialog],
     messages: &'a [tl::enums::Message],
-    users: &'a [tl::enums::User],
-    chats: &'a [tl::enums::Chat],
+    pub(super) users: &'a [tl::enums::User],
+    pub(super) chats: &'a [tl::enums::Chat],
     /// Whether Telegram said this is only a slice of the list.
     partial: bool,
 }
 
 impl<'a> DialogsAnswer<'a> {
-    fn of(answer: &'a tl::enums::messages::Dialogs) -> Self {
+    pub(super) fn of(answer: &'a tl::enums::messages::Dialogs) -> Self {
         use tl::enums::messages::Dialogs as D;
         match answer {
             D::Dialogs(d) => Self {
@@ -76,9 +76,8 @@ impl TelegramAccount {
             limit: i32::try_from(limit).unwrap_or(100),
             hash: 0,
         };
-        let answer = self.manager.invoke(request).await?;
+        let answer = self.call(request).await?;
         let answer = DialogsAnswer::of(&answer);
-        self.learn(answer.users, answer.chats);
         let mut chats = Vec::with_capacity(answer.dialogs.len());
         let mut last = None;
         for dialog in answer.dialogs {
@@ -119,8 +118,7 @@ impl TelegramAccount {
             },
             None => ChatPeer {
                 id,
-                kind: grammers_session::types::PeerId::from_bot_api_dialog_id(id)
-                    .map_or(PeerType::User, PeerType::from_id),
+                kind: PeerId::from_bot_api_dialog_id(id).map_or(PeerType::User, PeerType::from_id),
                 username: None,
                 title: None,
             },
