@@ -17,8 +17,10 @@ use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, Environment};
 use crate::idempotency::IdempotencyStore;
+use crate::store::{self, Store, StoreError};
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
+use crate::telegram::session_store::{PersistentSession, auth_key_id};
 use crate::telegram::{ClientManager, ManagerOptions};
 
 mod sandbox_mode;
@@ -75,7 +77,7 @@ pub async fn serve(
             return config_failure(&ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
-    let state = match build_state(config) {
+    let state = match build_state(config).await {
         Ok(state) => state,
         Err(e) => return config_failure(&e),
     };
@@ -88,30 +90,64 @@ pub async fn serve(
     }
 }
 
-/// Builds the shared state with production timings. Must run inside a Tokio runtime (the
-/// client manager starts connecting in the background).
-pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
+/// Builds the shared state with production timings: opens the store, then starts the client
+/// manager connecting in the background.
+pub async fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let options = ManagerOptions::for_config(&config);
-    build_state_with(config, options)
+    build_state_with(config, options).await
 }
 
 /// Like [`build_state`] with explicit client manager timings (tests).
-pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppState, ConfigError> {
-    let state_dir_error = |e: io::Error| {
+pub async fn build_state_with(
+    config: Config,
+    options: ManagerOptions,
+) -> Result<AppState, ConfigError> {
+    let state_dir_error = |e: StoreError| {
         ConfigError::new(
             "MTGATE_STATE_DIR",
             format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let resolver = PeerResolver::open(&config.state_dir).map_err(state_dir_error)?;
-    let telegram = ClientManager::start(&config, Arc::new(Metrics::new()), options)
+    let store = Store::open(&config.state_dir)
+        .await
         .map_err(state_dir_error)?;
+    let account = open_default_account(&store, &config)
+        .await
+        .map_err(state_dir_error)?;
+    let resolver = PeerResolver::open(account.clone())
+        .await
+        .map_err(state_dir_error)?;
+    let session = PersistentSession::open(account, &config.session)
+        .await
+        .map_err(state_dir_error)?;
+    let telegram = ClientManager::start(
+        &config,
+        Arc::new(session),
+        Arc::new(Metrics::new()),
+        options,
+    );
     Ok(AppState {
         config: Arc::new(config),
         telegram,
         resolver: Arc::new(resolver),
-        idempotency: Arc::new(IdempotencyStore::new()),
+        idempotency: Arc::new(IdempotencyStore::new(store.clone())),
+        store,
     })
+}
+
+/// The default account's view of the store, bound to `TG_SESSION`'s key, with the state
+/// files of the previous layout imported (once).
+async fn open_default_account(
+    store: &Store,
+    config: &Config,
+) -> Result<store::AccountStore, StoreError> {
+    let account = store.account(store::DEFAULT_ACCOUNT);
+    let key_id = auth_key_id(&config.session.auth_key);
+    if account.bind_session(key_id).await? {
+        tracing::warn!("TG_SESSION has a new key: the state learned under the old one was reset");
+    }
+    store::legacy::import(&config.state_dir, &account, key_id).await?;
+    Ok(account)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting, lets
@@ -122,6 +158,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let telegram = state.telegram.clone();
+    let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let server = axum::serve(listener, router(state))
@@ -150,6 +187,9 @@ pub async fn run(
         }
     };
     telegram.shutdown().await;
+    if let Err(e) = store.close().await {
+        tracing::error!(error = %e, "the store did not close cleanly");
+    }
     tracing::info!("mtgate stopped");
     result
 }

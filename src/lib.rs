@@ -14,6 +14,7 @@
 //! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics.
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
+//! - [`store`]: the durable store (SQLite): peers, update state, idempotency records.
 
 pub mod api;
 pub mod app;
@@ -22,5 +23,6 @@ pub mod config;
 pub mod domain;
 pub mod idempotency;
 pub mod login;
+pub mod store;
 pub mod telegram;
 pub mod telemetry;

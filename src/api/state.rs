@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
+use crate::store::Store;
 use crate::telegram::ClientManager;
 use crate::telegram::resolver::PeerResolver;
 
@@ -15,4 +16,6 @@ pub struct AppState {
     pub telegram: Arc<ClientManager>,
     pub resolver: Arc<PeerResolver>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// The durable store, closed (queued writes flushed) when the app stops.
+    pub store: Store,
 }

@@ -6,7 +6,6 @@
 //! metrics, a timeout and health bookkeeping.
 
 use std::future::Future;
-use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -93,15 +92,14 @@ pub struct ClientManager {
 }
 
 impl ClientManager {
-    /// Builds the client for `config` and starts connecting in the background; returns at
-    /// once. Fails only when the state directory cannot be used. Must run inside a Tokio
-    /// runtime.
+    /// Builds the client for `config` on `session` (see [`PersistentSession::open`]) and
+    /// starts connecting in the background; returns at once. Must run inside a Tokio runtime.
     pub fn start(
         config: &Config,
+        session: Arc<PersistentSession>,
         metrics: Arc<Metrics>,
         options: ManagerOptions,
-    ) -> io::Result<Arc<Self>> {
-        let session = Arc::new(PersistentSession::open(&config.state_dir, &config.session)?);
+    ) -> Arc<Self> {
         let params = ConnectionParams {
             use_ipv6: config.session.is_ipv6(),
             device_model: "mtgate".into(),
@@ -133,7 +131,7 @@ impl ClientManager {
             server = %config.session.addr,
             "connecting to Telegram in the background"
         );
-        Ok(Arc::new(Self {
+        Arc::new(Self {
             inner: Mutex::new(Inner {
                 client: Some(client),
                 pool: pool.handle.thin,
@@ -141,7 +139,7 @@ impl ClientManager {
                 supervisor: Some(supervisor),
             }),
             shared,
-        }))
+        })
     }
 
     /// The connection's health, from memory (never waits on Telegram).
@@ -221,8 +219,8 @@ impl ClientManager {
         Ok(supervisor::self_user(&user))
     }
 
-    /// Stops the supervisor, closes the connections (pool quit) and writes the learned state.
-    /// In-flight calls fail with `Unavailable`; call this after the HTTP server has drained.
+    /// Stops the supervisor and closes the connections (pool quit); what was learned is in
+    /// the store's queue, flushed when the app closes the store. In-flight calls fail with `Unavailable`; call this after the HTTP server has drained.
     pub async fn shutdown(&self) {
         let mut inner = self.inner.lock().await;
         self.shared.health.set_stopped();
@@ -237,9 +235,6 @@ impl ClientManager {
                 tracing::warn!("the Telegram connection did not close in time; aborting it");
                 runner.abort();
             }
-        }
-        if let Err(e) = self.shared.session.save() {
-            tracing::warn!(error = %e, "cannot write session state at shutdown");
         }
         tracing::info!("disconnected from Telegram");
     }

@@ -5,13 +5,15 @@
 //! - [`health`]: the lock-free health snapshot probes read.
 //! - [`reconnect`]: the backoff schedule (the only user of the `backoff` crate).
 //! - [`retry`]: per-call retries (flood waits, one I/O retry) for the sender pool.
-//! - [`session_store`]: the grammers session, learned state persisted under the state dir.
+//! - [`session_store`]: the grammers session; what it learns goes to the store.
+//! - [`peer_records`]: grammers and resolver peers ↔ the store's peer records.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
 
 pub mod error;
 pub mod health;
 pub mod manager;
 pub mod metrics;
+pub mod peer_records;
 pub mod reconnect;
 pub mod resolver;
 pub mod retry;

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, Method};
 use super::MAX_IDS;
 use crate::api::ApiError;
 use crate::domain::{FormattedText, ParseMode};
-use crate::idempotency::{Fingerprint, IdempotencyKey};
+use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope};
 
 pub fn formatted(text: &str, mode: Option<ParseMode>) -> Result<FormattedText, ApiError> {
     use crate::domain::TextError;
@@ -51,7 +51,11 @@ pub fn idempotency_of(
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = IdempotencyKey::parse(raw.as_bytes()).map_err(ApiError::invalid)?;
+    let scope = IdempotencyScope {
+        key_name: crate::api::auth::caller_key_name(headers),
+        account: crate::store::DEFAULT_ACCOUNT.into(),
+    };
+    let key = IdempotencyKey::parse(scope, raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
         key,
         Fingerprint::of(method.as_str(), path, canonical_body),
