@@ -251,7 +251,7 @@ impl NamedPeer {
             // Basic groups need no hash (0); users and channels always carry theirs.
             access_hash: (self.id > 0 || is_channel).then_some(self.hash),
             is_self: Some(self.is_self),
-            channel_kind: is_channel.then(|| match self.kind.as_str() {
+            channel_kind: is_channel.then_some(match self.kind.as_str() {
                 "channel" => ChannelKind::Broadcast,
                 _ => ChannelKind::Megagroup,
             }),

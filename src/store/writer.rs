@@ -73,16 +73,16 @@ async fn apply_all(pool: &SqlitePool, writes: &[Write]) -> Result<(), StoreError
                 peers: list,
             } => {
                 for peer in list {
-                    peers::upsert(&mut *tx, account, peer).await?;
+                    peers::upsert(&mut tx, account, peer).await?;
                 }
             }
             Write::Username {
                 account,
                 username,
                 peer_id,
-            } => peers::index_username(&mut *tx, account, username, *peer_id).await?,
+            } => peers::index_username(&mut tx, account, username, *peer_id).await?,
             Write::UpdateState { account, change } => {
-                updates::apply(&mut *tx, account, change).await?;
+                updates::apply(&mut tx, account, change).await?;
             }
             Write::Flush(_) => {}
         }

@@ -158,15 +158,17 @@ async fn what_was_learned_is_kept_under_the_state_dir() {
     let app = ready_app().await;
     let w = world(&app);
     send_text(&app, &w.other, "learn").await;
-    let file = app.state_dir.path().join("resolved-peers.json");
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("the peer cache file")).unwrap();
-    let peers = saved["peers"].as_array().unwrap();
-    assert!(
-        peers
-            .iter()
-            .any(|p| p["usernames"][0] == w.other.trim_start_matches('@'))
-    );
+    app.state.store.flush().await.unwrap();
+    let store = mtgate::store::Store::open(app.state_dir.path())
+        .await
+        .expect("the store under the state dir");
+    let names = store
+        .account(mtgate::store::DEFAULT_ACCOUNT)
+        .usernames()
+        .await
+        .unwrap();
+    let name = w.other.trim_start_matches('@').to_ascii_lowercase();
+    assert!(names.iter().any(|(n, _)| *n == name), "{names:?}");
 }
 
 #[tokio::test]
