@@ -93,8 +93,12 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Applies every migration not yet recorded, each in its own transaction.
+/// Applies every migration not yet recorded, all in one write transaction taken up front
+/// (`BEGIN IMMEDIATE`), so two processes starting together on one file cannot both apply the
+/// same step: the second waits, then finds nothing left to do. (PostgreSQL will need an
+/// advisory lock for the same guarantee.)
 pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY,
@@ -102,10 +106,10 @@ pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
             applied_at BIGINT NOT NULL
         )",
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     let (current,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
     let current = current.unwrap_or(0);
     if let Some(newest) = MIGRATIONS.last()
@@ -117,7 +121,6 @@ pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
         )));
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let mut tx = pool.begin().await?;
         for statement in migration.statements {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
@@ -129,19 +132,32 @@ pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
         .bind(super::now())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         tracing::info!(
             version = migration.version,
             name = migration.name,
             "store migrated"
         );
     }
+    tx.commit().await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn stores_opened_together_on_one_new_file_both_start() {
+        let dir = std::env::temp_dir().join(format!(
+            "mtgate-store-race-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let (a, b) = tokio::join!(Store::open(&dir), Store::open(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(a.is_ok() && b.is_ok(), "{:?} {:?}", a.err(), b.err());
+    }
 
     #[test]
     fn versions_are_increasing_from_one() {

@@ -347,3 +347,26 @@ async fn an_unreadable_file_of_the_previous_layout_is_set_aside() {
     assert_eq!(imported, legacy::Imported::default());
     assert!(dir.0.join("resolved-peers.json.unreadable").exists());
 }
+
+#[tokio::test]
+async fn a_database_from_a_newer_mtgate_is_refused() {
+    let dir = TempDir::new("newer");
+    let store = Store::open(&dir.0).await.unwrap();
+    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'x', 0)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    let error = Store::open(&dir.0).await.err().expect("refused");
+    assert!(matches!(error, StoreError::Schema(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_file_where_the_directory_should_be_fails_the_open() {
+    let dir = TempDir::new("file");
+    std::fs::create_dir_all(dir.0.parent().unwrap()).unwrap();
+    std::fs::write(&dir.0, b"a file").unwrap();
+    let result = Store::open(&dir.0).await;
+    let _ = std::fs::remove_file(&dir.0);
+    assert!(matches!(result, Err(StoreError::Io(_))));
+}
