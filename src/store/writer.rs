@@ -1,7 +1,9 @@
 //! The one writer task for learned state (peers, usernames, update state). Callers queue
 //! writes without waiting — the grammers session and the resolver learn peers from sync code
 //! and on every update — and the task applies whatever is queued in one transaction, in the
-//! order it was queued, so a burst of updates costs one commit, not one each.
+//! order it was queued, so a burst of updates costs one commit, not one each. The queue is
+//! unbounded so a sync caller never blocks; it drains at commit speed, far above the rate
+//! Telegram sends updates.
 
 use std::sync::Arc;
 
