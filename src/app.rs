@@ -12,16 +12,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::accounts::{Account, AccountRegistry, AccountSpec};
 use crate::api::AppState;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, Environment};
 use crate::idempotency::IdempotencyStore;
-use crate::store::{self, Store, StoreError};
-use crate::telegram::metrics::Metrics;
-use crate::telegram::resolver::PeerResolver;
-use crate::telegram::session_store::{PersistentSession, auth_key_id};
-use crate::telegram::{ClientManager, ManagerOptions};
+use crate::store::{Store, StoreError};
+use crate::telegram::ManagerOptions;
 
 mod sandbox_mode;
 
@@ -90,8 +88,8 @@ pub async fn serve(
     }
 }
 
-/// Builds the shared state with production timings: opens the store, then starts the client
-/// manager connecting in the background.
+/// Builds the shared state with production timings: opens the store, then starts the
+/// default account (loading its stored state, connecting in the background).
 pub async fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let options = ManagerOptions::for_config(&config);
     build_state_with(config, options).await
@@ -111,43 +109,15 @@ pub async fn build_state_with(
     let store = Store::open(&config.state_dir)
         .await
         .map_err(state_dir_error)?;
-    let account = open_default_account(&store, &config)
+    let default = Account::start(AccountSpec::default_of(&config), &store, &config, options)
         .await
         .map_err(state_dir_error)?;
-    let resolver = PeerResolver::open(account.clone())
-        .await
-        .map_err(state_dir_error)?;
-    let session = PersistentSession::open(account, &config.session)
-        .await
-        .map_err(state_dir_error)?;
-    let telegram = ClientManager::start(
-        &config,
-        Arc::new(session),
-        Arc::new(Metrics::new()),
-        options,
-    );
     Ok(AppState {
         config: Arc::new(config),
-        telegram,
-        resolver: Arc::new(resolver),
+        accounts: Arc::new(AccountRegistry::new(default)),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
         store,
     })
-}
-
-/// The default account's view of the store, bound to `TG_SESSION`'s key, with the state
-/// files of the previous layout imported (once).
-async fn open_default_account(
-    store: &Store,
-    config: &Config,
-) -> Result<store::AccountStore, StoreError> {
-    let account = store.account(store::DEFAULT_ACCOUNT);
-    let key_id = auth_key_id(&config.session.auth_key);
-    if account.bind_session(key_id).await? {
-        tracing::warn!("TG_SESSION has a new key: the state learned under the old one was reset");
-    }
-    store::legacy::import(&config.state_dir, &account, key_id).await?;
-    Ok(account)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting, lets
@@ -157,7 +127,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let telegram = state.telegram.clone();
+    let accounts = state.accounts.clone();
     let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
@@ -186,7 +156,8 @@ pub async fn run(
             Ok(())
         }
     };
-    telegram.shutdown().await;
+    accounts.shutdown().await;
+    // After every account stopped, so what they learned last is flushed too.
     if let Err(e) = store.close().await {
         tracing::error!(error = %e, "the store did not close cleanly");
     }

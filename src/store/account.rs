@@ -117,6 +117,12 @@ impl AccountStore {
         peers::all(self.store.pool(), &self.name).await
     }
 
+    /// The peer `id` (Bot-API form) as committed so far; [`Store::flush`] first to see
+    /// what was queued a moment ago.
+    pub async fn peer(&self, id: i64) -> Result<Option<PeerRecord>, StoreError> {
+        peers::get(self.store.pool(), &self.name, id).await
+    }
+
     /// The username index: lower-cased name → peer id.
     pub async fn usernames(&self) -> Result<Vec<(String, i64)>, StoreError> {
         peers::usernames(self.store.pool(), &self.name).await

@@ -33,9 +33,6 @@ pub use idempotency::{IdempotencyRecord, IdempotencyScope};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
 
-/// The account `TG_SESSION` logs into (CONTRACT: `/v1/…` ≡ `/v1/accounts/default/…`).
-pub const DEFAULT_ACCOUNT: &str = "default";
-
 /// The database file under the state directory.
 pub const DB_FILE: &str = "mtgate.db";
 
@@ -121,7 +118,7 @@ impl Store {
         self.inner.path.as_deref()
     }
 
-    /// The view of one account (`"default"` today).
+    /// The view of one account, by its name (see `accounts::Account::name`).
     pub fn account(&self, name: &str) -> AccountStore {
         AccountStore::new(self.clone(), name)
     }

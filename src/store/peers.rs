@@ -136,6 +136,23 @@ pub(super) async fn all(pool: &SqlitePool, account: &str) -> Result<Vec<PeerReco
     Ok(rows.into_iter().map(record).collect())
 }
 
+/// The peer `id` of `account`, if stored.
+pub(super) async fn get(
+    pool: &SqlitePool,
+    account: &str,
+    id: i64,
+) -> Result<Option<PeerRecord>, StoreError> {
+    let row: Option<PeerRow> = sqlx::query_as(
+        "SELECT id, access_hash, bot, is_self, channel_kind, title, usernames
+         FROM peers WHERE account = $1 AND id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(record))
+}
+
 /// The username index of `account`: lower-cased name → peer id.
 pub(super) async fn usernames(
     pool: &SqlitePool,

@@ -1,4 +1,5 @@
-//! Peer resolution: what callers write (`@name`, `-100…`, `me`) to peers Telegram accepts.
+//! The peer cache: what this account learned of peers (ids, access hashes, usernames).
+//! Looking a peer up on Telegram after a miss is `telegram::ops::resolve`'s job.
 //!
 //! Telegram needs an *access hash* to talk to a user or channel, and only hands it out in
 //! objects it returns (a username resolve, history, a send's updates). Everything learned is
@@ -16,27 +17,13 @@ use std::sync::{Mutex, MutexGuard};
 use grammers_session::types::{PeerId, PeerKind};
 use grammers_tl_types as tl;
 
-use super::{ClientManager, TelegramError, peer_records};
+use super::peer_records;
 use crate::domain::PeerSpec;
-use crate::store::{AccountStore, StoreError};
+use crate::store::{AccountStore, PeerRecord, StoreError};
 
 mod known_peer;
 
 pub use known_peer::KnownPeer;
-
-/// Why a peer could not be resolved.
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    /// Telegram has no such peer, or mtgate has no way to address it yet (`telegram`: the
-    /// RPC error name that said so, if any).
-    #[error("{message}")]
-    NotFound {
-        message: String,
-        telegram: Option<String>,
-    },
-    #[error(transparent)]
-    Telegram(#[from] TelegramError),
-}
 
 #[derive(Default)]
 struct Cache {
@@ -77,13 +64,10 @@ impl Cache {
     }
 }
 
-/// Turns what callers write into peers Telegram accepts, caching what it learns.
+/// What this account knows of peers (Telegram lookups on a miss are `telegram::ops`' job).
 pub struct PeerResolver {
     cache: Mutex<Cache>,
     store: AccountStore,
-    /// Serializes Telegram lookups on cache misses, so concurrent requests for the same new
-    /// username make one resolve call, not many.
-    misses: tokio::sync::Mutex<()>,
 }
 
 impl PeerResolver {
@@ -108,7 +92,6 @@ impl PeerResolver {
         Ok(Self {
             cache: Mutex::new(cache),
             store,
-            misses: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -142,33 +125,57 @@ impl PeerResolver {
 
     /// Queues learned peers for the store. A failure is logged, not fatal: the in-memory
     /// cache still serves, only the restart guarantee is lost.
-    fn persist(&self, peers: Vec<crate::store::PeerRecord>) {
+    fn persist(&self, peers: Vec<PeerRecord>) {
         if let Err(e) = self.store.save_peers(peers) {
             tracing::error!(error = %e, "could not store learned peers");
         }
     }
 
-    /// The logged-in account, asked of Telegram once per process. Learning it also checks the
-    /// stored peers belong to this account (and drops them if not).
-    pub async fn me(&self, tg: &ClientManager) -> Result<KnownPeer, ResolveError> {
-        if let Some(me) = self.lock().me.clone() {
-            return Ok(me);
+    /// A peer already known for `spec` (no Telegram call). `me` is known once
+    /// [`Self::adopt_owner`] ran in this process.
+    pub fn cached(&self, spec: &PeerSpec) -> Option<KnownPeer> {
+        let cache = self.lock();
+        match spec {
+            PeerSpec::Me => cache.me.clone(),
+            PeerSpec::Username(name) => cache.by_username(name),
+            PeerSpec::Id(id) => cache.peers.get(&id.bot_api_dialog_id()?).cloned(),
         }
-        let users = invoke(
-            tg,
-            "users.getUsers",
-            tl::functions::users::GetUsers {
-                id: vec![tl::enums::InputUser::UserSelf],
-            },
-        )
-        .await?;
-        let me = users
-            .iter()
-            .filter_map(KnownPeer::from_user)
-            .find(|p| p.is_self)
-            .ok_or_else(|| {
-                TelegramError::Other("users.getUsers([self]) returned no self user".into())
-            })?;
+    }
+
+    /// A user or channel the store knows with an access hash although this cache does not:
+    /// the grammers session shares the peer table and learns peers from updates and answers
+    /// this cache never sees. Found peers join the cache. Basic groups are left to Telegram
+    /// (they need no hash, and the lookup tells whether the account is in the group).
+    pub async fn stored(&self, id: PeerId) -> Result<Option<KnownPeer>, StoreError> {
+        if id.kind() == PeerKind::Chat {
+            return Ok(None);
+        }
+        let Some(key) = id.bot_api_dialog_id() else {
+            return Ok(None);
+        };
+        // What grammers queued a moment ago (the update that named this peer) counts too.
+        if let Err(e) = self.store.store().flush().await {
+            tracing::warn!(error = %e, "some learned peers were not stored; reading the rest");
+        }
+        let Some(peer) = self
+            .store
+            .peer(key)
+            .await?
+            .as_ref()
+            .and_then(peer_records::to_known)
+            .filter(|peer| peer.hash != 0)
+        else {
+            return Ok(None);
+        };
+        // Already stored: only the cache learns it (storing it again would mark its
+        // usernames, unknown to grammers, as none).
+        self.lock().learn(peer.clone());
+        Ok(Some(peer))
+    }
+
+    /// Records the logged-in account. Stored hashes belong to one Telegram user: when they
+    /// were learned under another one, they are dropped (here and in the store).
+    pub async fn adopt_owner(&self, me: &KnownPeer) {
         match self.store.bind_self(me.id).await {
             Ok(false) => {}
             Ok(true) => {
@@ -179,177 +186,26 @@ impl PeerResolver {
             }
             Err(e) => tracing::error!(error = %e, "could not record the self user"),
         }
+        self.lock().learn(me.clone());
+        self.persist(vec![peer_records::from_known(me)]);
+    }
+
+    /// Indexes `name` (as the caller wrote it) for the known peer `id`, even when Telegram
+    /// lists the name differently; `None` when `id` is not known.
+    pub fn index_username(&self, name: &str, id: i64) -> Option<KnownPeer> {
         let mut cache = self.lock();
-        cache.learn(me.clone());
-        self.persist(vec![peer_records::from_known(&me)]);
-        Ok(me)
-    }
-
-    /// Resolves `spec`: from the cache when possible, else with one Telegram lookup.
-    pub async fn resolve(
-        &self,
-        tg: &ClientManager,
-        spec: &PeerSpec,
-    ) -> Result<KnownPeer, ResolveError> {
-        let me = self.me(tg).await?;
-        if let Some(hit) = self.cached(spec, &me) {
-            return Ok(hit);
-        }
-        let _one_at_a_time = self.misses.lock().await;
-        if let Some(hit) = self.cached(spec, &me) {
-            return Ok(hit);
-        }
-        match spec {
-            PeerSpec::Me => Ok(me),
-            PeerSpec::Username(name) => self.resolve_username(tg, name).await,
-            PeerSpec::Id(id) => self.fetch_by_id(tg, *id).await,
-        }
-    }
-
-    fn cached(&self, spec: &PeerSpec, me: &KnownPeer) -> Option<KnownPeer> {
-        let cache = self.lock();
-        match spec {
-            PeerSpec::Me => Some(me.clone()),
-            PeerSpec::Username(name) => cache.by_username(name),
-            PeerSpec::Id(id) => cache.peers.get(&id.bot_api_dialog_id()?).cloned(),
-        }
-    }
-
-    async fn resolve_username(
-        &self,
-        tg: &ClientManager,
-        name: &str,
-    ) -> Result<KnownPeer, ResolveError> {
-        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = invoke(
-            tg,
-            "contacts.resolveUsername",
-            tl::functions::contacts::ResolveUsername {
-                username: name.to_owned(),
-                referer: None,
-            },
-        )
-        .await?;
-        self.learn(&resolved.users, &resolved.chats);
-        let id = crate::domain::message::peer_id(&resolved.peer)
-            .and_then(PeerId::bot_api_dialog_id)
-            .ok_or_else(|| not_found(format!("@{name} resolved to an invalid id")))?;
-        let mut cache = self.lock();
-        let peer =
-            cache.peers.get(&id).cloned().ok_or_else(|| {
-                not_found(format!("Telegram gave no usable access hash for @{name}"))
-            })?;
-        // Index the name as asked, even if Telegram lists it differently.
+        let peer = cache.peers.get(&id).cloned()?;
         cache.usernames.insert(name.to_owned(), id);
         if let Err(e) = self.store.save_username(name, id) {
             tracing::error!(error = %e, "could not store a username");
         }
-        Ok(peer)
+        Some(peer)
     }
 
-    /// A numeric id seen for the first time: ask Telegram about it with no access hash, which
-    /// works for basic groups and for users and channels Telegram lets this account see.
-    async fn fetch_by_id(&self, tg: &ClientManager, id: PeerId) -> Result<KnownPeer, ResolveError> {
-        let key = id.bot_api_dialog_id().unwrap_or_default();
-        let unknown = |telegram: Option<String>| ResolveError::NotFound {
-            message: format!(
-                "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
-            ),
-            telegram,
-        };
-        // Without an access hash Telegram answers these for peers it will not show us.
-        let no_access = |e: TelegramError| match e.rpc() {
-            Some(rpc) if rpc.code == 400 && rpc.name.ends_with("_INVALID") => {
-                unknown(Some(rpc.name.clone()))
-            }
-            _ => ResolveError::Telegram(e),
-        };
-        let bare = id.bare_id().unwrap_or_default();
-        match id.kind() {
-            PeerKind::User => {
-                let users = invoke(
-                    tg,
-                    "users.getUsers",
-                    tl::functions::users::GetUsers {
-                        id: vec![
-                            tl::types::InputUser {
-                                user_id: bare,
-                                access_hash: 0,
-                            }
-                            .into(),
-                        ],
-                    },
-                )
-                .await
-                .map_err(no_access)?;
-                self.learn(&users, &[]);
-            }
-            PeerKind::Chat => {
-                let chats = invoke(
-                    tg,
-                    "messages.getChats",
-                    tl::functions::messages::GetChats { id: vec![bare] },
-                )
-                .await
-                .map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
-            }
-            PeerKind::Channel => {
-                let chats = invoke(
-                    tg,
-                    "channels.getChannels",
-                    tl::functions::channels::GetChannels {
-                        id: vec![
-                            tl::types::InputChannel {
-                                channel_id: bare,
-                                access_hash: 0,
-                            }
-                            .into(),
-                        ],
-                    },
-                )
-                .await
-                .map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
-            }
-        }
-        self.lock()
-            .peers
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| unknown(None))
+    /// The account's view of the store (its name names the account).
+    pub fn store(&self) -> &AccountStore {
+        &self.store
     }
-}
-
-fn not_found(message: String) -> ResolveError {
-    ResolveError::NotFound {
-        message,
-        telegram: None,
-    }
-}
-
-fn chats_of(chats: &tl::enums::messages::Chats) -> &[tl::enums::Chat] {
-    match chats {
-        tl::enums::messages::Chats::Chats(c) => &c.chats,
-        tl::enums::messages::Chats::Slice(c) => &c.chats,
-    }
-}
-
-/// The one way mtgate's API code sends a raw TL request: through the client manager (span,
-/// metrics, timeout, flood-wait policy, health bookkeeping). The request is cloned per
-/// attempt so the manager may retry it (the bytes, `random_id` included, stay the same).
-pub async fn invoke<R>(
-    tg: &ClientManager,
-    method: &'static str,
-    request: R,
-) -> Result<R::Return, TelegramError>
-where
-    R: tl::RemoteCall + Clone + Send + Sync + 'static,
-{
-    tg.call(method, |client| {
-        let request = request.clone();
-        async move { client.invoke(&request).await }
-    })
-    .await
 }
 
 #[cfg(test)]
@@ -398,5 +254,43 @@ mod tests {
         let cache = reopened.lock();
         assert_eq!(cache.by_username("name").map(|p| p.id), Some(2));
         assert_eq!(cache.by_username("other").map(|p| p.id), Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_miss_finds_users_and_channels_the_session_stored_but_not_basic_groups() {
+        let store = Store::open_in_memory().await.unwrap();
+        let resolver = PeerResolver::open(store.account("default")).await.unwrap();
+        let session_learned = |id: i64, hash: Option<i64>| PeerRecord {
+            id,
+            access_hash: hash,
+            ..PeerRecord::default()
+        };
+        let account = store.account("default");
+        account
+            .save_peers(vec![
+                session_learned(42, Some(4242)),
+                session_learned(43, None),
+                session_learned(-1000000000005, Some(55)),
+                session_learned(-9, None),
+            ])
+            .unwrap();
+        let id = |id| PeerId::from_bot_api_dialog_id(id).unwrap();
+
+        let user = resolver
+            .stored(id(42))
+            .await
+            .unwrap()
+            .expect("a stored user");
+        assert_eq!(
+            (user.hash, user.kind),
+            (4242, crate::domain::PeerType::User)
+        );
+        assert_eq!(resolver.cached_by_id(42), Some(user), "the cache learns it");
+        let channel = resolver.stored(id(-1000000000005)).await.unwrap();
+        assert_eq!(channel.map(|c| c.hash), Some(55));
+        assert_eq!(resolver.stored(id(43)).await.unwrap(), None, "no hash");
+        assert_eq!(resolver.stored(id(-9)).await.unwrap(), None, "basic group");
+        assert_eq!(resolver.stored(id(44)).await.unwrap(), None, "not stored");
+        assert!(store.account("other").peer(42).await.unwrap().is_none());
     }
 }

@@ -141,7 +141,7 @@ async fn learned_state_survives_a_restart() {
             store.flush().await.unwrap();
             let reader = mtgate::store::Store::open(&dir).await.unwrap();
             let peers = reader
-                .account(mtgate::store::DEFAULT_ACCOUNT)
+                .account(mtgate::accounts::DEFAULT_ACCOUNT)
                 .peers()
                 .await
                 .unwrap();

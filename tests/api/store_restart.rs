@@ -9,7 +9,8 @@ use std::path::Path;
 
 use common::TestApp;
 use messages_support::*;
-use mtgate::store::{DB_FILE, DEFAULT_ACCOUNT, PeerRecord, Store, legacy};
+use mtgate::accounts::DEFAULT_ACCOUNT;
+use mtgate::store::{DB_FILE, PeerRecord, Store, legacy};
 use mtgate::telegram::session_store::auth_key_id;
 use serde_json::json;
 
