@@ -58,7 +58,7 @@ impl TelegramAccount {
     }
 
     /// The logged-in account, asked of Telegram once per process. Learning it also checks
-    /// that the saved peer cache belongs to this account.
+    /// that the stored peers belong to this Telegram user.
     pub(super) async fn me(&self) -> Outcome {
         if let Some(me) = self.peers.cached(&PeerSpec::Me) {
             return Ok(me);
