@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod peers;
 pub mod request_id;
 pub mod router;
+pub mod schemas;
 pub mod session;
 pub mod state;
 pub mod telegram_errors;

@@ -19,7 +19,7 @@ use super::messages::{
     DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
 };
 use super::peers::PeerInfo;
-use crate::domain::{MessageView, ParseMode, PeerType, PeerView};
+use super::schemas::{MessageView, ParseMode, PeerType, PeerView};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(openapi_json))

@@ -1,12 +1,14 @@
 //! Plain types: request input parsed once (peers, message text) and what operations answer
 //! with. No Telegram wire types here.
 
+pub mod dialog_id;
 pub mod message;
 pub mod peer;
 pub mod results;
 pub mod text;
 
+pub use dialog_id::{DialogId, DialogKind};
 pub use message::{MessageView, PeerView};
 pub use peer::{PeerSpec, PeerType};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};
-pub use text::{FormattedText, ParseMode, TextError};
+pub use text::{ParseMode, TextError};

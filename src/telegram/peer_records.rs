@@ -98,7 +98,8 @@ pub fn to_known(record: &PeerRecord) -> Option<KnownPeer> {
             match record.channel_kind {
                 Some(ChannelKind::Broadcast) => PeerType::Channel,
                 Some(_) => PeerType::Group,
-                None => PeerType::from_id(peer),
+                // Unknown: a guess from the id alone (a supergroup needs the channel object).
+                None => PeerType::Channel,
             },
         ),
     };

@@ -14,11 +14,10 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use grammers_session::types::{PeerId, PeerKind};
 use grammers_tl_types as tl;
 
 use super::peer_records;
-use crate::domain::PeerSpec;
+use crate::domain::{DialogId, DialogKind, PeerSpec};
 use crate::store::{AccountStore, PeerRecord, StoreError};
 
 mod known_peer;
@@ -138,7 +137,7 @@ impl PeerResolver {
         match spec {
             PeerSpec::Me => cache.me.clone(),
             PeerSpec::Username(name) => cache.by_username(name),
-            PeerSpec::Id(id) => cache.peers.get(&id.bot_api_dialog_id()?).cloned(),
+            PeerSpec::Id(id) => cache.peers.get(&id.value()).cloned(),
         }
     }
 
@@ -146,20 +145,17 @@ impl PeerResolver {
     /// the grammers session shares the peer table and learns peers from updates and answers
     /// this cache never sees. Found peers join the cache. Basic groups are left to Telegram
     /// (they need no hash, and the lookup tells whether the account is in the group).
-    pub async fn stored(&self, id: PeerId) -> Result<Option<KnownPeer>, StoreError> {
-        if id.kind() == PeerKind::Chat {
+    pub async fn stored(&self, id: DialogId) -> Result<Option<KnownPeer>, StoreError> {
+        if id.kind() == DialogKind::Group {
             return Ok(None);
         }
-        let Some(key) = id.bot_api_dialog_id() else {
-            return Ok(None);
-        };
         // What grammers queued a moment ago (the update that named this peer) counts too.
         if let Err(e) = self.store.store().flush().await {
             tracing::warn!(error = %e, "some learned peers were not stored; reading the rest");
         }
         let Some(peer) = self
             .store
-            .peer(key)
+            .peer(id.value())
             .await?
             .as_ref()
             .and_then(peer_records::to_known)
@@ -274,7 +270,7 @@ mod tests {
                 session_learned(-9, None),
             ])
             .unwrap();
-        let id = |id| PeerId::from_bot_api_dialog_id(id).unwrap();
+        let id = |id| DialogId::new(id).unwrap();
 
         let user = resolver
             .stored(id(42))

@@ -3,7 +3,8 @@
 //! access hashes, update state) goes to the account's store, so it survives restarts.
 //!
 //! - Auth keys are never written: the secret has one home, `TG_SESSION`.
-//! - DC addresses stay where the string session points, whatever `help.getConfig` says, so a
+//! - DC addresses come from the string session's DC table (Telegram's published one for a
+//!   real session, the pinned address for any other), whatever `help.getConfig` says, so a
 //!   session for a test server can never wander off to Telegram's real addresses.
 //! - Reads are answered from memory (loaded once at open); changes are queued to the store's
 //!   writer, so the client never waits on disk.
