@@ -1,14 +1,14 @@
 //! Plain types: request input parsed once (peers, message text) and what operations answer
 //! with. No Telegram wire types here.
 
-pub mod dialog_id;
 pub mod message;
+pub mod parse_mode;
 pub mod peer;
+pub mod peer_id;
 pub mod results;
-pub mod text;
 
-pub use dialog_id::{DialogId, DialogKind};
 pub use message::{MessageView, PeerView};
+pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};
+pub use peer_id::{PeerId, PeerKind};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};
-pub use text::{ParseMode, TextError};

@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 use grammers_tl_types as tl;
 
 use super::peer_records;
-use crate::domain::{DialogId, DialogKind, PeerSpec};
+use crate::domain::{self, PeerSpec};
 use crate::store::{AccountStore, PeerRecord, StoreError};
 
 mod known_peer;
@@ -145,8 +145,8 @@ impl PeerResolver {
     /// the grammers session shares the peer table and learns peers from updates and answers
     /// this cache never sees. Found peers join the cache. Basic groups are left to Telegram
     /// (they need no hash, and the lookup tells whether the account is in the group).
-    pub async fn stored(&self, id: DialogId) -> Result<Option<KnownPeer>, StoreError> {
-        if id.kind() == DialogKind::Group {
+    pub async fn stored(&self, id: domain::PeerId) -> Result<Option<KnownPeer>, StoreError> {
+        if id.kind() == domain::PeerKind::Chat {
             return Ok(None);
         }
         // What grammers queued a moment ago (the update that named this peer) counts too.
@@ -270,7 +270,7 @@ mod tests {
                 session_learned(-9, None),
             ])
             .unwrap();
-        let id = |id| DialogId::new(id).unwrap();
+        let id = |id| domain::PeerId::from_bot_api_dialog_id(id).unwrap();
 
         let user = resolver
             .stored(id(42))
