@@ -18,6 +18,7 @@ use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, Environment};
 use crate::idempotency::IdempotencyStore;
+use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
 mod sandbox_mode;
@@ -74,7 +75,7 @@ pub async fn serve(
             return config_failure(&ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
-    let state = match build_state(config) {
+    let state = match build_state(config).await {
         Ok(state) => state,
         Err(e) => return config_failure(&e),
     };
@@ -87,27 +88,35 @@ pub async fn serve(
     }
 }
 
-/// Builds the shared state with production timings. Must run inside a Tokio runtime (the
-/// client manager starts connecting in the background).
-pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
+/// Builds the shared state with production timings: opens the store, then starts the
+/// default account (loading its stored state, connecting in the background).
+pub async fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let options = ManagerOptions::for_config(&config);
-    build_state_with(config, options)
+    build_state_with(config, options).await
 }
 
 /// Like [`build_state`] with explicit client manager timings (tests).
-pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppState, ConfigError> {
-    let state_dir_error = |e: io::Error| {
+pub async fn build_state_with(
+    config: Config,
+    options: ManagerOptions,
+) -> Result<AppState, ConfigError> {
+    let state_dir_error = |e: StoreError| {
         ConfigError::new(
             "MTGATE_STATE_DIR",
             format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let default = Account::start(AccountSpec::default_of(&config), &config, options)
+    let store = Store::open(&config.state_dir)
+        .await
+        .map_err(state_dir_error)?;
+    let default = Account::start(AccountSpec::default_of(&config), &store, &config, options)
+        .await
         .map_err(state_dir_error)?;
     Ok(AppState {
         config: Arc::new(config),
         accounts: Arc::new(AccountRegistry::new(default)),
-        idempotency: Arc::new(IdempotencyStore::new()),
+        idempotency: Arc::new(IdempotencyStore::new(store.clone())),
+        store,
     })
 }
 
@@ -119,6 +128,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let accounts = state.accounts.clone();
+    let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let server = axum::serve(listener, router(state))
@@ -147,6 +157,10 @@ pub async fn run(
         }
     };
     accounts.shutdown().await;
+    // After every account stopped, so what they learned last is flushed too.
+    if let Err(e) = store.close().await {
+        tracing::error!(error = %e, "the store did not close cleanly");
+    }
     tracing::info!("mtgate stopped");
     result
 }

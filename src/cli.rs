@@ -42,7 +42,8 @@ Environment (also read from .env; the real environment wins):
   MTGATE_LISTEN            HTTP listen address [default: 127.0.0.1:8000]
   MTGATE_API_KEYS          comma-separated keys accepted from callers (required)
   MTGATE_DEFAULT_PEER      peer used when a request names none
-  MTGATE_STATE_DIR         where learned peers and update state are kept [default: ./data]
+  MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
+                           idempotency answers; 0700/0600) [default: ./data]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
   MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: json]
   RUST_LOG                 tracing filter [default: info]

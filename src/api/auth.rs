@@ -39,6 +39,20 @@ pub fn key_matches(presented: &[u8], keys: &[String]) -> bool {
         .into()
 }
 
+/// The name of the caller's API key, for scoping what is kept per caller (idempotency
+/// records) and for logs: never the key itself. Keys have no configured names yet, so the
+/// name is derived: `key-` and the first 12 hex digits of the key's SHA-256.
+pub fn caller_key_name(headers: &HeaderMap) -> String {
+    match presented_key(headers) {
+        Some(key) => {
+            let digest = Sha256::digest(key);
+            let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+            format!("key-{hex}")
+        }
+        None => "anonymous".into(),
+    }
+}
+
 /// Middleware: lets the request through only with an accepted key, else 401 `UNAUTHORIZED`.
 pub async fn require_api_key(
     State(state): State<AppState>,
@@ -70,6 +84,21 @@ mod tests {
         assert!(!key_matches(b"first-ke", &keys()));
         assert!(!key_matches(b"first-key2", &keys()));
         assert!(!key_matches(b"", &keys()));
+    }
+
+    #[test]
+    fn key_names_are_stable_per_key_and_never_contain_it() {
+        let headers = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-api-key", HeaderValue::from_static(value));
+            headers
+        };
+        let name = caller_key_name(&headers("first-key"));
+        assert_eq!(name, caller_key_name(&headers("first-key")));
+        assert_ne!(name, caller_key_name(&headers("second-key")));
+        assert!(name.starts_with("key-") && name.len() == 16, "{name}");
+        assert!(!name.contains("first"));
+        assert_eq!(caller_key_name(&HeaderMap::new()), "anonymous");
     }
 
     #[test]

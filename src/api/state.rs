@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
+use crate::store::Store;
 
 /// Shared application state.
 #[derive(Clone)]
@@ -13,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// The durable store, closed (queued writes flushed) when the app stops.
+    pub store: Store,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

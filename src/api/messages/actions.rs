@@ -90,7 +90,13 @@ pub async fn forward_message(
         silent: body.value.silent.unwrap_or(false),
     };
     let path = format!("{}/forward", message_path(&from, id));
-    let idempotent = idempotency_of(&headers, Method::POST, &path, &body.canonical)?;
+    let idempotent = idempotency_of(
+        &headers,
+        account.name(),
+        Method::POST,
+        &path,
+        &body.canonical,
+    )?;
     let random_id = match &idempotent {
         Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
         None => fresh_random_id(),

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, Method};
 use super::MAX_IDS;
 use crate::api::ApiError;
 use crate::domain::ParseMode;
-use crate::idempotency::{Fingerprint, IdempotencyKey};
+use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope};
 use crate::telegram::text::FormattedText;
 
 pub fn formatted(text: &str, mode: Option<ParseMode>) -> Result<FormattedText, ApiError> {
@@ -43,8 +43,10 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 }
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
+/// Keys are scoped per caller (API-key name) and per `account` the request acts on.
 pub fn idempotency_of(
     headers: &HeaderMap,
+    account: &str,
     method: Method,
     path: &str,
     canonical_body: &[u8],
@@ -52,7 +54,11 @@ pub fn idempotency_of(
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = IdempotencyKey::parse(raw.as_bytes()).map_err(ApiError::invalid)?;
+    let scope = IdempotencyScope {
+        key_name: crate::api::auth::caller_key_name(headers),
+        account: account.into(),
+    };
+    let key = IdempotencyKey::parse(scope, raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
         key,
         Fingerprint::of(method.as_str(), path, canonical_body),
@@ -104,22 +110,28 @@ mod tests {
     fn the_idempotency_fingerprint_covers_method_path_and_body() {
         let mut headers = HeaderMap::new();
         assert!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
+            idempotency_of(&headers, "default", Method::POST, "/p", b"{}")
                 .unwrap()
                 .is_none()
         );
         headers.insert("idempotency-key", HeaderValue::from_static("k-1"));
-        let (key, a) = idempotency_of(&headers, Method::POST, "/p", b"{}")
+        let (key, a) = idempotency_of(&headers, "default", Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
         assert_eq!(key.as_str(), "k-1");
-        let (_, b) = idempotency_of(&headers, Method::POST, "/p", b"{\"x\":1}")
+        let (_, b) = idempotency_of(&headers, "default", Method::POST, "/p", b"{\"x\":1}")
             .unwrap()
             .unwrap();
         assert_ne!(a, b);
+        assert_eq!(key.scope().account, "default");
+        let (other, _) = idempotency_of(&headers, "work", Method::POST, "/p", b"{}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(other.scope().account, "work", "scoped per account");
+        assert_ne!(key, other);
         headers.insert("idempotency-key", HeaderValue::from_static(""));
         assert_eq!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
+            idempotency_of(&headers, "default", Method::POST, "/p", b"{}")
                 .unwrap_err()
                 .code(),
             "INVALID_REQUEST"
