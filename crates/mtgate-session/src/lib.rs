@@ -59,6 +59,13 @@ pub enum SessionStringError {
     BadDcId(i32),
     #[error("the session string's address has port 0")]
     BadPort,
+    /// Right length for Pyrogram, wrong content: most often a Telethon string whose leading
+    /// `1` was lost in copying, which would otherwise be sent to Telegram's real DCs.
+    #[error(
+        "the session string has the length of a Pyrogram session string but is not one \
+         ({0}); a Telethon StringSession starts with `1`"
+    )]
+    NotPyrogram(&'static str),
 }
 
 impl fmt::Debug for StringSession {
@@ -198,14 +205,40 @@ fn parse_pyrogram(bytes: &[u8]) -> Result<StringSession, SessionStringError> {
         267 | 263 => (1, 2),
         n => return Err(SessionStringError::UnknownLayout(n)),
     };
+    check_pyrogram_fields(bytes, test_mode_at, key_at_offset + AUTH_KEY_LEN)?;
     let dc_id = check_dc(i32::from(bytes[0]))?;
-    let test_mode = bytes[test_mode_at] != 0;
+    let test_mode = bytes[test_mode_at] == 1;
     Ok(StringSession {
         dc_id,
         addr: known_dc_addr(dc_id, test_mode),
         auth_key: key_at(bytes, key_at_offset),
         format: SessionFormat::Pyrogram { test_mode },
     })
+}
+
+/// Pyrogram packs `test_mode` and `is_bot` with Python's `?` (exactly 0 or 1) and always has
+/// a user id; anything else is some other string of the same length.
+fn check_pyrogram_fields(
+    bytes: &[u8],
+    test_mode_at: usize,
+    user_id_at: usize,
+) -> Result<(), SessionStringError> {
+    let is_bool = |b: u8| b <= 1;
+    if !is_bool(bytes[test_mode_at]) {
+        return Err(SessionStringError::NotPyrogram(
+            "its test-mode flag is not 0 or 1",
+        ));
+    }
+    let is_bot = bytes[bytes.len() - 1];
+    if !is_bool(is_bot) {
+        return Err(SessionStringError::NotPyrogram(
+            "its is-bot flag is not 0 or 1",
+        ));
+    }
+    if bytes[user_id_at..bytes.len() - 1].iter().all(|&b| b == 0) {
+        return Err(SessionStringError::NotPyrogram("it has no user id"));
+    }
+    Ok(())
 }
 
 /// Telegram's published DC addresses (port 443), used only when a Pyrogram string names no
@@ -295,6 +328,55 @@ mod tests {
         let parsed = StringSession::parse(&URL_SAFE_NO_PAD.encode(&bytes), None).unwrap();
         assert_eq!(parsed.format, SessionFormat::Pyrogram { test_mode: true });
         assert_eq!(parsed.addr, "149.154.167.40:443".parse().unwrap());
+    }
+
+    /// Pyrogram's current layout with the given flag bytes and user id.
+    fn pyrogram(test_mode: u8, user_id: u64, is_bot: u8) -> String {
+        let mut bytes = vec![2u8];
+        bytes.extend_from_slice(&12345u32.to_be_bytes());
+        bytes.push(test_mode);
+        bytes.extend_from_slice(&key(5));
+        bytes.extend_from_slice(&user_id.to_be_bytes());
+        bytes.push(is_bot);
+        URL_SAFE_NO_PAD.encode(&bytes)
+    }
+
+    #[test]
+    fn a_telethon_string_without_its_leading_1_is_not_taken_for_pyrogram() {
+        // IPv4 strings have a Pyrogram layout's length: their content gives them away.
+        for addr in ["127.0.0.1:4567", "10.0.0.2:443", "149.154.167.51:443"] {
+            let text = sample(addr).to_telethon_string();
+            let error = StringSession::parse(&text[1..], None).unwrap_err();
+            assert!(
+                matches!(error, SessionStringError::NotPyrogram(_)),
+                "{addr}: {error:?}"
+            );
+            assert!(error.to_string().contains("starts with `1`"), "{error}");
+        }
+        // IPv6 ones have no Pyrogram length at all.
+        let text = sample("[::1]:4567").to_telethon_string();
+        assert_eq!(
+            StringSession::parse(&text[1..], None),
+            Err(SessionStringError::UnknownLayout(275))
+        );
+    }
+
+    #[test]
+    fn pyrogram_flags_must_be_booleans_and_the_user_id_present() {
+        assert!(StringSession::parse(&pyrogram(0, 42, 0), None).is_ok());
+        assert!(StringSession::parse(&pyrogram(1, 42, 1), None).is_ok());
+        for (text, why) in [
+            (pyrogram(2, 42, 0), "test-mode"),
+            (pyrogram(0, 42, 7), "is-bot"),
+            (pyrogram(0, 0, 0), "user id"),
+        ] {
+            let error = StringSession::parse(&text, None).unwrap_err();
+            assert!(
+                matches!(error, SessionStringError::NotPyrogram(_)),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains(why), "{error}");
+        }
     }
 
     #[test]
