@@ -44,7 +44,7 @@ async fn on_a_terminal_serve_sandbox_shows_a_banner_apart_from_readable_logs() {
     let before_banner = expect(&mut terminal, "mtgate is serving a sandbox Telegram");
     let json_line = before_banner
         .lines()
-        .find(|line| line.starts_with("{\"base_url\""))
+        .find(|line| line.starts_with('{') && line.contains("\"base_url\""))
         .unwrap_or_else(|| panic!("no JSON line before the banner:\n{before_banner}"));
     let line: Value = serde_json::from_str(json_line.trim()).expect("the JSON line parses");
     let base_url = line["base_url"].as_str().unwrap().to_string();
