@@ -18,6 +18,7 @@ mod messages_support;
 mod openapi_document;
 mod openapi_served;
 mod peers_resolution;
+mod readme;
 mod runtime_flood;
 mod runtime_health;
 mod runtime_process;
