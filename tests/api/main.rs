@@ -25,4 +25,4 @@ mod runtime_process;
 mod runtime_session;
 mod runtime_session_strings;
 mod sandbox_command;
-mod serve_sandbox_pty;
+mod serve_sandbox_output;

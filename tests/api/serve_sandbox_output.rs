@@ -1,6 +1,7 @@
-//! `mtgate serve --sandbox` started by a person at a terminal (a real pseudo-terminal): the
-//! JSON line first, then a banner with every address, the key and a curl that works when
-//! pasted; logs human-readable, not JSON; Ctrl-C stops it cleanly.
+//! What `mtgate serve --sandbox` shows. At a terminal (a real pseudo-terminal): the JSON line
+//! first, then a banner with every address, the key and a curl that works when pasted; logs
+//! human-readable, not JSON; Ctrl-C stops it cleanly. Into pipes: two stdout lines, and
+//! `pretty` logs without colour codes.
 
 use crate::common::TempDir;
 
@@ -103,4 +104,30 @@ async fn on_a_terminal_serve_sandbox_shows_a_banner_apart_from_readable_logs() {
         WaitStatus::Exited(_, code) => assert_eq!(code, 0),
         other => panic!("mtgate did not exit normally: {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn pretty_logs_into_a_pipe_carry_no_colour_codes_and_stdout_stays_two_lines() {
+    use crate::common::{DEADLINE, MtgateProcess, eventually};
+    let vars = [
+        ("MTGATE_LISTEN", "127.0.0.1:0"),
+        ("MTGATE_LOG_FORMAT", "pretty"),
+        ("RUST_LOG", "info"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    let mut process = MtgateProcess::spawn(&["serve", "--sandbox"], &vars);
+    let lines = eventually(DEADLINE, "the JSON line and the curl line", || async {
+        let lines = process.stdout_lines();
+        (lines.len() >= 2).then_some(lines)
+    })
+    .await;
+    let line: Value = serde_json::from_str(&lines[0]).expect("the JSON line");
+    assert!(line["control_url"].as_str().unwrap().starts_with("http://"));
+    assert!(lines[1].starts_with("curl "), "{}", lines[1]);
+    let logs = process.stderr();
+    assert!(logs.contains("INFO"), "pretty logs expected:\n{logs}");
+    assert!(!logs.contains('\u{1b}'), "colour codes in a pipe:\n{logs}");
+    process.terminate();
+    assert_eq!(process.wait_for_exit(DEADLINE).await.code(), Some(0));
+    assert_eq!(process.stdout_lines().len(), 2, "nothing else on stdout");
 }
