@@ -1,5 +1,6 @@
 //! The HTTP API: routes, the error boundary, authentication and documentation.
 
+pub mod account;
 pub mod auth;
 pub mod error;
 pub mod health;
@@ -10,6 +11,7 @@ pub mod openapi;
 pub mod peers;
 pub mod request_id;
 pub mod router;
+pub mod schemas;
 pub mod session;
 pub mod state;
 pub mod telegram_errors;

@@ -84,9 +84,9 @@ pub async fn run_sandboxed(
         peer: sandbox.world().user,
         port_note,
     };
-    let telegram = state.telegram.clone();
+    let account = state.accounts.default().clone();
     let announce = tokio::spawn(async move {
-        wait_connected(&telegram).await;
+        wait_connected(account.telegram().manager()).await;
         print_welcome(&welcome);
     });
     let result = run(listener, state, shutdown_signal()).await;

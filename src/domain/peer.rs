@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use grammers_session::types::{PeerId, PeerKind};
+use super::peer_id::{PeerId, PeerKind};
 
 /// A peer as the caller wrote it, validated but not yet resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -156,9 +156,7 @@ fn parse_username(name: &str) -> Result<String, String> {
 
 /// The CONTRACT's peer `type`: basic groups and supergroups are both `group`; only broadcast
 /// channels are `channel` (what a user calls them, whatever MTProto's class is).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PeerType {
     User,

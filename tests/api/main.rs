@@ -4,6 +4,7 @@
 mod common;
 mod errors_logging;
 mod errors_malformed_input;
+mod errors_sandbox;
 mod errors_telegram;
 mod login_cli;
 mod login_pipe;
@@ -17,6 +18,7 @@ mod messages_send;
 mod messages_support;
 mod openapi_document;
 mod openapi_served;
+mod peers_coalescing;
 mod peers_resolution;
 mod readme;
 mod runtime_flood;
