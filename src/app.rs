@@ -22,6 +22,7 @@ use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
 mod sandbox_mode;
+mod welcome;
 
 /// How long in-flight requests may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -35,17 +36,27 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
         Ok(env) => env,
         Err(e) => return config_failure(&e),
     };
+    // `--listen` wins over MTGATE_LISTEN; either one means the user chose the address.
+    let lookup = |name: &str| match (name, args.listen) {
+        ("MTGATE_LISTEN", Some(listen)) => Some(listen.to_string()),
+        _ => env.get(name).filter(|v| !v.trim().is_empty()),
+    };
+    let listen_chosen = lookup("MTGATE_LISTEN").is_some();
     let config = if args.sandbox {
         None
     } else {
-        match Config::from_lookup(|name| env.get(name)) {
+        match Config::from_lookup(lookup) {
             Ok(config) => Some(config),
             Err(e) => return config_failure(&e),
         }
     };
-    let log_format = match crate::config::log_format_from(|name| env.get(name)) {
+    let log_format = match crate::config::log_format_from(lookup) {
         Ok(format) => format,
         Err(e) => return config_failure(&e),
+    };
+    let log_format = crate::telemetry::LogChoice {
+        format: log_format,
+        chosen: lookup("MTGATE_LOG_FORMAT").is_some(),
     };
     if let Err(e) = crate::telemetry::init(log_format, env.get("RUST_LOG").as_deref()) {
         return config_failure(&e);
@@ -59,7 +70,7 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
     };
     match config {
         Some(config) => runtime.block_on(serve(config, shutdown_signal())),
-        None => runtime.block_on(sandbox_mode::run_sandboxed(env)),
+        None => runtime.block_on(sandbox_mode::run_sandboxed(lookup, listen_chosen)),
     }
 }
 

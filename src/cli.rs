@@ -45,7 +45,8 @@ Environment (also read from .env; the real environment wins):
   MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
                            idempotency answers; 0700/0600) [default: ./data]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
-  MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: json]
+  MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: pretty when stderr is a
+                           terminal, json otherwise]
   RUST_LOG                 tracing filter [default: info]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 A bad or missing variable stops startup with one line naming it and exit code 2.";
@@ -63,6 +64,10 @@ pub struct ServeArgs {
     /// Start an in-process sandbox Telegram, log in to it and serve against it.
     #[arg(long)]
     pub sandbox: bool,
+    /// HTTP listen address (IP:PORT), overriding MTGATE_LISTEN [default: 127.0.0.1:8000].
+    /// With --sandbox and no address chosen, a busy default port falls back to a free one.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -148,13 +153,27 @@ mod tests {
     }
 
     #[test]
+    fn serve_takes_a_listen_address() {
+        let cli = Cli::try_parse_from(["mtgate", "serve", "--sandbox", "--listen", "127.0.0.1:0"])
+            .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(args.listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert!(Cli::try_parse_from(["mtgate", "serve", "--listen", "8000"]).is_err());
+    }
+
+    #[test]
     fn no_command_means_serve() {
         let cli = Cli::try_parse_from(["mtgate"]).unwrap();
         assert!(cli.command.is_none());
         let cli = Cli::try_parse_from(["mtgate", "serve", "--sandbox"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Serve(ServeArgs { sandbox: true }))
+            Some(Command::Serve(ServeArgs {
+                sandbox: true,
+                listen: None
+            }))
         ));
     }
 }

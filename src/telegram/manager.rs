@@ -36,7 +36,8 @@ pub struct ManagerOptions {
     /// Deadline of one connection probe.
     pub probe_timeout: Duration,
     /// How often a healthy connection is probed without traffic (catches half-open sockets
-    /// and keys revoked while idle).
+    /// and keys revoked while idle). Short enough that `/health` turns unhealthy within a few
+    /// seconds of a revoke; one `users.getUsers(self)` per interval is cheap.
     pub liveness_interval: Duration,
     /// First and largest delay between reconnection attempts.
     pub reconnect_initial: Duration,
@@ -62,7 +63,7 @@ impl Default for ManagerOptions {
         Self {
             call_timeout: Duration::from_secs(40),
             probe_timeout: Duration::from_secs(10),
-            liveness_interval: Duration::from_secs(30),
+            liveness_interval: Duration::from_secs(5),
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(5),
             io_retry_delay: Duration::from_millis(250),
@@ -154,6 +155,11 @@ impl ClientManager {
     /// The connection's health, from memory (never waits on Telegram).
     pub fn health(&self) -> HealthSnapshot {
         self.shared.health.snapshot()
+    }
+
+    /// Wakes on every health change (e.g. to act once first connected).
+    pub fn watch_health(&self) -> tokio::sync::watch::Receiver<HealthSnapshot> {
+        self.shared.health.subscribe()
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

@@ -136,6 +136,39 @@ async fn metrics_expose_calls_and_connection_state() {
 }
 
 #[tokio::test]
+async fn with_production_timings_a_key_revoked_while_idle_is_unhealthy_within_seconds() {
+    let production = mtgate::telegram::ManagerOptions::default().liveness_interval;
+    assert!(production <= Duration::from_secs(5), "{production:?}");
+    let app = spawn_app_with(AppOptions {
+        manager: mtgate::telegram::ManagerOptions {
+            liveness_interval: production,
+            ..common::test_manager_options()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    app.wait_until_healthy().await;
+    let calls_before = app.sandbox.control().requests().len();
+    // The connection stays up; only the key loses its user. No request of ours follows.
+    app.sandbox.control().revoke_sessions();
+    let body = app
+        .wait_for_health("unhealthy", production + Duration::from_secs(3))
+        .await;
+    assert_eq!(body["checks"]["telegram"]["status"], "unauthorized");
+    let (status, _) = app.health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // Noticed by the supervisor's own probe, not by any request.
+    let probes: Vec<String> = app.sandbox.control().requests()[calls_before..]
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert!(
+        !probes.is_empty() && probes.iter().all(|m| m == "users.getUsers"),
+        "only the cheap probe: {probes:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_key_revoked_while_idle_is_noticed_by_the_liveness_probe() {
     let app = spawn_app_with(AppOptions {
         manager: mtgate::telegram::ManagerOptions {

@@ -67,12 +67,20 @@ impl Sandbox {
     }
 
     /// Starts a sandbox with the MTProto server on `listen` and the control API on `control`
-    /// (port 0 = random).
+    /// (port 0 = random). A bind error names which of the two addresses failed.
     pub async fn start_on(listen: SocketAddr, control: SocketAddr) -> io::Result<Sandbox> {
+        let naming = |what: &str, addr: SocketAddr| {
+            let what = what.to_owned();
+            move |e: io::Error| io::Error::new(e.kind(), format!("{what} {addr}: {e}"))
+        };
         let bus = UpdateBus::new();
         let world = Arc::new(World::new(bus.clone()));
-        let server = MtprotoServer::start(listen, world.clone(), bus).await?;
-        let listener = TcpListener::bind(control).await?;
+        let server = MtprotoServer::start(listen, world.clone(), bus)
+            .await
+            .map_err(naming("the MTProto address", listen))?;
+        let listener = TcpListener::bind(control)
+            .await
+            .map_err(naming("the control API address", control))?;
         let control_addr = reachable(listener.local_addr()?);
         let mtproto_addr = reachable(server.local_addr());
         let session = session_string(mtproto_addr, world.session_key());

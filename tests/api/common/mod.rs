@@ -125,9 +125,12 @@ impl AppOptions {
     }
 }
 
-/// Production timings, with quicker reconnect attempts so heals are seen quickly.
+/// Production timings, with quicker reconnect attempts so heals are seen quickly, and no
+/// background liveness probe (it would add calls to the sandbox's request log at random
+/// moments); tests of the probe set `liveness_interval` themselves.
 pub fn test_manager_options() -> ManagerOptions {
     ManagerOptions {
+        liveness_interval: Duration::from_secs(3600),
         reconnect_initial: Duration::from_millis(50),
         reconnect_max: Duration::from_millis(500),
         io_retry_delay: Duration::from_millis(50),

@@ -20,6 +20,7 @@ use super::envelope::{self, EnvelopeError, Message};
 use super::msg_id::unix_now;
 use super::obfuscated::{self, BadHeader, HEADER_LEN, Obfuscation, Opening};
 use super::outgoing::{OutMsg, Outgoing};
+use super::plain;
 use super::server::Shared;
 use super::service::{self, ClientMessage, classify};
 use super::session::Sessions;
@@ -43,7 +44,7 @@ pub enum CloseReason {
     Envelope(#[from] EnvelopeError),
     #[error("packet too short for an auth_key_id")]
     Runt,
-    #[error("unencrypted packet (key exchange is not supported)")]
+    #[error("unencrypted packet other than req_pq_multi (the sandbox creates no keys)")]
     Plain,
     #[error("unknown auth key {0}")]
     UnknownKey(i64),
@@ -228,7 +229,10 @@ impl Connection {
     fn on_packet(&mut self, payload: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), CloseReason> {
         let key_id = packet_key_id(payload).ok_or(CloseReason::Runt)?;
         if key_id == 0 {
-            return Err(CloseReason::Plain);
+            // A key exchange: answered so the client can tell why it cannot go on.
+            let reply = plain::answer(payload).ok_or(CloseReason::Plain)?;
+            out.push(self.framing().encode(&reply));
+            return Ok(());
         }
         // Asked every packet, so a key the world forgets stops working at once.
         let Some(data) = self.shared.backend.auth_key(key_id) else {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::faults::Faults;
-use super::fixture::{self, SeedChat};
+use super::fixture::{self, ChannelKind, SeedChat};
 use super::log::RequestLogEntry;
 use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
 use super::pts::PtsBox;
@@ -146,11 +146,14 @@ impl State {
             };
             let date = now - (seeds - i as i32) * SEED_SPACING_SECS;
             let id = state.next_message_id(chat);
+            // A post in a broadcast channel the account owns was written by the account.
+            let own_post =
+                from.is_none() && state.channel_kind(chat) == Some(ChannelKind::OwnedBroadcast);
             state.store(StoredMessage {
                 id,
                 chat,
                 from,
-                out: from == Some(fixture::ME_ID),
+                out: from == Some(fixture::ME_ID) || own_post,
                 date,
                 text: text.into(),
                 entities: Vec::new(),
@@ -277,7 +280,7 @@ impl State {
         keys
     }
 
-    pub fn channel_kind(&self, chat: ChatKey) -> Option<fixture::ChannelKind> {
+    pub fn channel_kind(&self, chat: ChatKey) -> Option<ChannelKind> {
         match chat {
             ChatKey::Channel(id) => self.channels.get(&id).map(|c| c.kind),
             ChatKey::User(_) => None,
