@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use crate::api::AppState;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
-use crate::config::{Config, ConfigError, Environment};
+use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
@@ -35,19 +35,31 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
         Ok(env) => env,
         Err(e) => return config_failure(&e),
     };
+    // Every problem at once: the service's variables, then the log settings.
+    let mut errors = Vec::new();
     let config = if args.sandbox {
         None
     } else {
-        match Config::from_lookup(|name| env.get(name)) {
-            Ok(config) => Some(config),
-            Err(e) => return config_failure(&e),
-        }
+        Config::from_lookup(|name| env.get(name))
+            .map_err(|e| errors.extend(e.0))
+            .ok()
     };
-    let log_format = match crate::config::log_format_from(|name| env.get(name)) {
-        Ok(format) => format,
-        Err(e) => return config_failure(&e),
-    };
-    if let Err(e) = crate::telemetry::init(log_format, env.get("RUST_LOG").as_deref()) {
+    let log_format = crate::config::log_format_from(|name| env.get(name))
+        .map_err(|e| {
+            // Outside the sandbox, `Config::from_lookup` has reported it already.
+            if args.sandbox {
+                errors.push(e);
+            }
+        })
+        .unwrap_or(LogFormat::Json);
+    let rust_log = env.get("RUST_LOG");
+    if let Err(e) = crate::telemetry::build_filter(rust_log.as_deref()) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return config_failure(ConfigErrors(errors));
+    }
+    if let Err(e) = crate::telemetry::init(log_format, rust_log.as_deref()) {
         return config_failure(&e);
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -72,7 +84,7 @@ pub async fn serve(
         Ok(listener) => listener,
         Err(e) => {
             let reason = format!("cannot listen on {}: {e}", config.listen);
-            return config_failure(&ConfigError::new("MTGATE_LISTEN", reason));
+            return config_failure(ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
     let state = match build_state(config) {
@@ -183,8 +195,10 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Prints the contract's one line for a startup failure and returns exit code 2.
-fn config_failure(error: &ConfigError) -> ExitCode {
-    eprintln!("error: {error}");
+/// Prints the contract's one line per problem and returns exit code 2.
+fn config_failure(errors: impl Into<ConfigErrors>) -> ExitCode {
+    for error in errors.into().0 {
+        eprintln!("error: {error}");
+    }
     ExitCode::from(EXIT_CONFIG)
 }

@@ -40,14 +40,19 @@ Environment (also read from .env; the real environment wins):
   TG_SESSION               string session, Telethon (1...) or Pyrogram format (required)
   TG_DC_ADDR               HOST:PORT overriding the session's home-DC address
   MTGATE_LISTEN            HTTP listen address [default: 127.0.0.1:8000]
-  MTGATE_API_KEYS          comma-separated keys accepted from callers (required)
+  MTGATE_API_KEYS          comma-separated full-access keys accepted from callers
+                           (required unless MTGATE_KEYS_FILE gives keys)
+  MTGATE_ACCOUNTS_FILE     TOML file of extra accounts: [accounts.NAME] session, dc_addr?,
+                           default_peer?; served under /v1/accounts/NAME/...
+  MTGATE_KEYS_FILE         TOML file of scoped keys: [keys.NAME] key (or key_sha256),
+                           accounts = [...] or [\"*\"], chats?, read_only?
   MTGATE_DEFAULT_PEER      peer used when a request names none
   MTGATE_STATE_DIR         where learned peers and update state are kept [default: ./data]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
   MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: json]
   RUST_LOG                 tracing filter [default: info]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
-A bad or missing variable stops startup with one line naming it and exit code 2.";
+Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
 /// What `sandbox` prints and serves.
 const SANDBOX_HELP: &str = "\
@@ -136,6 +141,8 @@ mod tests {
             "TG_DC_ADDR",
             "MTGATE_LISTEN",
             "MTGATE_API_KEYS",
+            "MTGATE_ACCOUNTS_FILE",
+            "MTGATE_KEYS_FILE",
             "MTGATE_DEFAULT_PEER",
             "MTGATE_STATE_DIR",
             "MTGATE_FLOOD_SLEEP_MAX",

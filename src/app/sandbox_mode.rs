@@ -55,7 +55,7 @@ pub async fn run_sandboxed(env: Environment) -> ExitCode {
         Ok(listener) => listener,
         Err(e) => {
             let reason = format!("cannot listen on {}: {e}", config.listen);
-            return config_failure(&ConfigError::new("MTGATE_LISTEN", reason));
+            return config_failure(ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
     let address = match listener.local_addr() {
