@@ -12,14 +12,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::accounts::{Account, AccountRegistry, AccountSpec};
 use crate::api::AppState;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
-use crate::telegram::metrics::Metrics;
-use crate::telegram::resolver::PeerResolver;
-use crate::telegram::{ClientManager, ManagerOptions};
+use crate::telegram::ManagerOptions;
 
 mod sandbox_mode;
 
@@ -115,13 +114,11 @@ pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppSt
             format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let resolver = PeerResolver::open(&config.state_dir).map_err(state_dir_error)?;
-    let telegram = ClientManager::start(&config, Arc::new(Metrics::new()), options)
+    let default = Account::start(AccountSpec::default_of(&config), &config, options)
         .map_err(state_dir_error)?;
     Ok(AppState {
         config: Arc::new(config),
-        telegram,
-        resolver: Arc::new(resolver),
+        accounts: Arc::new(AccountRegistry::new(default)),
         idempotency: Arc::new(IdempotencyStore::new()),
     })
 }
@@ -133,7 +130,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let telegram = state.telegram.clone();
+    let accounts = state.accounts.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let server = axum::serve(listener, router(state))
@@ -161,7 +158,7 @@ pub async fn run(
             Ok(())
         }
     };
-    telegram.shutdown().await;
+    accounts.shutdown().await;
     tracing::info!("mtgate stopped");
     result
 }

@@ -69,6 +69,13 @@ pub enum ApiError {
         message: String,
         telegram: Option<String>,
     },
+    /// 501 `NOT_SUPPORTED_BY_SANDBOX`: the sandbox Telegram does not model this operation
+    /// (a limitation of the sandbox, not of the request).
+    #[error("{message}")]
+    NotSupportedBySandbox {
+        message: String,
+        telegram: Option<String>,
+    },
     /// 504 `TIMEOUT`: the request did not finish within the per-request timeout.
     #[error("{0}")]
     Timeout(String),
@@ -118,6 +125,7 @@ impl ApiError {
             Self::FloodWait { .. } => "FLOOD_WAIT",
             Self::TelegramUnavailable(_) => "TELEGRAM_UNAVAILABLE",
             Self::SessionUnauthorized { .. } => "SESSION_UNAUTHORIZED",
+            Self::NotSupportedBySandbox { .. } => "NOT_SUPPORTED_BY_SANDBOX",
             Self::Timeout(_) => "TIMEOUT",
             Self::Internal { .. } => "INTERNAL",
         }
@@ -136,6 +144,7 @@ impl ApiError {
             Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Self::NotSupportedBySandbox { .. } => StatusCode::NOT_IMPLEMENTED,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal { upstream: true, .. } => StatusCode::BAD_GATEWAY,
             Self::Internal {
@@ -154,6 +163,7 @@ impl ApiError {
             | Self::Forbidden { telegram, .. }
             | Self::FloodWait { telegram, .. }
             | Self::SessionUnauthorized { telegram, .. }
+            | Self::NotSupportedBySandbox { telegram, .. }
             | Self::Internal { telegram, .. } => telegram.as_deref(),
             _ => None,
         }

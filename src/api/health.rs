@@ -48,7 +48,7 @@ pub fn health_report(snapshot: &HealthSnapshot) -> (StatusCode, serde_json::Valu
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    let (status, body) = health_report(&state.telegram.health());
+    let (status, body) = health_report(&state.accounts.default().health());
     (status, Json(body)).into_response()
 }
 
@@ -57,7 +57,7 @@ async fn live() -> Response {
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
-    let snapshot = state.telegram.health();
+    let snapshot = state.accounts.default().health();
     if snapshot.ready() {
         Json(json!({ "status": "ready" })).into_response()
     } else {

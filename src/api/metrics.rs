@@ -13,10 +13,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state
-        .telegram
-        .metrics()
-        .render(state.telegram.health().state);
+    let account = state.accounts.default();
+    let body = account.metrics().render(account.health().state);
     (
         [(
             header::CONTENT_TYPE,

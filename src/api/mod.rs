@@ -1,5 +1,6 @@
 //! The HTTP API: routes, the error boundary, authentication and documentation.
 
+pub mod account;
 pub mod auth;
 pub mod error;
 pub mod health;

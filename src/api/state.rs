@@ -1,18 +1,22 @@
-//! What every handler gets through axum `State`: cheap clones of shared handles.
+//! What every handler gets through axum `State`: cheap clones of shared handles. Handlers
+//! that act on one account take it through [`super::account::CurrentAccount`] instead.
 
 use std::sync::Arc;
 
+use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
-use crate::telegram::ClientManager;
-use crate::telegram::resolver::PeerResolver;
 
-/// Shared application state. Metrics live in the client manager
-/// ([`ClientManager::metrics`]), which records them.
+/// Shared application state.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub telegram: Arc<ClientManager>,
-    pub resolver: Arc<PeerResolver>,
+    pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {
+    fn from_ref(state: &AppState) -> Self {
+        state.idempotency.clone()
+    }
 }

@@ -1,14 +1,16 @@
-//! Request input parsed once into small domain types, and the JSON views answers are made of.
+//! Plain types: request input parsed once (peers, message text) and what operations answer
+//! with. No Telegram wire types here.
 
 pub mod account_name;
-pub mod answers;
 pub mod key_scope;
 pub mod message;
 pub mod peer;
+pub mod results;
 pub mod text;
 
 pub use account_name::AccountName;
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
 pub use peer::{PeerSpec, PeerType};
+pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};
 pub use text::{FormattedText, ParseMode, TextError};

@@ -67,17 +67,7 @@ impl ConnectionState {
     }
 }
 
-/// The logged-in account, as last seen by a successful `users.getUsers(self)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SelfUser {
-    pub id: i64,
-    pub username: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    /// Unmasked; only ever leaves the process masked.
-    pub phone: Option<String>,
-    pub is_bot: bool,
-}
+pub use crate::domain::SelfUser;
 
 /// One consistent reading of the connection's health.
 #[derive(Clone, Debug)]

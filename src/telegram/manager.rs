@@ -7,18 +7,22 @@
 
 use std::future::Future;
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grammers_client::{Client, InvocationError};
 use grammers_mtsender::{ConnectionParams, SenderPool, SenderPoolHandle};
 use grammers_session::Session;
+use grammers_tl_types as tl;
+use mtgate_session::StringSession;
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::TelegramError;
 use super::health::{ConnectionState, HealthSnapshot, HealthTracker, SelfUser};
+use super::invoke::method_name;
 use super::metrics::Metrics;
 use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
@@ -93,17 +97,19 @@ pub struct ClientManager {
 }
 
 impl ClientManager {
-    /// Builds the client for `config` and starts connecting in the background; returns at
+    /// Builds the client for the session `string` and starts connecting in the background; returns at
     /// once. Fails only when the state directory cannot be used. Must run inside a Tokio
     /// runtime.
     pub fn start(
         config: &Config,
+        string: &StringSession,
+        state_dir: &Path,
         metrics: Arc<Metrics>,
         options: ManagerOptions,
     ) -> io::Result<Arc<Self>> {
-        let session = Arc::new(PersistentSession::open(&config.state_dir, &config.session)?);
+        let session = Arc::new(PersistentSession::open(state_dir, string)?);
         let params = ConnectionParams {
-            use_ipv6: config.session.is_ipv6(),
+            use_ipv6: string.is_ipv6(),
             device_model: "mtgate".into(),
             app_version: env!("CARGO_PKG_VERSION").into(),
             retry_policy: Box::new(GatewayRetryPolicy::new(
@@ -129,8 +135,8 @@ impl ClientManager {
             pool.updates,
         ));
         tracing::info!(
-            dc_id = config.session.dc_id,
-            server = %config.session.addr,
+            dc_id = string.dc_id,
+            server = %string.addr,
             "connecting to Telegram in the background"
         );
         Ok(Arc::new(Self {
@@ -199,7 +205,7 @@ impl ClientManager {
             Err(error) => {
                 self.shared
                     .metrics
-                    .record_call(method, outcome_label(&error), None);
+                    .record_call(method, error.outcome_label(), None);
                 return Err(error);
             }
         };
@@ -214,7 +220,7 @@ impl ClientManager {
     pub async fn me(&self) -> Result<SelfUser, TelegramError> {
         let user = self
             .call(
-                "users.getUsers",
+                method_name::<tl::functions::users::GetUsers>(),
                 |client| async move { client.get_me().await },
             )
             .await?;
@@ -266,7 +272,7 @@ pub(super) async fn timed_call<T>(
         let latency = started.elapsed();
         let outcome = match &result {
             Ok(_) => "ok",
-            Err(error) => outcome_label(error),
+            Err(error) => error.outcome_label(),
         };
         let span = tracing::Span::current();
         span.record("outcome", outcome);
@@ -297,20 +303,8 @@ fn note_failure(shared: &Shared, error: &TelegramError) {
             shared.wake.notify_one();
         }
         // Another 401 (e.g. the key lost its user mid-way): let a probe decide.
-        TelegramError::Rpc(rpc) if rpc.code == 401 => shared.wake.notify_one(),
+        TelegramError::Refused(r) if r.code == 401 => shared.wake.notify_one(),
         _ => {}
-    }
-}
-
-/// The metrics label of a failure.
-fn outcome_label(error: &TelegramError) -> &'static str {
-    match error {
-        TelegramError::Unavailable(_) => "unavailable",
-        TelegramError::Unauthorized { .. } => "unauthorized",
-        TelegramError::Rpc(rpc) if rpc.code == 420 => "flood_wait",
-        TelegramError::Rpc(_) => "rpc_error",
-        TelegramError::Timeout => "timeout",
-        TelegramError::Other(_) => "other",
     }
 }
 

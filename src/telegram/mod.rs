@@ -1,17 +1,24 @@
-//! The client manager: one grammers client per process, its health and reconnects.
+//! Everything that names grammers: one client manager per account, its health and reconnects,
+//! the typed operations, and the one mapping of Telegram's errors into mtgate's.
 //!
-//! - [`manager`]: [`ClientManager`], the handle handlers use (`client()`, `call()`).
+//! - [`manager`]: [`ClientManager`], the connection handle (`client()`, `call()`).
+//! - [`invoke`]: raw TL requests through the manager, named from the TL schema.
+//! - [`ops`]: [`TelegramAccount`], the typed operations (send, edit, delete, history, …).
+//! - [`error`]: [`TelegramError`], Telegram failures classified once.
 //! - [`supervisor`]: the background task that connects, drains updates and reconnects.
 //! - [`health`]: the lock-free health snapshot probes read.
 //! - [`reconnect`]: the backoff schedule (the only user of the `backoff` crate).
 //! - [`retry`]: per-call retries (flood waits, one I/O retry) for the sender pool.
+//! - [`resolver`]: the peer cache (ids, access hashes, usernames).
 //! - [`session_store`]: the grammers session, learned state persisted under the state dir.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
 
 pub mod error;
 pub mod health;
+pub mod invoke;
 pub mod manager;
 pub mod metrics;
+pub mod ops;
 pub mod reconnect;
 pub mod resolver;
 pub mod retry;
@@ -20,3 +27,4 @@ mod supervisor;
 
 pub use error::TelegramError;
 pub use manager::{ClientManager, ManagerOptions};
+pub use ops::TelegramAccount;

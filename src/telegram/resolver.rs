@@ -1,4 +1,5 @@
-//! Peer resolution: what callers write (`@name`, `-100…`, `me`) to peers Telegram accepts.
+//! The peer cache: what this account learned of peers (ids, access hashes, usernames).
+//! Looking a peer up on Telegram after a miss is `telegram::ops::resolve`'s job.
 //!
 //! Telegram needs an *access hash* to talk to a user or channel, and only hands it out in
 //! objects it returns (a username resolve, history, a send's updates). Everything learned is
@@ -16,11 +17,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use grammers_session::types::{PeerId, PeerKind};
+use grammers_session::types::PeerId;
 use grammers_tl_types as tl;
 use serde::{Deserialize, Serialize};
 
-use super::{ClientManager, TelegramError};
 use crate::domain::PeerSpec;
 
 mod known_peer;
@@ -29,20 +29,6 @@ pub use known_peer::KnownPeer;
 
 const FILE_NAME: &str = "resolved-peers.json";
 const FILE_VERSION: u32 = 1;
-
-/// Why a peer could not be resolved.
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    /// Telegram has no such peer, or mtgate has no way to address it yet (`telegram`: the
-    /// RPC error name that said so, if any).
-    #[error("{message}")]
-    NotFound {
-        message: String,
-        telegram: Option<String>,
-    },
-    #[error(transparent)]
-    Telegram(#[from] TelegramError),
-}
 
 #[derive(Default, Serialize, Deserialize)]
 struct CacheFile {
@@ -102,13 +88,10 @@ impl Cache {
     }
 }
 
-/// Turns what callers write into peers Telegram accepts, caching what it learns.
+/// What this account knows of peers (Telegram lookups on a miss are `telegram::ops`' job).
 pub struct PeerResolver {
     cache: Mutex<Cache>,
     file: PathBuf,
-    /// Serializes Telegram lookups on cache misses, so concurrent requests for the same new
-    /// username make one resolve call, not many.
-    misses: tokio::sync::Mutex<()>,
 }
 
 impl PeerResolver {
@@ -142,7 +125,6 @@ impl PeerResolver {
         Ok(Self {
             cache: Mutex::new(cache),
             file,
-            misses: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -193,27 +175,20 @@ impl PeerResolver {
         }
     }
 
-    /// The logged-in account, asked of Telegram once per process. Learning it also checks the
-    /// saved cache belongs to this account (and drops it if not).
-    pub async fn me(&self, tg: &ClientManager) -> Result<KnownPeer, ResolveError> {
-        if let Some(me) = self.lock().me.clone() {
-            return Ok(me);
+    /// A peer already known for `spec` (no Telegram call). `me` is known once
+    /// [`Self::adopt_owner`] ran in this process.
+    pub fn cached(&self, spec: &PeerSpec) -> Option<KnownPeer> {
+        let cache = self.lock();
+        match spec {
+            PeerSpec::Me => cache.me.clone(),
+            PeerSpec::Username(name) => cache.by_username(name),
+            PeerSpec::Id(id) => cache.peers.get(&id.bot_api_dialog_id()?).cloned(),
         }
-        let users = invoke(
-            tg,
-            "users.getUsers",
-            tl::functions::users::GetUsers {
-                id: vec![tl::enums::InputUser::UserSelf],
-            },
-        )
-        .await?;
-        let me = users
-            .iter()
-            .filter_map(KnownPeer::from_user)
-            .find(|p| p.is_self)
-            .ok_or_else(|| {
-                TelegramError::Other("users.getUsers([self]) returned no self user".into())
-            })?;
+    }
+
+    /// Records the logged-in account. The saved hashes belong to one account: when they were
+    /// written under another one, they are dropped.
+    pub fn adopt_owner(&self, me: &KnownPeer) {
         let mut cache = self.lock();
         if cache.owner != Some(me.id) {
             if cache.owner.is_some() {
@@ -225,152 +200,15 @@ impl PeerResolver {
         }
         cache.learn(me.clone());
         self.persist(&cache);
-        Ok(me)
     }
 
-    /// Resolves `spec`: from the cache when possible, else with one Telegram lookup.
-    pub async fn resolve(
-        &self,
-        tg: &ClientManager,
-        spec: &PeerSpec,
-    ) -> Result<KnownPeer, ResolveError> {
-        let me = self.me(tg).await?;
-        if let Some(hit) = self.cached(spec, &me) {
-            return Ok(hit);
-        }
-        let _one_at_a_time = self.misses.lock().await;
-        if let Some(hit) = self.cached(spec, &me) {
-            return Ok(hit);
-        }
-        match spec {
-            PeerSpec::Me => Ok(me),
-            PeerSpec::Username(name) => self.resolve_username(tg, name).await,
-            PeerSpec::Id(id) => self.fetch_by_id(tg, *id).await,
-        }
-    }
-
-    fn cached(&self, spec: &PeerSpec, me: &KnownPeer) -> Option<KnownPeer> {
-        let cache = self.lock();
-        match spec {
-            PeerSpec::Me => Some(me.clone()),
-            PeerSpec::Username(name) => cache.by_username(name),
-            PeerSpec::Id(id) => cache.peers.get(&id.bot_api_dialog_id()?).cloned(),
-        }
-    }
-
-    async fn resolve_username(
-        &self,
-        tg: &ClientManager,
-        name: &str,
-    ) -> Result<KnownPeer, ResolveError> {
-        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = invoke(
-            tg,
-            "contacts.resolveUsername",
-            tl::functions::contacts::ResolveUsername {
-                username: name.to_owned(),
-                referer: None,
-            },
-        )
-        .await?;
-        self.learn(&resolved.users, &resolved.chats);
-        let id = crate::domain::message::peer_id(&resolved.peer)
-            .and_then(PeerId::bot_api_dialog_id)
-            .ok_or_else(|| not_found(format!("@{name} resolved to an invalid id")))?;
+    /// Indexes `name` (as the caller wrote it) for the known peer `id`, even when Telegram
+    /// lists the name differently; `None` when `id` is not known.
+    pub fn index_username(&self, name: &str, id: i64) -> Option<KnownPeer> {
         let mut cache = self.lock();
-        let peer =
-            cache.peers.get(&id).cloned().ok_or_else(|| {
-                not_found(format!("Telegram gave no usable access hash for @{name}"))
-            })?;
-        // Index the name as asked, even if Telegram lists it differently.
+        let peer = cache.peers.get(&id).cloned()?;
         cache.usernames.insert(name.to_owned(), id);
-        Ok(peer)
-    }
-
-    /// A numeric id seen for the first time: ask Telegram about it with no access hash, which
-    /// works for basic groups and for users and channels Telegram lets this account see.
-    async fn fetch_by_id(&self, tg: &ClientManager, id: PeerId) -> Result<KnownPeer, ResolveError> {
-        let key = id.bot_api_dialog_id().unwrap_or_default();
-        let unknown = |telegram: Option<String>| ResolveError::NotFound {
-            message: format!(
-                "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
-            ),
-            telegram,
-        };
-        // Without an access hash Telegram answers these for peers it will not show us.
-        let no_access = |e: TelegramError| match e.rpc() {
-            Some(rpc) if rpc.code == 400 && rpc.name.ends_with("_INVALID") => {
-                unknown(Some(rpc.name.clone()))
-            }
-            _ => ResolveError::Telegram(e),
-        };
-        let bare = id.bare_id().unwrap_or_default();
-        match id.kind() {
-            PeerKind::User => {
-                let users = invoke(
-                    tg,
-                    "users.getUsers",
-                    tl::functions::users::GetUsers {
-                        id: vec![
-                            tl::types::InputUser {
-                                user_id: bare,
-                                access_hash: 0,
-                            }
-                            .into(),
-                        ],
-                    },
-                )
-                .await
-                .map_err(no_access)?;
-                self.learn(&users, &[]);
-            }
-            PeerKind::Chat => {
-                let chats = invoke(
-                    tg,
-                    "messages.getChats",
-                    tl::functions::messages::GetChats { id: vec![bare] },
-                )
-                .await
-                .map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
-            }
-            PeerKind::Channel => {
-                let chats = invoke(
-                    tg,
-                    "channels.getChannels",
-                    tl::functions::channels::GetChannels {
-                        id: vec![
-                            tl::types::InputChannel {
-                                channel_id: bare,
-                                access_hash: 0,
-                            }
-                            .into(),
-                        ],
-                    },
-                )
-                .await
-                .map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
-            }
-        }
-        self.lock()
-            .peers
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| unknown(None))
-    }
-}
-
-fn not_found(message: String) -> ResolveError {
-    ResolveError::NotFound {
-        message,
-        telegram: None,
-    }
-}
-
-fn chats_of(chats: &tl::enums::messages::Chats) -> &[tl::enums::Chat] {
-    match chats {
-        tl::enums::messages::Chats::Chats(c) => &c.chats,
-        tl::enums::messages::Chats::Slice(c) => &c.chats,
+        Some(peer)
     }
 }
 
@@ -383,24 +221,6 @@ fn restrict_permissions(path: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn restrict_permissions(_: &Path) -> io::Result<()> {
     Ok(())
-}
-
-/// The one way mtgate's API code sends a raw TL request: through the client manager (span,
-/// metrics, timeout, flood-wait policy, health bookkeeping). The request is cloned per
-/// attempt so the manager may retry it (the bytes, `random_id` included, stay the same).
-pub async fn invoke<R>(
-    tg: &ClientManager,
-    method: &'static str,
-    request: R,
-) -> Result<R::Return, TelegramError>
-where
-    R: tl::RemoteCall + Clone + Send + Sync + 'static,
-{
-    tg.call(method, |client| {
-        let request = request.clone();
-        async move { client.invoke(&request).await }
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ async fn a_sandbox_outage_degrades_health_and_it_heals_without_api_traffic() {
     app.wait_for_health("healthy", DEADLINE).await;
     let response = app.get_anonymous("/health/ready").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(app.state.telegram.metrics().reconnects() >= 1);
+    assert!(app.state.accounts.default().metrics().reconnects() >= 1);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{MessageView, ParseMode};
+use crate::domain::{self, MessageView, ParseMode};
 
 /// `POST /v1/messages` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -71,4 +71,13 @@ pub struct HistoryPage {
     pub messages: Vec<MessageView>,
     /// Pass as `before_id` for the next page; `null` when there are no older messages.
     pub next_before_id: Option<i32>,
+}
+
+impl From<domain::HistoryPage> for HistoryPage {
+    fn from(page: domain::HistoryPage) -> Self {
+        Self {
+            messages: page.messages,
+            next_before_id: page.next_before_id,
+        }
+    }
 }
