@@ -14,6 +14,8 @@ use tokio::sync::oneshot;
 
 use crate::accounts::{Account, AccountRegistry, AccountSpec};
 use crate::api::AppState;
+use crate::api::auth::KeyRing;
+use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
@@ -107,18 +109,37 @@ pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
 }
 
 /// Like [`build_state`] with explicit client manager timings (tests).
+///
+/// Starts one [`Account`] per configured account: `default` keeps `MTGATE_STATE_DIR` itself,
+/// each other account gets `MTGATE_STATE_DIR/accounts/NAME`, so their learned peers never mix.
 pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppState, ConfigError> {
-    let state_dir_error = |e: io::Error| {
+    let state_dir_error = |dir: &std::path::Path, e: io::Error| {
         ConfigError::new(
             "MTGATE_STATE_DIR",
-            format!("cannot use {}: {e}", config.state_dir.display()),
+            format!("cannot use {}: {e}", dir.display()),
         )
     };
-    let default = Account::start(AccountSpec::default_of(&config), &config, options)
-        .map_err(state_dir_error)?;
+    let start = |spec: AccountSpec| {
+        let dir = spec.state_dir.clone();
+        Account::start(spec, &config, options.clone()).map_err(|e| state_dir_error(&dir, e))
+    };
+    let mut registry = AccountRegistry::new(start(AccountSpec::default_of(&config))?);
+    for account in &config.extra_accounts {
+        registry.insert(start(AccountSpec {
+            name: account.name.to_string(),
+            session: account.session.clone(),
+            default_peer: account.default_peer.clone(),
+            state_dir: config
+                .state_dir
+                .join("accounts")
+                .join(account.name.as_str()),
+        })?);
+    }
     Ok(AppState {
+        keys: Arc::new(KeyRing::new(config.keys())),
+        key_metrics: Arc::new(KeyMetrics::default()),
         config: Arc::new(config),
-        accounts: Arc::new(AccountRegistry::new(default)),
+        accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new()),
     })
 }

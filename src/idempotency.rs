@@ -57,6 +57,12 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key within one API key's and one account's space: two callers (or two accounts)
+    /// using the same header value never see each other's answers, nor share a `random_id`.
+    pub fn scoped(&self, key_name: &str, account: &str) -> Self {
+        Self(format!("{key_name}\u{1f}{account}\u{1f}{}", self.0))
+    }
 }
 
 /// What makes two requests "the same": a hash of method, path and the canonical JSON body

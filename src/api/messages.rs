@@ -82,7 +82,13 @@ pub async fn send_message(
         silent: req.silent.unwrap_or(false),
         link_preview: req.link_preview.unwrap_or(true),
     };
-    let idempotent = idempotency_of(&headers, Method::POST, "/v1/messages", &body.canonical)?;
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::POST,
+        "/v1/messages",
+        &body.canonical,
+    )?;
     let random_id = match &idempotent {
         Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
         None => fresh_random_id(),
@@ -135,7 +141,13 @@ pub async fn edit_message(
     let text = formatted(&body.value.text, body.value.parse_mode)?;
     let link_preview = body.value.link_preview.unwrap_or(true);
     let path = message_path(&spec, id);
-    let idempotent = idempotency_of(&headers, Method::PATCH, &path, &body.canonical)?;
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::PATCH,
+        &path,
+        &body.canonical,
+    )?;
     run(
         &account,
         &idempotency,
@@ -178,7 +190,13 @@ pub async fn delete_message(
     let spec = peer_spec(&account, Some(&peer))?;
     let id = message_id(&id)?;
     let path = message_path(&spec, id);
-    let idempotent = idempotency_of(&headers, Method::DELETE, &path, b"")?;
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::DELETE,
+        &path,
+        b"",
+    )?;
     run(
         &account,
         &idempotency,
@@ -224,6 +242,7 @@ pub async fn delete_messages(
     let ids = message_ids(&body.value.ids)?;
     let revoke = body.value.revoke.unwrap_or(true);
     let idempotent = idempotency_of(
+        account.idempotency_scope(),
         &headers,
         Method::POST,
         "/v1/messages/delete",

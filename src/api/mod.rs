@@ -1,10 +1,12 @@
 //! The HTTP API: routes, the error boundary, authentication and documentation.
 
 pub mod account;
+pub mod accounts_routes;
 pub mod auth;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod key_metrics;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;

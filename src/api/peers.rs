@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::account::CurrentAccount;
+use super::account::{CurrentAccount, RequestAccount};
 use super::json::{ApiPath, json_response};
 use super::{ApiError, AppState};
 use crate::accounts::Account;
@@ -70,16 +70,19 @@ pub async fn get_peer(
     Ok(within_deadline(&account, work).await)
 }
 
-/// The peer a request names, or the account's default peer when it names none.
-pub fn peer_spec(account: &Account, named: Option<&str>) -> Result<PeerSpec, ApiError> {
-    match named {
+/// The peer a request names, or the account's default peer when it names none — refused
+/// with 403 `KEY_SCOPE` when the request's key may not use that chat.
+pub fn peer_spec(account: &RequestAccount, named: Option<&str>) -> Result<PeerSpec, ApiError> {
+    let spec = match named {
         Some(raw) => {
             PeerSpec::parse(raw).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))
         }
         None => account.default_peer().cloned().ok_or_else(|| {
-            ApiError::invalid("no `peer` given and no MTGATE_DEFAULT_PEER configured")
+            ApiError::invalid("no `peer` given and no default peer configured for this account")
         }),
-    }
+    }?;
+    account.check_chat(&spec)?;
+    Ok(spec)
 }
 
 /// Runs `work` under the account's request deadline and turns its outcome into a response.

@@ -14,7 +14,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::request_id::{self, RequestId};
-use super::{ApiError, AppState, auth, health, messages, metrics, openapi, peers, session};
+use super::{
+    ApiError, AppState, accounts_routes, auth, health, messages, metrics, openapi, peers, session,
+};
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -22,13 +24,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
     let request_timeout = request_timeout(&state);
-    let protected = Router::new()
-        .merge(session::routes())
-        .merge(messages::routes())
-        .merge(peers::routes())
+    // Every route that acts on an account; mirrored under /v1/accounts/{account}/….
+    let account_routes = || {
+        Router::new()
+            .merge(session::routes())
+            .merge(messages::routes())
+            .merge(peers::routes())
+    };
+    let protected = account_routes()
+        .merge(accounts_routes::mirror(account_routes(), state.clone()))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_api_key,
+            auth::authorize,
         ));
     Router::new()
         .merge(health::routes())
@@ -54,6 +61,8 @@ pub fn router(state: AppState) -> Router {
                         method = %request.method(),
                         path = %request.uri().path(),
                         request_id = %id,
+                        key = tracing::field::Empty,
+                        account = tracing::field::Empty,
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO))

@@ -43,6 +43,7 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
 pub fn idempotency_of(
+    (key_name, account): (&str, &str),
     headers: &HeaderMap,
     method: Method,
     path: &str,
@@ -51,7 +52,9 @@ pub fn idempotency_of(
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = IdempotencyKey::parse(raw.as_bytes()).map_err(ApiError::invalid)?;
+    let key = IdempotencyKey::parse(raw.as_bytes())
+        .map_err(ApiError::invalid)?
+        .scoped(key_name, account);
     Ok(Some((
         key,
         Fingerprint::of(method.as_str(), path, canonical_body),
@@ -103,22 +106,25 @@ mod tests {
     fn the_idempotency_fingerprint_covers_method_path_and_body() {
         let mut headers = HeaderMap::new();
         assert!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
+            idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap()
                 .is_none()
         );
         headers.insert("idempotency-key", HeaderValue::from_static("k-1"));
-        let (key, a) = idempotency_of(&headers, Method::POST, "/p", b"{}")
+        let (key, a) = idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
-        assert_eq!(key.as_str(), "k-1");
-        let (_, b) = idempotency_of(&headers, Method::POST, "/p", b"{\"x\":1}")
+        let plain = IdempotencyKey::parse(b"k-1").unwrap();
+        assert_eq!(key, plain.scoped("k", "default"));
+        assert_ne!(key, plain.scoped("other-key", "default"));
+        assert_ne!(key, plain.scoped("k", "alice"));
+        let (_, b) = idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{\"x\":1}")
             .unwrap()
             .unwrap();
         assert_ne!(a, b);
         headers.insert("idempotency-key", HeaderValue::from_static(""));
         assert_eq!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
+            idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap_err()
                 .code(),
             "INVALID_REQUEST"
