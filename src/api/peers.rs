@@ -78,7 +78,15 @@ pub fn peer_spec(account: &RequestAccount, named: Option<&str>) -> Result<PeerSp
             PeerSpec::parse(raw).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))
         }
         None => account.default_peer().cloned().ok_or_else(|| {
-            ApiError::invalid("no `peer` given and no default peer configured for this account")
+            ApiError::invalid(match account.name() {
+                crate::accounts::DEFAULT_ACCOUNT => {
+                    "no `peer` given and no MTGATE_DEFAULT_PEER configured".to_string()
+                }
+                name => format!(
+                    "no `peer` given and the account `{name}` has no `default_peer` in \
+                     MTGATE_ACCOUNTS_FILE"
+                ),
+            })
         }),
     }?;
     account.check_chat(&spec)?;

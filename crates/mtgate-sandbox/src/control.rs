@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `GET /requests` | | every handled RPC, in order: `[{"method","peer"?,"text"?,"ok","error"?}]` |
 //! | `GET /chats/{peer}/messages` | | the chat's messages, newest first (ground truth) |
-//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"down":bool}` (several at once allowed) | `204` |
+//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
@@ -64,6 +64,9 @@ pub struct Fault {
     /// Logs every key out: calls get 401 AUTH_KEY_UNREGISTERED.
     #[serde(default)]
     pub revoke_sessions: bool,
+    /// Logs out only the keys of this user (`@username` or id): its calls get 401
+    /// AUTH_KEY_UNREGISTERED, everyone else's keep working.
+    pub revoke_user: Option<String>,
     /// Refuses TCP connections while true (drops live ones); back on the same port when false.
     pub down: Option<bool>,
 }
@@ -87,8 +90,13 @@ impl SandboxControl {
         self.world.chat_messages(peer)
     }
 
-    /// Applies every part of `fault`.
+    /// Applies every part of `fault` (a `revoke_user` naming nobody is a `NotFound` error).
     pub async fn fault(&self, fault: Fault) -> std::io::Result<()> {
+        if let Some(user) = &fault.revoke_user {
+            self.world
+                .revoke_user(user)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::NotFound, e))?;
+        }
         if let Some(error) = fault.rpc_error {
             self.world.inject_rpc_error(error);
         }
@@ -127,6 +135,11 @@ impl SandboxControl {
 
     pub fn revoke_sessions(&self) {
         self.world.revoke_sessions();
+    }
+
+    /// Logs out only `user`'s keys (`@username` or id); everyone else's keep working.
+    pub fn revoke_user(&self, user: &str) -> Result<(), ControlError> {
+        self.world.revoke_user(user)
     }
 
     pub async fn set_down(&self, down: bool) -> std::io::Result<()> {
@@ -231,6 +244,11 @@ async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response 
             "INVALID_REQUEST",
             "the body names no fault",
         );
+    }
+    if let Some(user) = fault.revoke_user.as_deref()
+        && let Err(e) = control.revoke_user(user)
+    {
+        return control_error(e);
     }
     match control.fault(fault).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
