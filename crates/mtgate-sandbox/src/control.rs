@@ -5,7 +5,7 @@
 //! | route | body | answer |
 //! |---|---|---|
 //! | `GET /requests` | | every handled RPC, in order: `[{"method","peer"?,"text"?,"ok","error"?}]` |
-//! | `GET /chats/{peer}/messages` | | the chat's messages, newest first (ground truth) |
+//! | `GET /chats/{peer}/messages?as=@user` | | the chat's messages, newest first (ground truth); `as` (optional): as another user of the world sees them (private chats are per user) |
 //! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -88,6 +88,15 @@ impl SandboxControl {
     /// The chat's messages as the sandbox holds them, newest first.
     pub fn chat_messages(&self, peer: &str) -> Result<Vec<MessageView>, ControlError> {
         self.world.chat_messages(peer)
+    }
+
+    /// The chat's messages as `viewer` (another user of the world) sees them.
+    pub fn chat_messages_as(
+        &self,
+        viewer: &str,
+        peer: &str,
+    ) -> Result<Vec<MessageView>, ControlError> {
+        self.world.chat_messages_as(Some(viewer), peer)
     }
 
     /// Applies every part of `fault` (a `revoke_user` naming nobody is a `NotFound` error).
@@ -223,11 +232,24 @@ async fn requests(State(control): State<SandboxControl>) -> Response {
     axum::Json(control.requests()).into_response()
 }
 
+/// `?as=@user`: whose copy of a private chat to show.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatQuery {
+    #[serde(rename = "as")]
+    viewer: Option<String>,
+}
+
 async fn chat_messages(
     State(control): State<SandboxControl>,
     Path(peer): Path<String>,
+    Query(query): Query<ChatQuery>,
 ) -> Response {
-    match control.chat_messages(&peer) {
+    let messages = match &query.viewer {
+        Some(viewer) => control.chat_messages_as(viewer, &peer),
+        None => control.chat_messages(&peer),
+    };
+    match messages {
         Ok(messages) => axum::Json(messages).into_response(),
         Err(e) => control_error(e),
     }

@@ -111,7 +111,28 @@ impl World {
 
     /// What the sandbox holds for a chat, newest first (`peer` as the control API writes it).
     pub fn chat_messages(&self, peer: &str) -> Result<Vec<MessageView>, ControlError> {
-        let state = self.lock();
+        self.chat_messages_as(None, peer)
+    }
+
+    /// Like [`World::chat_messages`], seen by another user of the world (`@username` or id;
+    /// `None`: the account): private chats are per user, channels the same for everyone.
+    pub fn chat_messages_as(
+        &self,
+        viewer: Option<&str>,
+        peer: &str,
+    ) -> Result<Vec<MessageView>, ControlError> {
+        let mut state = self.lock();
+        let viewer = match viewer {
+            None => fixture::ME_ID,
+            Some(name) => match state.parse_peer(name) {
+                Some(model::ChatKey::User(id)) => id,
+                _ => return Err(ControlError::UnknownPeer(name.to_string())),
+            },
+        };
+        state.with_viewer(viewer, |state| Self::view_chat(state, peer))
+    }
+
+    fn view_chat(state: &mut State, peer: &str) -> Result<Vec<MessageView>, ControlError> {
         let chat = state
             .parse_peer(peer)
             .ok_or_else(|| ControlError::UnknownPeer(peer.to_string()))?;
