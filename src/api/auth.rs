@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::account::SelectedAccount;
-use super::accounts_routes::ACCOUNTS_PREFIX;
+use super::accounts_routes::RequestedAccount;
 use super::{ApiError, AppState};
 use crate::config::ApiKey;
 use crate::domain::{AccountName, KeyScope};
@@ -76,12 +76,11 @@ fn presented_key(headers: &HeaderMap) -> Option<&[u8]> {
     headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
 }
 
-/// The account named by a `/v1/accounts/{account}/…` path, `default` for any other path.
-fn account_in_path(path: &str) -> Result<AccountName, ApiError> {
-    let Some(rest) = path.strip_prefix(ACCOUNTS_PREFIX) else {
+/// The account a `/v1/accounts/{account}/…` path named, `default` for any other path.
+fn requested_account(requested: Option<&RequestedAccount>) -> Result<AccountName, ApiError> {
+    let Some(RequestedAccount(raw)) = requested else {
         return Ok(AccountName::default_account());
     };
-    let raw = rest.split('/').next().unwrap_or_default();
     AccountName::parse(raw).map_err(|_| ApiError::AccountNotFound(raw.escape_default().to_string()))
 }
 
@@ -98,9 +97,10 @@ pub async fn authorize(
     };
     let span = tracing::Span::current();
     span.record("key", &*key.name);
-    let decision = decide(&state, &key, request.method(), request.uri().path());
+    let requested = request.extensions().get::<RequestedAccount>();
+    let decision = decide(&state, &key, request.method(), requested);
     // Only configured names become labels, so callers cannot grow the label set.
-    let account = account_in_path(request.uri().path())
+    let account = requested_account(requested)
         .ok()
         .and_then(|name| state.accounts.get(name.as_str()))
         .map_or("-", |account| account.name());
@@ -123,9 +123,9 @@ fn decide(
     state: &AppState,
     key: &AuthenticatedKey,
     method: &Method,
-    path: &str,
+    requested: Option<&RequestedAccount>,
 ) -> Result<SelectedAccount, ApiError> {
-    let name = account_in_path(path)?;
+    let name = requested_account(requested)?;
     // Scope first: a scoped key learns nothing about which other accounts exist.
     key.scope
         .check_account(&name)
@@ -187,25 +187,10 @@ mod tests {
 
     #[test]
     fn the_account_comes_from_the_accounts_prefix_or_is_default() {
-        assert_eq!(account_in_path("/v1/messages").unwrap().as_str(), "default");
-        assert_eq!(
-            account_in_path("/telegram/session/status")
-                .unwrap()
-                .as_str(),
-            "default"
-        );
-        assert_eq!(
-            account_in_path("/v1/accounts/alice/messages")
-                .unwrap()
-                .as_str(),
-            "alice"
-        );
-        assert_eq!(
-            account_in_path("/v1/accounts/Nope!/messages")
-                .unwrap_err()
-                .code(),
-            "ACCOUNT_NOT_FOUND"
-        );
+        let named = |n: &str| requested_account(Some(&RequestedAccount(n.into())));
+        assert_eq!(requested_account(None).unwrap().as_str(), "default");
+        assert_eq!(named("alice").unwrap().as_str(), "alice");
+        assert_eq!(named("Nope!").unwrap_err().code(), "ACCOUNT_NOT_FOUND");
     }
 
     #[test]

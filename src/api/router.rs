@@ -24,20 +24,16 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
     let request_timeout = request_timeout(&state);
-    // Every route that acts on an account; mirrored under /v1/accounts/{account}/….
-    let account_routes = || {
-        Router::new()
-            .merge(session::routes())
-            .merge(messages::routes())
-            .merge(peers::routes())
-    };
-    let protected = account_routes()
-        .merge(accounts_routes::mirror(account_routes(), state.clone()))
+    // Every route that acts on an account (also reached as /v1/accounts/{account}/…).
+    let protected = Router::new()
+        .merge(session::routes())
+        .merge(messages::routes())
+        .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
         ));
-    Router::new()
+    let app = Router::new()
         .merge(health::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())
@@ -69,7 +65,8 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(()),
         )
         .layer(middleware::from_fn(request_id::assign))
-        .with_state(state)
+        .with_state(state);
+    accounts_routes::with_account_paths(app)
 }
 
 /// Longest a request may take: two Telegram calls (resolve, then act) plus slack.
