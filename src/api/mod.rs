@@ -10,6 +10,7 @@ pub mod key_metrics;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi_accounts;
 pub mod peers;
 pub mod request_id;
 pub mod router;
