@@ -15,12 +15,11 @@ use std::time::Duration;
 use mtgate_session::StringSession;
 
 use crate::config::Config;
-use crate::domain::{
-    FormattedText, HistoryPage, MessageView, Peer, PeerSpec, SendOptions, SessionInfo,
-};
+use crate::domain::{HistoryPage, MessageView, Peer, PeerSpec, SendOptions, SessionInfo};
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
+use crate::telegram::text::FormattedText;
 use crate::telegram::{ClientManager, ManagerOptions, TelegramAccount, TelegramError};
 
 /// The name of the `TG_SESSION` account (`/v1/…` ≡ `/v1/accounts/default/…`).

@@ -17,9 +17,10 @@ use super::account::CurrentAccount;
 use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
 use super::openapi::{ErrorBody, TelegramErrors};
 use super::peers::{IntoLogged, Logged, peer_spec, within_deadline};
+use super::schemas::MessageView;
 use super::{ApiError, AppState};
 use crate::accounts::Account;
-use crate::domain::{MessageView, PeerSpec, SendOptions};
+use crate::domain::{PeerSpec, SendOptions};
 use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey, IdempotencyStore};
 use axum::Router;
 use axum::extract::State;
@@ -99,7 +100,7 @@ pub async fn send_message(
         idempotent,
         move |account| async move {
             let view = account.send(&spec, &text, options, random_id).await?;
-            Ok(json_response(StatusCode::CREATED, &view))
+            Ok(json_response(StatusCode::CREATED, &MessageView::from(view)))
         },
     )
     .await
@@ -154,7 +155,7 @@ pub async fn edit_message(
         idempotent,
         move |account| async move {
             let view = account.edit(&spec, id, &text, link_preview).await?;
-            Ok(json_response(StatusCode::OK, &view))
+            Ok(json_response(StatusCode::OK, &MessageView::from(view)))
         },
     )
     .await

@@ -14,6 +14,7 @@ pub mod openapi_accounts;
 pub mod peers;
 pub mod request_id;
 pub mod router;
+pub mod schemas;
 pub mod session;
 pub mod state;
 pub mod telegram_errors;

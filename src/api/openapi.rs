@@ -20,7 +20,7 @@ use super::messages::{
 };
 use super::openapi_accounts::AccountPaths;
 use super::peers::PeerInfo;
-use crate::domain::{MessageView, ParseMode, PeerType, PeerView};
+use super::schemas::{MessageView, ParseMode, PeerType, PeerView};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(openapi_json))
@@ -58,6 +58,11 @@ pub enum TelegramErrors {
         headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
     )]
     FloodWait(ErrorBody),
+    #[response(
+        status = 501,
+        description = "The sandbox Telegram does not model this (NOT_SUPPORTED_BY_SANDBOX); never sent by real Telegram"
+    )]
+    NotSupportedBySandbox(ErrorBody),
     #[response(status = 503, description = "Telegram unavailable or session unusable")]
     Unavailable(ErrorBody),
 }
@@ -67,8 +72,8 @@ pub enum TelegramErrors {
 pub struct ErrorDetail {
     /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
     /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, KEY_SCOPE,
-    /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED, TIMEOUT,
-    /// INTERNAL.
+    /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED,
+    /// NOT_SUPPORTED_BY_SANDBOX, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
     pub code: String,
     /// A sentence for humans.

@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 
 use super::account::{CurrentAccount, RequestAccount};
 use super::json::{ApiPath, json_response};
+use super::schemas::PeerType;
 use super::{ApiError, AppState};
 use crate::accounts::Account;
-use crate::domain::{Peer, PeerSpec, PeerType};
+use crate::domain::{Peer, PeerSpec};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/v1/peers/{peer}", get(get_peer))
@@ -36,7 +37,7 @@ impl From<Peer> for PeerInfo {
     fn from(peer: Peer) -> Self {
         Self {
             id: peer.id,
-            kind: peer.kind,
+            kind: peer.kind.into(),
             username: peer.username,
             title: peer.title,
         }

@@ -2,6 +2,7 @@
 //! with. No Telegram wire types here.
 
 pub mod account_name;
+pub mod dialog_id;
 pub mod key_scope;
 pub mod message;
 pub mod peer;
@@ -9,8 +10,9 @@ pub mod results;
 pub mod text;
 
 pub use account_name::AccountName;
+pub use dialog_id::{DialogId, DialogKind};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
 pub use peer::{PeerSpec, PeerType};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};
-pub use text::{FormattedText, ParseMode, TextError};
+pub use text::{ParseMode, TextError};

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::watch;
 
+pub use crate::domain::SelfUser;
+
 /// Where the connection to Telegram stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,8 +68,6 @@ impl ConnectionState {
         }
     }
 }
-
-pub use crate::domain::SelfUser;
 
 /// One consistent reading of the connection's health.
 #[derive(Clone, Debug)]

@@ -5,6 +5,7 @@
 //! health snapshot at once, and [`ClientManager::call`] wraps every operation with a span,
 //! metrics, a timeout and health bookkeeping.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::path::Path;
@@ -80,6 +81,8 @@ pub(super) struct Shared {
     pub session: Arc<PersistentSession>,
     /// Poked by failed calls so the supervisor probes at once.
     pub wake: Notify,
+    /// DCs other than the first home the authorization was carried to (after a migrate).
+    pub authorized_dcs: Mutex<HashSet<i32>>,
 }
 
 struct Inner {
@@ -127,6 +130,7 @@ impl ClientManager {
             options,
             session,
             wake: Notify::new(),
+            authorized_dcs: Mutex::new(HashSet::new()),
         });
         let runner = tokio::spawn(pool.runner.run());
         let supervisor = tokio::spawn(supervisor::run(
@@ -157,6 +161,11 @@ impl ClientManager {
 
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.shared.metrics
+    }
+
+    /// The state shared with the supervisor (for the invoke path).
+    pub(super) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The session's home DC.

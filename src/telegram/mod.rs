@@ -5,6 +5,7 @@
 //! - [`invoke`]: raw TL requests through the manager, named from the TL schema.
 //! - [`ops`]: [`TelegramAccount`], the typed operations (send, edit, delete, history, …).
 //! - [`error`]: [`TelegramError`], Telegram failures classified once.
+//! - [`migrate`]: following `*_MIGRATE` answers to the right data centre.
 //! - [`supervisor`]: the background task that connects, drains updates and reconnects.
 //! - [`health`]: the lock-free health snapshot probes read.
 //! - [`reconnect`]: the backoff schedule (the only user of the `backoff` crate).
@@ -12,18 +13,21 @@
 //! - [`resolver`]: the peer cache (ids, access hashes, usernames).
 //! - [`session_store`]: the grammers session, learned state persisted under the state dir.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
+//! - [`text`]: message text parsed into Telegram entities (`parse_mode`).
 
 pub mod error;
 pub mod health;
 pub mod invoke;
 pub mod manager;
 pub mod metrics;
+pub mod migrate;
 pub mod ops;
 pub mod reconnect;
 pub mod resolver;
 pub mod retry;
 pub mod session_store;
 mod supervisor;
+pub mod text;
 
 pub use error::TelegramError;
 pub use manager::{ClientManager, ManagerOptions};

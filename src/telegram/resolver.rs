@@ -182,7 +182,7 @@ impl PeerResolver {
         match spec {
             PeerSpec::Me => cache.me.clone(),
             PeerSpec::Username(name) => cache.by_username(name),
-            PeerSpec::Id(id) => cache.peers.get(&id.bot_api_dialog_id()?).cloned(),
+            PeerSpec::Id(id) => cache.peers.get(&id.value()).cloned(),
         }
     }
 

@@ -9,18 +9,19 @@
 //!   (and its two older layouts). It carries no address, so the DC's known address is used
 //!   unless the caller gives one (`TG_DC_ADDR`).
 //!
-//! Whatever the format, [`StringSession::to_session_data`] points *every* DC at the address
-//! the string names, so a session made for a test server can never wander off to Telegram's
-//! real addresses after a migrate or another-DC call.
+//! [`StringSession::to_session_data`] gives a session of a real Telegram DC Telegram's DC
+//! table (so `*_MIGRATE` and other-DC calls reach the right servers), and *pins* every other
+//! session — loopback, a sandbox, anything outside Telegram's networks — by pointing every DC
+//! at its one address, so it can never wander off to Telegram (see [`dcs`]).
 
-use std::collections::HashMap;
+pub mod dcs;
+
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use grammers_session::SessionData;
-use grammers_session::types::DcOption;
 
 /// Length of an MTProto permanent authorization key.
 pub const AUTH_KEY_LEN: usize = 256;
@@ -59,6 +60,15 @@ pub enum SessionStringError {
     BadDcId(i32),
     #[error("the session string's address has port 0")]
     BadPort,
+    #[error(
+        "the session string is not a Pyrogram session (its test-mode flag is neither 0 nor 1); \
+         it reads as a Telethon session for {0} that lost its leading `1`: add the `1` back \
+         (mtgate never guesses a server for it: TG_DC_ADDR only sets the address of a real \
+         Pyrogram string)"
+    )]
+    MissingTelethonPrefix(SocketAddr),
+    #[error("the session string is not a Pyrogram session (its test-mode flag is neither 0 nor 1)")]
+    NotPyrogram,
 }
 
 impl fmt::Debug for StringSession {
@@ -114,33 +124,31 @@ impl StringSession {
         self.addr.is_ipv6()
     }
 
-    /// Builds grammers session data with every DC pointed at this session's address and the
-    /// key installed on the home DC.
+    /// Whether every DC is pinned to this session's one address: true for any address outside
+    /// Telegram's own networks (loopback, a sandbox, a test server given by `TG_DC_ADDR`).
+    pub fn is_pinned(&self) -> bool {
+        !dcs::is_telegram(self.addr.ip())
+    }
+
+    /// Whether the session belongs to Telegram's test DCs.
+    pub fn is_test_mode(&self) -> bool {
+        matches!(self.format, SessionFormat::Pyrogram { test_mode: true })
+            || dcs::is_test_dc(self.addr.ip())
+    }
+
+    /// Builds grammers session data: the key installed on the home DC, reached at this
+    /// session's address; the other DCs at the same address when [pinned](Self::is_pinned),
+    /// else at Telegram's published addresses.
     pub fn to_session_data(&self) -> SessionData {
-        let (ipv4, ipv6) = match self.addr {
-            SocketAddr::V4(v4) => (
-                v4,
-                SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
-            ),
-            SocketAddr::V6(v6) => (SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, v6.port()), v6),
-        };
-        let dc_options: HashMap<i32, DcOption> = (1..=5)
-            .map(|id| {
-                let auth_key = (id == self.dc_id).then_some(self.auth_key);
-                (
-                    id,
-                    DcOption {
-                        id,
-                        ipv4,
-                        ipv6,
-                        auth_key,
-                    },
-                )
-            })
-            .collect();
         SessionData {
             home_dc: self.dc_id,
-            dc_options,
+            dc_options: dcs::table(
+                self.dc_id,
+                self.addr,
+                self.auth_key,
+                self.is_pinned(),
+                self.is_test_mode(),
+            ),
             ..SessionData::default()
         }
     }
@@ -198,30 +206,27 @@ fn parse_pyrogram(bytes: &[u8]) -> Result<StringSession, SessionStringError> {
         267 | 263 => (1, 2),
         n => return Err(SessionStringError::UnknownLayout(n)),
     };
+    let test_mode = match bytes[test_mode_at] {
+        0 => false,
+        1 => true,
+        // 263 bytes is also Telethon's IPv4 layout, whose first address byte sits here: a
+        // sandbox string that lost its `1` must not be sent to real Telegram as Pyrogram.
+        _ if bytes.len() == 263 => {
+            let addr = parse_telethon(bytes).map(|s| s.addr);
+            return Err(addr.map_or(
+                SessionStringError::NotPyrogram,
+                SessionStringError::MissingTelethonPrefix,
+            ));
+        }
+        _ => return Err(SessionStringError::NotPyrogram),
+    };
     let dc_id = check_dc(i32::from(bytes[0]))?;
-    let test_mode = bytes[test_mode_at] != 0;
     Ok(StringSession {
         dc_id,
-        addr: known_dc_addr(dc_id, test_mode),
+        addr: dcs::known_addr(dc_id, test_mode),
         auth_key: key_at(bytes, key_at_offset),
         format: SessionFormat::Pyrogram { test_mode },
     })
-}
-
-/// Telegram's published DC addresses (port 443), used only when a Pyrogram string names no
-/// address and `TG_DC_ADDR` is unset.
-fn known_dc_addr(dc_id: i32, test_mode: bool) -> SocketAddr {
-    let ip = match (test_mode, dc_id) {
-        (false, 1) => [149, 154, 175, 53],
-        (false, 2) => [149, 154, 167, 51],
-        (false, 3) => [149, 154, 175, 100],
-        (false, 4) => [149, 154, 167, 91],
-        (false, _) => [91, 108, 56, 130],
-        (true, 1) => [149, 154, 175, 10],
-        (true, 2) => [149, 154, 167, 40],
-        (true, _) => [149, 154, 175, 117],
-    };
-    SocketAddr::new(IpAddr::V4(Ipv4Addr::from(ip)), 443)
 }
 
 #[cfg(test)]
@@ -331,8 +336,9 @@ mod tests {
     }
 
     #[test]
-    fn session_data_points_every_dc_at_the_string_address() {
+    fn a_loopback_session_is_pinned_every_dc_at_its_address() {
         let s = sample("127.0.0.1:4567");
+        assert!(s.is_pinned());
         let data = s.to_session_data();
         assert_eq!(data.home_dc, 2);
         assert_eq!(data.dc_options.len(), 5);
@@ -340,5 +346,58 @@ mod tests {
             assert_eq!(dc.ipv4, "127.0.0.1:4567".parse().unwrap());
             assert_eq!(dc.auth_key.is_some(), *id == 2);
         }
+    }
+
+    #[test]
+    fn a_session_of_a_real_telegram_dc_is_not_pinned() {
+        let s = sample("149.154.167.51:443");
+        assert!(!s.is_pinned());
+        let data = s.to_session_data();
+        assert_eq!(data.home_dc, 2);
+        assert_eq!(
+            data.dc_options[&2].ipv4,
+            "149.154.167.51:443".parse().unwrap()
+        );
+        assert_eq!(
+            data.dc_options[&1].ipv4,
+            "149.154.175.53:443".parse().unwrap()
+        );
+        assert_eq!(
+            data.dc_options[&4].ipv4,
+            "149.154.167.91:443".parse().unwrap()
+        );
+        assert!(data.dc_options[&4].auth_key.is_none());
+    }
+
+    #[test]
+    fn a_pyrogram_string_given_a_loopback_tg_dc_addr_is_pinned() {
+        let mut bytes = vec![2u8];
+        bytes.extend_from_slice(&12345u32.to_be_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(&key(9));
+        bytes.extend_from_slice(&777u64.to_be_bytes());
+        bytes.push(0);
+        let text = URL_SAFE_NO_PAD.encode(&bytes);
+        assert!(!StringSession::parse(&text, None).unwrap().is_pinned());
+        let pinned = StringSession::parse(&text, Some("127.0.0.1:9".parse().unwrap())).unwrap();
+        assert!(pinned.is_pinned());
+        let data = pinned.to_session_data();
+        assert!(
+            data.dc_options
+                .values()
+                .all(|dc| dc.ipv4 == "127.0.0.1:9".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_sandbox_string_that_lost_its_leading_1_is_refused_not_sent_to_telegram() {
+        let text = sample("127.0.0.1:4567").to_telethon_string();
+        let error = StringSession::parse(&text[1..], None).unwrap_err();
+        assert_eq!(
+            error,
+            SessionStringError::MissingTelethonPrefix("127.0.0.1:4567".parse().unwrap())
+        );
+        assert!(error.to_string().contains("TG_DC_ADDR"), "{error}");
+        assert!(StringSession::parse(&text[1..], Some("127.0.0.1:1".parse().unwrap())).is_err());
     }
 }

@@ -4,8 +4,9 @@ use axum::http::{HeaderMap, Method};
 
 use super::MAX_IDS;
 use crate::api::ApiError;
-use crate::domain::{FormattedText, ParseMode};
+use crate::domain::ParseMode;
 use crate::idempotency::{Fingerprint, IdempotencyKey};
+use crate::telegram::text::FormattedText;
 
 pub fn formatted(text: &str, mode: Option<ParseMode>) -> Result<FormattedText, ApiError> {
     use crate::domain::TextError;

@@ -22,7 +22,7 @@ impl TelegramAccount {
                 channel: peer.peer_ref().into(),
                 id: ids.to_vec(),
             };
-            self.manager.invoke(request).await?
+            self.call(request).await?
         } else {
             // messages.deleteMessages takes no peer, and ids are per account: keep only the
             // ids that are in this chat, so a wrong peer never deletes another chat's message.
@@ -32,7 +32,7 @@ impl TelegramAccount {
                 return Ok(0);
             }
             let request = tl::functions::messages::DeleteMessages { revoke, id: mine };
-            self.manager.invoke(request).await?
+            self.call(request).await?
         };
         Ok(deleted_count(&affected))
     }

@@ -27,9 +27,8 @@ impl TelegramAccount {
             min_id: 0,
             hash: 0,
         };
-        let answer = self.manager.invoke(request).await?;
+        let answer = self.call(request).await?;
         let page = MessagesPage::of(&answer);
-        self.learn(page.users, page.chats);
         Ok(HistoryPage {
             messages: page.views(target(&peer)),
             next_before_id: page.next_before_id(limit),
@@ -52,14 +51,11 @@ impl TelegramAccount {
                 channel: peer.peer_ref().into(),
                 id,
             };
-            self.manager.invoke(request).await?
+            self.call(request).await?
         } else {
-            self.manager
-                .invoke(tl::functions::messages::GetMessages { id })
+            self.call(tl::functions::messages::GetMessages { id })
                 .await?
         };
-        let page = MessagesPage::of(&answer);
-        self.learn(page.users, page.chats);
         Ok(answer)
     }
 }

@@ -1,13 +1,13 @@
 //! Sending and editing text. Raw `messages.sendMessage` rather than grammers' `send_message`
 //! because mtgate must choose the `random_id` (derived from the Idempotency-Key).
 
-use grammers_session::types::PeerId;
 use grammers_tl_types as tl;
 
-use super::answers::{MessagesPage, edited_message, sent_message, updates_peers};
+use super::answers::{MessagesPage, edited_message, sent_message};
 use super::{TelegramAccount, target};
-use crate::domain::{FormattedText, MessageView, PeerSpec, SendOptions};
+use crate::domain::{DialogId, MessageView, PeerSpec, SendOptions};
 use crate::telegram::TelegramError;
+use crate::telegram::text::FormattedText;
 
 impl TelegramAccount {
     /// Sends `text` to `spec`'s chat with this `random_id` (the same id never posts twice).
@@ -43,9 +43,7 @@ impl TelegramAccount {
             suggested_post: None,
             rich_message: None,
         };
-        let updates = self.manager.invoke(request).await?;
-        let (users, chats) = updates_peers(&updates);
-        self.learn(users, chats);
+        let updates = self.call(request).await?;
         sent_message(&updates, random_id, target(&peer), &text.text)
             .ok_or_else(|| TelegramError::Incomplete("the sent message".into()))
     }
@@ -73,9 +71,7 @@ impl TelegramAccount {
             quick_reply_shortcut_id: None,
             rich_message: None,
         };
-        let updates = self.manager.invoke(request).await?;
-        let (users, chats) = updates_peers(&updates);
-        self.learn(users, chats);
+        let updates = self.call(request).await?;
         if let Some(view) = edited_message(&updates, id, target(&peer)) {
             return Ok(view);
         }
@@ -100,7 +96,7 @@ impl TelegramAccount {
             .iter()
             .map(|entity| match entity {
                 tl::enums::MessageEntity::MentionName(m) => {
-                    let hash = PeerId::user(m.user_id)
+                    let hash = DialogId::new(m.user_id)
                         .and_then(|id| self.peers.cached(&PeerSpec::Id(id)))
                         .map(|p| p.hash)
                         .unwrap_or(0);

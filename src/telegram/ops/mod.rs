@@ -6,18 +6,18 @@
 //!
 //! - [`resolve`]: peers from the cache, or one coalesced Telegram lookup per peer.
 //! - [`messages`]: send and edit; [`delete`]; [`history`].
+//! - `learn`: the one call path (invoke, then learn the answer's peers) every op uses.
 //! - [`answers`] / [`convert`]: reading Telegram's answers into domain types (pure, unit-tested).
 
 pub mod answers;
 pub mod convert;
 mod delete;
 mod history;
+mod learn;
 mod messages;
 mod resolve;
 
 use std::sync::Arc;
-
-use grammers_tl_types as tl;
 
 use super::resolver::{KnownPeer, PeerResolver};
 use super::{ClientManager, TelegramError};
@@ -57,11 +57,6 @@ impl TelegramAccount {
             me,
             dc_id: self.manager.dc_id(),
         })
-    }
-
-    /// Records every usable peer an answer carries.
-    fn learn(&self, users: &[tl::enums::User], chats: &[tl::enums::Chat]) {
-        self.peers.learn(users, chats);
     }
 }
 

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use grammers_session::types::{PeerId, PeerKind};
+use grammers_session::types::PeerId;
 use grammers_tl_types as tl;
 use tokio::sync::OnceCell;
 
 use super::TelegramAccount;
 use super::convert::peer_id;
-use crate::domain::{Peer, PeerSpec};
+use crate::domain::{DialogId, DialogKind, Peer, PeerSpec};
 use crate::telegram::TelegramError;
 use crate::telegram::error::RefusalKind;
 use crate::telegram::resolver::KnownPeer;
@@ -93,8 +93,7 @@ impl TelegramAccount {
 
     async fn fetch_me(&self) -> Outcome {
         let users = self
-            .manager
-            .invoke(tl::functions::users::GetUsers {
+            .call(tl::functions::users::GetUsers {
                 id: vec![tl::enums::InputUser::UserSelf],
             })
             .await?;
@@ -109,13 +108,11 @@ impl TelegramAccount {
 
     async fn resolve_username(&self, name: &str) -> Outcome {
         let tl::enums::contacts::ResolvedPeer::Peer(resolved) = self
-            .manager
-            .invoke(tl::functions::contacts::ResolveUsername {
+            .call(tl::functions::contacts::ResolveUsername {
                 username: name.to_owned(),
                 referer: None,
             })
             .await?;
-        self.learn(&resolved.users, &resolved.chats);
         let id = peer_id(&resolved.peer)
             .and_then(PeerId::bot_api_dialog_id)
             .ok_or_else(|| not_found(format!("@{name} resolved to an invalid id")))?;
@@ -126,12 +123,17 @@ impl TelegramAccount {
 
     /// A numeric id seen for the first time: ask Telegram about it with no access hash, which
     /// works for basic groups and for users and channels Telegram lets this account see.
-    async fn fetch_by_id(&self, id: PeerId) -> Outcome {
-        let key = id.bot_api_dialog_id().unwrap_or_default();
-        let unknown = |telegram: Option<String>| TelegramError::PeerNotFound {
-            message: format!(
+    async fn fetch_by_id(&self, id: DialogId) -> Outcome {
+        let key = id.value();
+        let message = match id.kind() {
+            // Basic groups need no access hash: Telegram simply does not show this one.
+            DialogKind::Group => format!("basic group {key} is not a group this account is in"),
+            _ => format!(
                 "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
             ),
+        };
+        let unknown = |telegram: Option<String>| TelegramError::PeerNotFound {
+            message: message.clone(),
             telegram,
         };
         // Without an access hash Telegram answers these for peers it will not show us.
@@ -141,9 +143,9 @@ impl TelegramAccount {
             }
             _ => e,
         };
-        let bare = id.bare_id().unwrap_or_default();
+        let bare = id.bare_id();
         match id.kind() {
-            PeerKind::User => {
+            DialogKind::User => {
                 let input = tl::types::InputUser {
                     user_id: bare,
                     access_hash: 0,
@@ -151,15 +153,13 @@ impl TelegramAccount {
                 let request = tl::functions::users::GetUsers {
                     id: vec![input.into()],
                 };
-                let users = self.manager.invoke(request).await.map_err(no_access)?;
-                self.learn(&users, &[]);
+                self.call(request).await.map_err(no_access)?;
             }
-            PeerKind::Chat => {
+            DialogKind::Group => {
                 let request = tl::functions::messages::GetChats { id: vec![bare] };
-                let chats = self.manager.invoke(request).await.map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
+                self.call(request).await.map_err(no_access)?;
             }
-            PeerKind::Channel => {
+            DialogKind::Channel => {
                 let input = tl::types::InputChannel {
                     channel_id: bare,
                     access_hash: 0,
@@ -167,8 +167,7 @@ impl TelegramAccount {
                 let request = tl::functions::channels::GetChannels {
                     id: vec![input.into()],
                 };
-                let chats = self.manager.invoke(request).await.map_err(no_access)?;
-                self.learn(&[], chats_of(&chats));
+                self.call(request).await.map_err(no_access)?;
             }
         }
         self.peers
@@ -181,13 +180,6 @@ fn not_found(message: String) -> TelegramError {
     TelegramError::PeerNotFound {
         message,
         telegram: None,
-    }
-}
-
-fn chats_of(chats: &tl::enums::messages::Chats) -> &[tl::enums::Chat] {
-    match chats {
-        tl::enums::messages::Chats::Chats(c) => &c.chats,
-        tl::enums::messages::Chats::Slice(c) => &c.chats,
     }
 }
 

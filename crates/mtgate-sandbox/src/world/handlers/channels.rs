@@ -1,8 +1,10 @@
-//! `channels.getChannels`: channel info by id and access hash.
+//! `channels.getChannels`: channel info by id and access hash; `messages.getChats` for
+//! basic groups, which the sandbox world has none of.
 
 use grammers_tl_types::{self as tl, Serializable};
 
 use super::{Ctx, Reply};
+use crate::world::error::RpcErr;
 use crate::world::model::ChatKey;
 use crate::world::to_tl;
 
@@ -16,4 +18,10 @@ pub fn get_channels(ctx: &mut Ctx, request: tl::functions::channels::GetChannels
         chats.push(to_tl::channel(&ctx.state.channels[&id]));
     }
     Ok(tl::enums::messages::Chats::Chats(tl::types::messages::Chats { chats }).to_bytes())
+}
+
+/// `messages.getChats`: the sandbox world has no basic groups, so every id names a group this
+/// account is not in, and Telegram's answer for that is `CHAT_ID_INVALID`.
+pub fn get_chats(_: &mut Ctx, _: tl::functions::messages::GetChats) -> Reply {
+    Err(RpcErr::bad("CHAT_ID_INVALID"))
 }

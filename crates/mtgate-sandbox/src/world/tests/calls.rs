@@ -167,3 +167,13 @@ fn dialogs_list_every_channel_and_each_private_chat_with_messages() {
         tops.iter().filter(|&&t| t > 0).count()
     );
 }
+
+#[test]
+fn basic_groups_are_chats_this_world_does_not_have() {
+    let h = harness();
+    assert_eq!(
+        h.call(&tl::functions::messages::GetChats { id: vec![123] })
+            .map(|_| ()),
+        Err((400, "CHAT_ID_INVALID".into()))
+    );
+}
