@@ -7,7 +7,6 @@
 //! (`api::account::CurrentAccount`), so "which account" is decided in a single seam.
 
 use std::collections::BTreeMap;
-use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +15,11 @@ use mtgate_session::StringSession;
 
 use crate::config::Config;
 use crate::domain::{HistoryPage, MessageView, Peer, PeerSpec, SendOptions, SessionInfo};
+use crate::store::{AccountStore, Store, StoreError, legacy};
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
+use crate::telegram::session_store::{PersistentSession, auth_key_id};
 use crate::telegram::text::FormattedText;
 use crate::telegram::{ClientManager, ManagerOptions, TelegramAccount, TelegramError};
 
@@ -37,8 +38,9 @@ pub struct AccountSpec {
     pub session: StringSession,
     /// The chat used when a request names none.
     pub default_peer: Option<PeerSpec>,
-    /// Where its learned state lives (its own directory: hashes are per account).
-    pub state_dir: PathBuf,
+    /// A directory of the JSON state files written before the store, imported once into
+    /// this account (only the `TG_SESSION` account has one).
+    pub legacy_state_dir: Option<PathBuf>,
 }
 
 impl AccountSpec {
@@ -48,7 +50,7 @@ impl AccountSpec {
             name: DEFAULT_ACCOUNT.into(),
             session: config.session.clone(),
             default_peer: config.default_peer.clone(),
-            state_dir: config.state_dir.clone(),
+            legacy_state_dir: Some(config.state_dir.clone()),
         }
     }
 }
@@ -62,17 +64,25 @@ pub struct Account {
 }
 
 impl Account {
-    /// Opens the account's state and starts connecting in the background; returns at once.
-    /// Fails only when its state directory cannot be used. Must run inside a Tokio runtime.
-    pub fn start(spec: AccountSpec, config: &Config, options: ManagerOptions) -> io::Result<Self> {
-        let peers = PeerResolver::open(&spec.state_dir)?;
+    /// Opens the account's view of `store` (keyed by its name), bound to its session key,
+    /// and starts connecting in the background; returns once the stored state is loaded.
+    /// Fails only when the store cannot be used. Must run inside a Tokio runtime.
+    pub async fn start(
+        spec: AccountSpec,
+        store: &Store,
+        config: &Config,
+        options: ManagerOptions,
+    ) -> Result<Self, StoreError> {
+        let state = open_state(store, &spec).await?;
+        let peers = PeerResolver::open(state.clone()).await?;
+        let session = PersistentSession::open(state, &spec.session).await?;
         let manager = ClientManager::start(
             config,
             &spec.session,
-            &spec.state_dir,
+            Arc::new(session),
             Arc::new(Metrics::new()),
             options,
-        )?;
+        );
         Ok(Self {
             name: spec.name,
             telegram: TelegramAccount::new(manager, Arc::new(peers)),
@@ -156,10 +166,28 @@ impl Account {
         self.telegram.session_info().await
     }
 
-    /// Disconnects (after the HTTP server drained) and writes the learned state.
+    /// Disconnects (after the HTTP server drained). What it learned is queued to the store,
+    /// which the app flushes and closes after every account stopped.
     pub async fn shutdown(&self) {
         self.telegram.manager().shutdown().await;
     }
+}
+
+/// The account's view of the store: bound to its session key (a new key resets what was
+/// learned under the old one), with the previous layout's files imported once.
+async fn open_state(store: &Store, spec: &AccountSpec) -> Result<AccountStore, StoreError> {
+    let state = store.account(&spec.name);
+    let key_id = auth_key_id(&spec.session.auth_key);
+    if state.bind_session(key_id).await? {
+        tracing::warn!(
+            account = %spec.name,
+            "the session has a new key: the state learned under the old one was reset"
+        );
+    }
+    if let Some(dir) = &spec.legacy_state_dir {
+        legacy::import(dir, &state, key_id).await?;
+    }
+    Ok(state)
 }
 
 /// Every account of this process, by name; `default` always exists.

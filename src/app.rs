@@ -20,6 +20,7 @@ use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
+use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
 mod sandbox_mode;
@@ -88,7 +89,7 @@ pub async fn serve(
             return config_failure(ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
-    let state = match build_state(config) {
+    let state = match build_state(config).await {
         Ok(state) => state,
         Err(e) => return config_failure(&e),
     };
@@ -101,46 +102,58 @@ pub async fn serve(
     }
 }
 
-/// Builds the shared state with production timings. Must run inside a Tokio runtime (the
-/// client manager starts connecting in the background).
-pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
+/// Builds the shared state with production timings: opens the store, then starts the
+/// default account (loading its stored state, connecting in the background).
+pub async fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let options = ManagerOptions::for_config(&config);
-    build_state_with(config, options)
+    build_state_with(config, options).await
 }
 
 /// Like [`build_state`] with explicit client manager timings (tests).
 ///
-/// Starts one [`Account`] per configured account: `default` keeps `MTGATE_STATE_DIR` itself,
-/// each other account gets `MTGATE_STATE_DIR/accounts/NAME`, so their learned peers never mix.
-pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppState, ConfigError> {
-    let state_dir_error = |dir: &std::path::Path, e: io::Error| {
+/// Opens the store and starts one [`Account`] per configured account (`default` first), each
+/// with its own view of the store, keyed by its name.
+pub async fn build_state_with(
+    config: Config,
+    options: ManagerOptions,
+) -> Result<AppState, ConfigError> {
+    let state_dir_error = |e: StoreError| {
         ConfigError::new(
             "MTGATE_STATE_DIR",
-            format!("cannot use {}: {e}", dir.display()),
+            format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let start = |spec: AccountSpec| {
-        let dir = spec.state_dir.clone();
-        Account::start(spec, &config, options.clone()).map_err(|e| state_dir_error(&dir, e))
-    };
-    let mut registry = AccountRegistry::new(start(AccountSpec::default_of(&config))?);
+    let store = Store::open(&config.state_dir)
+        .await
+        .map_err(state_dir_error)?;
+    let default = Account::start(
+        AccountSpec::default_of(&config),
+        &store,
+        &config,
+        options.clone(),
+    )
+    .await
+    .map_err(state_dir_error)?;
+    let mut registry = AccountRegistry::new(default);
     for account in &config.extra_accounts {
-        registry.insert(start(AccountSpec {
+        let spec = AccountSpec {
             name: account.name.to_string(),
             session: account.session.clone(),
             default_peer: account.default_peer.clone(),
-            state_dir: config
-                .state_dir
-                .join("accounts")
-                .join(account.name.as_str()),
-        })?);
+            legacy_state_dir: None,
+        };
+        let started = Account::start(spec, &store, &config, options.clone())
+            .await
+            .map_err(state_dir_error)?;
+        registry.insert(started);
     }
     Ok(AppState {
         keys: Arc::new(KeyRing::new(config.keys())),
         key_metrics: Arc::new(KeyMetrics::default()),
         config: Arc::new(config),
         accounts: Arc::new(registry),
-        idempotency: Arc::new(IdempotencyStore::new()),
+        idempotency: Arc::new(IdempotencyStore::new(store.clone())),
+        store,
     })
 }
 
@@ -152,6 +165,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let accounts = state.accounts.clone();
+    let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let server = axum::serve(listener, router(state))
@@ -180,6 +194,10 @@ pub async fn run(
         }
     };
     accounts.shutdown().await;
+    // After every account stopped, so what they learned last is flushed too.
+    if let Err(e) = store.close().await {
+        tracing::error!(error = %e, "the store did not close cleanly");
+    }
     tracing::info!("mtgate stopped");
     result
 }

@@ -47,7 +47,8 @@ Environment (also read from .env; the real environment wins):
   MTGATE_KEYS_FILE         TOML file of scoped keys: [keys.NAME] key (or key_sha256),
                            accounts = [...] or [\"*\"], chats?, read_only?
   MTGATE_DEFAULT_PEER      peer used when a request names none
-  MTGATE_STATE_DIR         where learned peers and update state are kept [default: ./data]
+  MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
+                           idempotency answers; 0700/0600) [default: ./data]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
   MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: json]
   RUST_LOG                 tracing filter [default: info]

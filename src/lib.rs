@@ -17,6 +17,7 @@
 //! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics.
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
+//! - [`store`]: the durable store (SQLite): peers, update state, idempotency records.
 
 pub mod accounts;
 pub mod api;
@@ -26,5 +27,6 @@ pub mod config;
 pub mod domain;
 pub mod idempotency;
 pub mod login;
+pub mod store;
 pub mod telegram;
 pub mod telemetry;

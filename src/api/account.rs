@@ -14,6 +14,7 @@ use super::auth::AuthenticatedKey;
 use super::{ApiError, AppState};
 use crate::accounts::Account;
 use crate::domain::{KeyScope, PeerSpec};
+use crate::idempotency::IdempotencyScope;
 
 /// The account the auth layer chose for this request.
 #[derive(Clone)]
@@ -37,9 +38,12 @@ impl RequestAccount {
         self.key.as_ref().map(|k| &*k.name)
     }
 
-    /// (key name, account name): the space an `Idempotency-Key` lives in.
-    pub fn idempotency_scope(&self) -> (&str, &str) {
-        (self.key_name().unwrap_or_default(), self.account.name())
+    /// The space an `Idempotency-Key` lives in: the API key's name and the account's.
+    pub fn idempotency_scope(&self) -> IdempotencyScope {
+        IdempotencyScope {
+            key_name: self.key_name().unwrap_or_default().to_owned(),
+            account: self.account.name().to_owned(),
+        }
     }
 
     /// Refuses a chat outside the key's chat list (403 `KEY_SCOPE`), before anything is sent.

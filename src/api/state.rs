@@ -8,6 +8,7 @@ use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
+use crate::store::Store;
 
 /// Shared application state.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Requests per key name and account.
     pub key_metrics: Arc<KeyMetrics>,
+    /// The durable store, closed (queued writes flushed) when the app stops.
+    pub store: Store,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

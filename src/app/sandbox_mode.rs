@@ -65,7 +65,7 @@ pub async fn run_sandboxed(env: Environment) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let state = match build_state(config) {
+    let state = match build_state(config).await {
         Ok(state) => state,
         Err(e) => return config_failure(&e),
     };

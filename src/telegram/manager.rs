@@ -7,8 +7,6 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::io;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,17 +98,16 @@ pub struct ClientManager {
 }
 
 impl ClientManager {
-    /// Builds the client for the session `string` and starts connecting in the background; returns at
-    /// once. Fails only when the state directory cannot be used. Must run inside a Tokio
-    /// runtime.
+    /// Builds the client for the session `string`, on `session` (what the account learned,
+    /// see [`PersistentSession::open`]), and starts connecting in the background; returns at
+    /// once. Must run inside a Tokio runtime.
     pub fn start(
         config: &Config,
         string: &StringSession,
-        state_dir: &Path,
+        session: Arc<PersistentSession>,
         metrics: Arc<Metrics>,
         options: ManagerOptions,
-    ) -> io::Result<Arc<Self>> {
-        let session = Arc::new(PersistentSession::open(state_dir, string)?);
+    ) -> Arc<Self> {
         let params = ConnectionParams {
             use_ipv6: string.is_ipv6(),
             device_model: "mtgate".into(),
@@ -143,7 +140,7 @@ impl ClientManager {
             server = %string.addr,
             "connecting to Telegram in the background"
         );
-        Ok(Arc::new(Self {
+        Arc::new(Self {
             inner: Mutex::new(Inner {
                 client: Some(client),
                 pool: pool.handle.thin,
@@ -151,7 +148,7 @@ impl ClientManager {
                 supervisor: Some(supervisor),
             }),
             shared,
-        }))
+        })
     }
 
     /// The connection's health, from memory (never waits on Telegram).
@@ -236,8 +233,9 @@ impl ClientManager {
         Ok(supervisor::self_user(&user))
     }
 
-    /// Stops the supervisor, closes the connections (pool quit) and writes the learned state.
-    /// In-flight calls fail with `Unavailable`; call this after the HTTP server has drained.
+    /// Stops the supervisor and closes the connections (pool quit); what was learned is in
+    /// the store's queue, flushed when the app closes the store. In-flight calls fail with
+    /// `Unavailable`; call this after the HTTP server has drained.
     pub async fn shutdown(&self) {
         let mut inner = self.inner.lock().await;
         self.shared.health.set_stopped();
@@ -252,9 +250,6 @@ impl ClientManager {
                 tracing::warn!("the Telegram connection did not close in time; aborting it");
                 runner.abort();
             }
-        }
-        if let Err(e) = self.shared.session.save() {
-            tracing::warn!(error = %e, "cannot write session state at shutdown");
         }
         tracing::info!("disconnected from Telegram");
     }

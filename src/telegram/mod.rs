@@ -10,8 +10,9 @@
 //! - [`health`]: the lock-free health snapshot probes read.
 //! - [`reconnect`]: the backoff schedule (the only user of the `backoff` crate).
 //! - [`retry`]: per-call retries (flood waits, one I/O retry) for the sender pool.
-//! - [`resolver`]: the peer cache (ids, access hashes, usernames).
-//! - [`session_store`]: the grammers session, learned state persisted under the state dir.
+//! - [`resolver`]: the peer cache (ids, access hashes, usernames), backed by the store.
+//! - [`session_store`]: the grammers session; what it learns goes to the store.
+//! - [`peer_records`]: grammers and resolver peers ↔ the store's peer records.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
 //! - [`text`]: message text parsed into Telegram entities (`parse_mode`).
 
@@ -22,6 +23,7 @@ pub mod manager;
 pub mod metrics;
 pub mod migrate;
 pub mod ops;
+pub mod peer_records;
 pub mod reconnect;
 pub mod resolver;
 pub mod retry;

@@ -28,3 +28,4 @@ mod runtime_process;
 mod runtime_session;
 mod runtime_session_strings;
 mod sandbox_command;
+mod store_restart;

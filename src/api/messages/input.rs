@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, Method};
 use super::MAX_IDS;
 use crate::api::ApiError;
 use crate::domain::ParseMode;
-use crate::idempotency::{Fingerprint, IdempotencyKey};
+use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope};
 use crate::telegram::text::FormattedText;
 
 pub fn formatted(text: &str, mode: Option<ParseMode>) -> Result<FormattedText, ApiError> {
@@ -43,8 +43,9 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 }
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
+/// Keys are scoped per caller (API-key name) and per account the request acts on (`scope`).
 pub fn idempotency_of(
-    (key_name, account): (&str, &str),
+    scope: IdempotencyScope,
     headers: &HeaderMap,
     method: Method,
     path: &str,
@@ -53,9 +54,7 @@ pub fn idempotency_of(
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = IdempotencyKey::parse(raw.as_bytes())
-        .map_err(ApiError::invalid)?
-        .scoped(key_name, account);
+    let key = IdempotencyKey::parse(scope, raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
         key,
         Fingerprint::of(method.as_str(), path, canonical_body),
@@ -103,29 +102,55 @@ mod tests {
         );
     }
 
+    fn scope(key_name: &str, account: &str) -> IdempotencyScope {
+        IdempotencyScope {
+            key_name: key_name.into(),
+            account: account.into(),
+        }
+    }
+
     #[test]
     fn the_idempotency_fingerprint_covers_method_path_and_body() {
         let mut headers = HeaderMap::new();
         assert!(
-            idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{}")
+            idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap()
                 .is_none()
         );
         headers.insert("idempotency-key", HeaderValue::from_static("k-1"));
-        let (key, a) = idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{}")
+        let (key, a) = idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
-        let plain = IdempotencyKey::parse(b"k-1").unwrap();
-        assert_eq!(key, plain.scoped("k", "default"));
-        assert_ne!(key, plain.scoped("other-key", "default"));
-        assert_ne!(key, plain.scoped("k", "alice"));
-        let (_, b) = idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{\"x\":1}")
-            .unwrap()
-            .unwrap();
+        assert_eq!(key.as_str(), "k-1");
+        let (_, b) = idempotency_of(
+            scope("k", "default"),
+            &headers,
+            Method::POST,
+            "/p",
+            b"{\"x\":1}",
+        )
+        .unwrap()
+        .unwrap();
         assert_ne!(a, b);
+        assert_eq!(key.scope().account, "default");
+        let (other, _) = idempotency_of(scope("k", "work"), &headers, Method::POST, "/p", b"{}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(other.scope().account, "work", "scoped per account");
+        assert_ne!(key, other);
+        let (other_caller, _) =
+            idempotency_of(scope("k2", "default"), &headers, Method::POST, "/p", b"{}")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            other_caller.scope().key_name,
+            "k2",
+            "scoped per API key name"
+        );
+        assert_ne!(key, other_caller);
         headers.insert("idempotency-key", HeaderValue::from_static(""));
         assert_eq!(
-            idempotency_of(("k", "default"), &headers, Method::POST, "/p", b"{}")
+            idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap_err()
                 .code(),
             "INVALID_REQUEST"

@@ -1,4 +1,5 @@
-//! Peers from what callers write: from the cache when known, else one Telegram lookup.
+//! Peers from what callers write: from the cache when known, else from the store (a peer
+//! the grammers session learned), else one Telegram lookup.
 //!
 //! Misses are coalesced per peer: concurrent requests for the same unknown peer share one
 //! lookup (one `contacts.resolveUsername`, which is expensive and flood-prone), while lookups
@@ -57,7 +58,7 @@ impl TelegramAccount {
     }
 
     /// The logged-in account, asked of Telegram once per process. Learning it also checks
-    /// that the saved peer cache belongs to this account.
+    /// that the stored peers belong to this Telegram user.
     pub(super) async fn me(&self) -> Outcome {
         if let Some(me) = self.peers.cached(&PeerSpec::Me) {
             return Ok(me);
@@ -85,7 +86,10 @@ impl TelegramAccount {
                 match spec {
                     PeerSpec::Me => Ok(me),
                     PeerSpec::Username(name) => self.resolve_username(name).await,
-                    PeerSpec::Id(id) => self.fetch_by_id(*id).await,
+                    PeerSpec::Id(id) => match self.stored(*id).await {
+                        Some(peer) => Ok(peer),
+                        None => self.fetch_by_id(*id).await,
+                    },
                 }
             })
             .await
@@ -102,8 +106,19 @@ impl TelegramAccount {
             .filter_map(KnownPeer::from_user)
             .find(|p| p.is_self)
             .ok_or_else(|| TelegramError::Incomplete("the logged-in user".into()))?;
-        self.peers.adopt_owner(&me);
+        self.peers.adopt_owner(&me).await;
         Ok(me)
+    }
+
+    /// A peer the grammers session learned during this run (from an update or an answer
+    /// this cache did not read), found in the store. A store failure is logged and the
+    /// lookup goes on to Telegram: the store is a cache here.
+    async fn stored(&self, id: DialogId) -> Option<KnownPeer> {
+        let id = PeerId::from_bot_api_dialog_id(id.value())?;
+        self.peers.stored(id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read stored peers; asking Telegram");
+            None
+        })
     }
 
     async fn resolve_username(&self, name: &str) -> Outcome {

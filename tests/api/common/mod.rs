@@ -230,6 +230,7 @@ async fn start(
         .expect("bind the test listener");
     let address = listener.local_addr().unwrap();
     let state = mtgate::app::build_state_with(config, options.manager.clone())
+        .await
         .expect("build the app state");
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(mtgate::app::run(listener, state.clone(), async move {
