@@ -58,8 +58,8 @@ Every bad or missing variable is reported at once, one line each, then exit code
 /// What `sandbox` prints and serves.
 const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
-unauthorized_session (for login flows), phone, login_code, password and world (the starting
-peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
+unauthorized_session (for login flows), other_sessions (logged in as each other user, by
+@username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
 POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
 Runs until SIGTERM or SIGINT.";
 
