@@ -38,10 +38,14 @@ impl RequestAccount {
         self.key.as_ref().map(|k| &*k.name)
     }
 
-    /// The space an `Idempotency-Key` lives in: the API key's name and the account's.
+    /// The space an `Idempotency-Key` lives in: the API key's and the account's.
     pub fn idempotency_scope(&self) -> IdempotencyScope {
         IdempotencyScope {
-            key_name: self.key_name().unwrap_or_default().to_owned(),
+            key_name: self
+                .key
+                .as_ref()
+                .map(|k| k.record_owner.to_string())
+                .unwrap_or_default(),
             account: self.account.name().to_owned(),
         }
     }

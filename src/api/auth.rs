@@ -32,6 +32,8 @@ use crate::domain::{AccountName, KeyScope};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthenticatedKey {
     pub name: Arc<str>,
+    /// Whose space its idempotency records live in ([`ApiKey::record_owner`]).
+    pub record_owner: Arc<str>,
     pub scope: Arc<KeyScope>,
 }
 
@@ -57,6 +59,7 @@ impl KeyRing {
             if bool::from(key.digest.ct_eq(digest.as_slice())) && found.is_none() {
                 found = Some(AuthenticatedKey {
                     name: key.name.as_str().into(),
+                    record_owner: key.record_owner().into(),
                     scope: Arc::new(key.scope.clone()),
                 });
             }

@@ -34,11 +34,32 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// Whose space this key's durable records (idempotency) live in. A keys-file key is its
+    /// name. A `MTGATE_API_KEYS` key is named by position, which moves when the list is
+    /// edited, so its records are filed under a digest prefix instead — kept in the store
+    /// only, never in logs or metrics.
+    pub fn record_owner(&self) -> String {
+        if self.name.starts_with(ENV_PREFIX) {
+            let hex: String = self.digest[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{ENV_PREFIX}sha256-{hex}")
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// The name prefix of `MTGATE_API_KEYS` keys.
+const ENV_PREFIX: &str = "MTGATE_API_KEYS:";
+
+impl ApiKey {
     /// A full-access key from `MTGATE_API_KEYS`, named by its position there
     /// (`MTGATE_API_KEYS:1`, …) — a name no keys-file entry can take.
     pub fn from_env(position: usize, key: &str) -> Self {
         Self {
-            name: format!("MTGATE_API_KEYS:{}", position + 1),
+            name: format!("{ENV_PREFIX}{}", position + 1),
             digest: Sha256::digest(key.as_bytes()).into(),
             scope: KeyScope::full(),
         }
@@ -282,6 +303,23 @@ mod tests {
             errors,
             ["keys.toml: [keys.b] key: is the same key as [keys.a] (a key has one scope)"]
         );
+    }
+
+    #[test]
+    fn records_of_env_keys_follow_the_key_not_its_position() {
+        let first = ApiKey::from_env(0, "k");
+        let moved = ApiKey::from_env(3, "k");
+        assert_eq!(first.record_owner(), moved.record_owner());
+        assert_ne!(
+            first.record_owner(),
+            ApiKey::from_env(0, "other").record_owner()
+        );
+        assert!(first.record_owner().starts_with("MTGATE_API_KEYS:sha256-"));
+        let file_key = ApiKey {
+            name: "ci".into(),
+            ..first
+        };
+        assert_eq!(file_key.record_owner(), "ci");
     }
 
     #[test]
