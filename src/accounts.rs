@@ -14,7 +14,10 @@ use std::time::Duration;
 use mtgate_session::StringSession;
 
 use crate::config::Config;
-use crate::domain::{HistoryPage, MessageView, Peer, PeerSpec, SendOptions, SessionInfo};
+use crate::domain::{
+    ChatAction, ChatPage, DialogCursor, ForwardOptions, HistoryPage, MessageView, Peer, PeerSpec,
+    SendOptions, SessionInfo,
+};
 use crate::store::{AccountStore, Store, StoreError, legacy};
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::metrics::Metrics;
@@ -235,5 +238,55 @@ impl AccountRegistry {
         for account in self.all() {
             account.shutdown().await;
         }
+    }
+}
+
+/// The chat actions (forward, pin, read, typing) and the chat list.
+impl Account {
+    pub async fn forward(
+        &self,
+        from: &PeerSpec,
+        id: i32,
+        to: &PeerSpec,
+        options: ForwardOptions,
+        random_id: i64,
+    ) -> Result<MessageView, TelegramError> {
+        self.telegram
+            .forward(from, id, to, options, random_id)
+            .await
+    }
+
+    pub async fn set_pinned(
+        &self,
+        peer: &PeerSpec,
+        id: i32,
+        pinned: bool,
+        silent: bool,
+    ) -> Result<(), TelegramError> {
+        self.telegram.set_pinned(peer, id, pinned, silent).await
+    }
+
+    pub async fn mark_read(
+        &self,
+        peer: &PeerSpec,
+        max_id: Option<i32>,
+    ) -> Result<(), TelegramError> {
+        self.telegram.mark_read(peer, max_id).await
+    }
+
+    pub async fn send_action(
+        &self,
+        peer: &PeerSpec,
+        action: ChatAction,
+    ) -> Result<(), TelegramError> {
+        self.telegram.send_action(peer, action).await
+    }
+
+    pub async fn chats(
+        &self,
+        limit: usize,
+        cursor: Option<DialogCursor>,
+    ) -> Result<ChatPage, TelegramError> {
+        self.telegram.chats(limit, cursor).await
     }
 }

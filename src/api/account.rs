@@ -50,6 +50,13 @@ impl RequestAccount {
         }
     }
 
+    /// Whether a chat in a listing may be shown to this request's key.
+    pub fn may_list(&self, id: i64, username: Option<&str>) -> bool {
+        self.key
+            .as_ref()
+            .is_none_or(|k| k.scope.may_list(id, username))
+    }
+
     /// Refuses a chat outside the key's chat list (403 `KEY_SCOPE`), before anything is sent.
     pub fn check_chat(&self, chat: &PeerSpec) -> Result<(), ApiError> {
         let full = KeyScope::full();

@@ -4,6 +4,7 @@
 //! before any Telegram call, then runs under the request deadline. Sends, edits and deletes
 //! honour `Idempotency-Key` (see [`crate::idempotency`]).
 
+pub mod actions;
 mod input;
 mod types;
 

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod accounts_routes;
 pub mod auth;
+pub mod chats;
 pub mod error;
 pub mod health;
 pub mod json;
@@ -11,6 +12,7 @@ pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod openapi_accounts;
+pub mod optional_json;
 pub mod peers;
 pub mod request_id;
 pub mod router;

@@ -15,12 +15,16 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::AppState;
+use super::chats::{ActionRequest, ReadRequest};
+use super::messages::actions::{ForwardRequest, PinRequest};
 use super::messages::{
     DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
 };
 use super::openapi_accounts::AccountPaths;
 use super::peers::PeerInfo;
-use super::schemas::{MessageView, ParseMode, PeerType, PeerView};
+use super::schemas::{
+    ChatAction, ChatPage, ChatPeer, ChatSummary, MessageView, ParseMode, PeerType, PeerView,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(openapi_json))
@@ -231,6 +235,12 @@ impl Modify for Security {
         super::messages::delete_message,
         super::messages::delete_messages,
         super::messages::history,
+        super::messages::actions::forward_message,
+        super::messages::actions::pin_message,
+        super::messages::actions::unpin_message,
+        super::chats::list_chats,
+        super::chats::mark_read,
+        super::chats::send_action,
         super::peers::get_peer,
         runtime_routes::health,
         runtime_routes::live,
@@ -250,6 +260,14 @@ impl Modify for Security {
         PeerType,
         ParseMode,
         PeerInfo,
+        ForwardRequest,
+        PinRequest,
+        ReadRequest,
+        ActionRequest,
+        ChatPage,
+        ChatSummary,
+        ChatPeer,
+        ChatAction,
         ErrorBody,
         ErrorDetail,
         HealthReport,
@@ -259,6 +277,7 @@ impl Modify for Security {
     tags(
         (name = "messages", description = "Send, edit, delete and read messages"),
         (name = "peers", description = "Look up users, groups and channels"),
+        (name = "chats", description = "The chat list, read receipts and chat actions"),
         (name = "health", description = "Probes (no API key needed)"),
         (name = "session", description = "The logged-in account"),
     )

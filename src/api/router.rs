@@ -15,7 +15,8 @@ use tracing::Level;
 
 use super::request_id::{self, RequestId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, health, messages, metrics, openapi, peers, session,
+    ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
+    session,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -28,6 +29,8 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(session::routes())
         .merge(messages::routes())
+        .merge(messages::actions::routes())
+        .merge(chats::routes())
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -8,6 +8,10 @@ use utoipa::ToSchema;
 
 use crate::domain;
 
+pub mod chats;
+
+pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary};
+
 /// The contract's peer `type`: basic groups and supergroups are both `group`; only broadcast
 /// channels are `channel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]

@@ -70,6 +70,19 @@ impl KeyScope {
         }
     }
 
+    /// Whether a chat seen in a listing (its Bot-API id and username) is one the key may use:
+    /// listings show only those.
+    pub fn may_list(&self, id: i64, username: Option<&str>) -> bool {
+        let Some(chats) = &self.chats else {
+            return true;
+        };
+        chats.iter().any(|chat| match chat {
+            PeerSpec::Username(name) => username.is_some_and(|u| u.eq_ignore_ascii_case(name)),
+            PeerSpec::Id(peer) => peer.bot_api_dialog_id() == Some(id),
+            PeerSpec::Me => false,
+        })
+    }
+
     pub fn check_write(&self) -> Result<(), ScopeDenied> {
         if self.read_only {
             Err(ScopeDenied::ReadOnly)
@@ -127,6 +140,15 @@ mod tests {
         for refused in ["@other", "-100124", "123"] {
             assert!(scope.check_chat(&peer(refused)).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn listings_show_only_chats_of_the_list_by_username_or_id() {
+        let scope = scoped(&["default"], Some(&["@News", "-100123"]), false);
+        assert!(scope.may_list(-100999, Some("news")));
+        assert!(scope.may_list(-100123, None));
+        assert!(!scope.may_list(-100124, Some("other")));
+        assert!(KeyScope::full().may_list(5, None));
     }
 
     #[test]

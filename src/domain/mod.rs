@@ -2,17 +2,19 @@
 //! with. No Telegram wire types here.
 
 pub mod account_name;
-pub mod dialog_id;
+pub mod chats;
 pub mod key_scope;
 pub mod message;
+pub mod parse_mode;
 pub mod peer;
+pub mod peer_id;
 pub mod results;
-pub mod text;
 
 pub use account_name::AccountName;
-pub use dialog_id::{DialogId, DialogKind};
+pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
+pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};
+pub use peer_id::{PeerId, PeerKind};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};
-pub use text::{ParseMode, TextError};

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::dialog_id::{DialogId, DialogKind};
+use super::peer_id::{PeerId, PeerKind};
 
 /// A peer as the caller wrote it, validated but not yet resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -17,7 +17,7 @@ pub enum PeerSpec {
     /// A public username, lower-cased (Telegram usernames are case-insensitive).
     Username(String),
     /// A Bot-API dialog id; its sign and range tell user, group or channel apart.
-    Id(DialogId),
+    Id(PeerId),
 }
 
 /// Longest username Telegram hands out.
@@ -50,7 +50,7 @@ impl PeerSpec {
     }
 
     /// The id in Bot-API form, when the caller gave one.
-    pub fn id(&self) -> Option<DialogId> {
+    pub fn id(&self) -> Option<PeerId> {
         match self {
             Self::Id(id) => Some(*id),
             _ => None,
@@ -63,13 +63,14 @@ impl fmt::Display for PeerSpec {
         match self {
             Self::Me => f.write_str("me"),
             Self::Username(name) => write!(f, "@{name}"),
-            Self::Id(id) => write!(f, "{}", id.value()),
+            Self::Id(id) => write!(f, "{}", id.bot_api_dialog_id().unwrap_or_default()),
         }
     }
 }
 
-/// A Bot-API dialog id, checked against Telegram's ranges (nothing out of range gets through).
-fn parse_id(raw: &str) -> Result<DialogId, String> {
+/// A Bot-API dialog id, checked against the ranges grammers accepts (outside them its
+/// `PeerId::kind` would panic, so nothing out of range may get through).
+fn parse_id(raw: &str) -> Result<PeerId, String> {
     let digits = raw.strip_prefix('-').unwrap_or(raw);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
@@ -84,7 +85,7 @@ fn parse_id(raw: &str) -> Result<DialogId, String> {
     let value: i64 = raw
         .parse()
         .map_err(|_| format!("the peer id `{raw}` is too large for a Telegram id"))?;
-    DialogId::new(value).ok_or_else(|| {
+    PeerId::from_bot_api_dialog_id(value).ok_or_else(|| {
         format!(
             "`{raw}` is not a valid Telegram id (users are 1..=1099511627775, groups -1..=-999999999999, channels -100 followed by the id)"
         )
@@ -166,11 +167,11 @@ pub enum PeerType {
 impl PeerType {
     /// The best guess from the id alone: a `-100…` id may be a supergroup, which only the
     /// channel object tells (`megagroup`), so callers prefer what they learned from Telegram.
-    pub fn from_id(id: DialogId) -> Self {
+    pub fn from_id(id: PeerId) -> Self {
         match id.kind() {
-            DialogKind::User => Self::User,
-            DialogKind::Group => Self::Group,
-            DialogKind::Channel => Self::Channel,
+            PeerKind::User => Self::User,
+            PeerKind::Chat => Self::Group,
+            PeerKind::Channel => Self::Channel,
         }
     }
 }
@@ -217,12 +218,12 @@ mod tests {
 
     #[test]
     fn numeric_ids_keep_their_bot_api_kind() {
-        assert_eq!(ok("123").id().unwrap().kind(), DialogKind::User);
-        assert_eq!(ok("-123").id().unwrap().kind(), DialogKind::Group);
+        assert_eq!(ok("123").id().unwrap().kind(), PeerKind::User);
+        assert_eq!(ok("-123").id().unwrap().kind(), PeerKind::Chat);
         let channel = ok("-1001234567890").id().unwrap();
-        assert_eq!(channel.kind(), DialogKind::Channel);
-        assert_eq!(channel.bare_id(), 1234567890);
-        assert_eq!(channel.value(), -1001234567890);
+        assert_eq!(channel.kind(), PeerKind::Channel);
+        assert_eq!(channel.bare_id(), Some(1234567890));
+        assert_eq!(channel.bot_api_dialog_id(), Some(-1001234567890));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use grammers_client::parsers::{parse_html_message, parse_markdown_message};
 use grammers_tl_types as tl;
 
-use crate::domain::text::{MAX_TEXT_UTF16, ParseMode, TextError, utf16_len};
+use crate::domain::parse_mode::{MAX_TEXT_UTF16, ParseMode, TextError, utf16_len};
 
 /// Text ready for Telegram: what the recipient reads plus its formatting entities.
 #[derive(Clone, Debug, PartialEq)]

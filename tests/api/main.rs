@@ -2,6 +2,7 @@
 //! sandbox Telegram, one binary with a module per topic. Harness: [`common::spawn_app`].
 
 mod accounts;
+mod chat_actions;
 mod common;
 mod errors_logging;
 mod errors_malformed_input;

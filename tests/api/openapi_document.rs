@@ -16,6 +16,12 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/messages/delete"),
     ("GET", "/v1/messages/{peer}"),
     ("GET", "/v1/peers/{peer}"),
+    ("POST", "/v1/messages/{peer}/{id}/forward"),
+    ("POST", "/v1/messages/{peer}/{id}/pin"),
+    ("DELETE", "/v1/messages/{peer}/{id}/pin"),
+    ("GET", "/v1/chats"),
+    ("POST", "/v1/chats/{peer}/read"),
+    ("POST", "/v1/chats/{peer}/typing"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
 ];

@@ -165,3 +165,31 @@ async fn learned_state_survives_a_restart() {
     let status = app.get("/telegram/session/status").send().await.unwrap();
     assert_eq!(status.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_registry_serves_tg_session_as_the_default_account_and_knows_no_other() {
+    let app = spawn_app().await;
+    app.wait_until_healthy().await;
+    let accounts = &app.state.accounts;
+    let default = accounts.default();
+    assert_eq!(default.name(), "default");
+    assert!(std::sync::Arc::ptr_eq(
+        default,
+        accounts.get("default").unwrap()
+    ));
+    assert!(accounts.get("other").is_none());
+    assert_eq!(accounts.all().count(), 1);
+
+    // What the HTTP API says is what the default account's own operation says.
+    let info = default.session_info().await.unwrap();
+    let body: Value = app
+        .get("/telegram/session/status")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["user_id"], info.me.id);
+    assert_eq!(body["dc_id"], info.dc_id);
+}

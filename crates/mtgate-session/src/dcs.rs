@@ -12,44 +12,21 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 
 use grammers_session::types::DcOption;
 
-/// Telegram's published production DC addresses (IPv4, IPv6), by DC id 1..=5, port 443.
-const PRODUCTION: [([u8; 4], [u16; 8]); 5] = [
-    (
-        [149, 154, 175, 53],
-        [0x2001, 0xb28, 0xf23d, 0xf001, 0, 0, 0, 0xa],
-    ),
-    (
-        [149, 154, 167, 51],
-        [0x2001, 0x67c, 0x4e8, 0xf002, 0, 0, 0, 0xa],
-    ),
-    (
-        [149, 154, 175, 100],
-        [0x2001, 0xb28, 0xf23d, 0xf003, 0, 0, 0, 0xa],
-    ),
-    (
-        [149, 154, 167, 91],
-        [0x2001, 0x67c, 0x4e8, 0xf004, 0, 0, 0, 0xa],
-    ),
-    (
-        [91, 108, 56, 130],
-        [0x2001, 0xb28, 0xf23f, 0xf005, 0, 0, 0, 0xa],
-    ),
+/// Telegram's published production DC IPv6 addresses, by DC id 1..=5, port 443 (the IPv4
+/// ones are the crate's `known_dc_addr`).
+const PRODUCTION_V6: [[u16; 8]; 5] = [
+    [0x2001, 0xb28, 0xf23d, 0xf001, 0, 0, 0, 0xa],
+    [0x2001, 0x67c, 0x4e8, 0xf002, 0, 0, 0, 0xa],
+    [0x2001, 0xb28, 0xf23d, 0xf003, 0, 0, 0, 0xa],
+    [0x2001, 0x67c, 0x4e8, 0xf004, 0, 0, 0, 0xa],
+    [0x2001, 0xb28, 0xf23f, 0xf005, 0, 0, 0, 0xa],
 ];
 
-/// Telegram's test DCs (1..=3; higher ids fall back to the last).
-const TEST: [([u8; 4], [u16; 8]); 3] = [
-    (
-        [149, 154, 175, 10],
-        [0x2001, 0xb28, 0xf23d, 0xf001, 0, 0, 0, 0xe],
-    ),
-    (
-        [149, 154, 167, 40],
-        [0x2001, 0x67c, 0x4e8, 0xf002, 0, 0, 0, 0xe],
-    ),
-    (
-        [149, 154, 175, 117],
-        [0x2001, 0xb28, 0xf23d, 0xf003, 0, 0, 0, 0xe],
-    ),
+/// Telegram's test DCs (1..=3) over IPv6.
+const TEST_V6: [[u16; 8]; 3] = [
+    [0x2001, 0xb28, 0xf23d, 0xf001, 0, 0, 0, 0xe],
+    [0x2001, 0x67c, 0x4e8, 0xf002, 0, 0, 0, 0xe],
+    [0x2001, 0xb28, 0xf23d, 0xf003, 0, 0, 0, 0xe],
 ];
 
 /// Address ranges Telegram announces for its DCs (IPv4 prefix, length).
@@ -96,24 +73,23 @@ pub fn is_telegram(ip: IpAddr) -> bool {
 
 /// Whether `ip` is one of Telegram's test DCs.
 pub fn is_test_dc(ip: IpAddr) -> bool {
-    TEST.iter().any(|(v4, v6)| {
-        ip == IpAddr::V4(Ipv4Addr::from(*v4)) || ip == IpAddr::V6(Ipv6Addr::from(*v6))
+    (1..=TEST_V6.len() as i32).any(|id| {
+        let (v4, v6) = published(id, true);
+        ip == IpAddr::V4(*v4.ip()) || ip == IpAddr::V6(*v6.ip())
     })
 }
 
-/// Telegram's published address of DC `dc_id` (IPv4), for strings that carry none.
-pub fn known_addr(dc_id: i32, test_mode: bool) -> SocketAddr {
-    let (v4, _) = published(dc_id, test_mode);
-    SocketAddr::V4(v4)
-}
-
+/// Telegram's published addresses of DC `dc_id` (ids past the last DC get the last one's).
 fn published(dc_id: i32, test_mode: bool) -> (SocketAddrV4, SocketAddrV6) {
-    let table: &[([u8; 4], [u16; 8])] = if test_mode { &TEST } else { &PRODUCTION };
+    let v4 = match crate::known_dc_addr(dc_id, test_mode) {
+        SocketAddr::V4(v4) => v4,
+        SocketAddr::V6(v6) => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, v6.port()),
+    };
+    let table: &[[u16; 8]] = if test_mode { &TEST_V6 } else { &PRODUCTION_V6 };
     let index = usize::try_from(dc_id - 1).unwrap_or(0).min(table.len() - 1);
-    let (v4, v6) = table[index];
     (
-        SocketAddrV4::new(Ipv4Addr::from(v4), 443),
-        SocketAddrV6::new(Ipv6Addr::from(v6), 443, 0, 0),
+        v4,
+        SocketAddrV6::new(Ipv6Addr::from(table[index]), 443, 0, 0),
     )
 }
 
@@ -137,7 +113,11 @@ pub fn table(
     pinned: bool,
     test_mode: bool,
 ) -> HashMap<i32, DcOption> {
-    let dc_count = if test_mode && !pinned { TEST.len() } else { 5 };
+    let dc_count = if test_mode && !pinned {
+        TEST_V6.len()
+    } else {
+        PRODUCTION_V6.len()
+    };
     (1..=dc_count as i32)
         .chain(std::iter::once(home_dc))
         .map(|id| {

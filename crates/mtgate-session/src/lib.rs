@@ -60,15 +60,13 @@ pub enum SessionStringError {
     BadDcId(i32),
     #[error("the session string's address has port 0")]
     BadPort,
+    /// Right length for Pyrogram, wrong content: most often a Telethon string whose leading
+    /// `1` was lost in copying, which would otherwise be sent to Telegram's real DCs.
     #[error(
-        "the session string is not a Pyrogram session (its test-mode flag is neither 0 nor 1); \
-         it reads as a Telethon session for {0} that lost its leading `1`: add the `1` back \
-         (mtgate never guesses a server for it: TG_DC_ADDR only sets the address of a real \
-         Pyrogram string)"
+        "the session string has the length of a Pyrogram session string but is not one \
+         ({0}); a Telethon StringSession starts with `1`"
     )]
-    MissingTelethonPrefix(SocketAddr),
-    #[error("the session string is not a Pyrogram session (its test-mode flag is neither 0 nor 1)")]
-    NotPyrogram,
+    NotPyrogram(&'static str),
 }
 
 impl fmt::Debug for StringSession {
@@ -206,27 +204,56 @@ fn parse_pyrogram(bytes: &[u8]) -> Result<StringSession, SessionStringError> {
         267 | 263 => (1, 2),
         n => return Err(SessionStringError::UnknownLayout(n)),
     };
-    let test_mode = match bytes[test_mode_at] {
-        0 => false,
-        1 => true,
-        // 263 bytes is also Telethon's IPv4 layout, whose first address byte sits here: a
-        // sandbox string that lost its `1` must not be sent to real Telegram as Pyrogram.
-        _ if bytes.len() == 263 => {
-            let addr = parse_telethon(bytes).map(|s| s.addr);
-            return Err(addr.map_or(
-                SessionStringError::NotPyrogram,
-                SessionStringError::MissingTelethonPrefix,
-            ));
-        }
-        _ => return Err(SessionStringError::NotPyrogram),
-    };
+    check_pyrogram_fields(bytes, test_mode_at, key_at_offset + AUTH_KEY_LEN)?;
     let dc_id = check_dc(i32::from(bytes[0]))?;
+    let test_mode = bytes[test_mode_at] == 1;
     Ok(StringSession {
         dc_id,
-        addr: dcs::known_addr(dc_id, test_mode),
+        addr: known_dc_addr(dc_id, test_mode),
         auth_key: key_at(bytes, key_at_offset),
         format: SessionFormat::Pyrogram { test_mode },
     })
+}
+
+/// Pyrogram packs `test_mode` and `is_bot` with Python's `?` (exactly 0 or 1) and always has
+/// a user id; anything else is some other string of the same length.
+fn check_pyrogram_fields(
+    bytes: &[u8],
+    test_mode_at: usize,
+    user_id_at: usize,
+) -> Result<(), SessionStringError> {
+    let is_bool = |b: u8| b <= 1;
+    if !is_bool(bytes[test_mode_at]) {
+        return Err(SessionStringError::NotPyrogram(
+            "its test-mode flag is not 0 or 1",
+        ));
+    }
+    let is_bot = bytes[bytes.len() - 1];
+    if !is_bool(is_bot) {
+        return Err(SessionStringError::NotPyrogram(
+            "its is-bot flag is not 0 or 1",
+        ));
+    }
+    if bytes[user_id_at..bytes.len() - 1].iter().all(|&b| b == 0) {
+        return Err(SessionStringError::NotPyrogram("it has no user id"));
+    }
+    Ok(())
+}
+
+/// Telegram's published DC addresses (port 443), used only when a Pyrogram string names no
+/// address and `TG_DC_ADDR` is unset.
+fn known_dc_addr(dc_id: i32, test_mode: bool) -> SocketAddr {
+    let ip = match (test_mode, dc_id) {
+        (false, 1) => [149, 154, 175, 53],
+        (false, 2) => [149, 154, 167, 51],
+        (false, 3) => [149, 154, 175, 100],
+        (false, 4) => [149, 154, 167, 91],
+        (false, _) => [91, 108, 56, 130],
+        (true, 1) => [149, 154, 175, 10],
+        (true, 2) => [149, 154, 167, 40],
+        (true, _) => [149, 154, 175, 117],
+    };
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::from(ip)), 443)
 }
 
 #[cfg(test)]
@@ -300,6 +327,55 @@ mod tests {
         let parsed = StringSession::parse(&URL_SAFE_NO_PAD.encode(&bytes), None).unwrap();
         assert_eq!(parsed.format, SessionFormat::Pyrogram { test_mode: true });
         assert_eq!(parsed.addr, "149.154.167.40:443".parse().unwrap());
+    }
+
+    /// Pyrogram's current layout with the given flag bytes and user id.
+    fn pyrogram(test_mode: u8, user_id: u64, is_bot: u8) -> String {
+        let mut bytes = vec![2u8];
+        bytes.extend_from_slice(&12345u32.to_be_bytes());
+        bytes.push(test_mode);
+        bytes.extend_from_slice(&key(5));
+        bytes.extend_from_slice(&user_id.to_be_bytes());
+        bytes.push(is_bot);
+        URL_SAFE_NO_PAD.encode(&bytes)
+    }
+
+    #[test]
+    fn a_telethon_string_without_its_leading_1_is_not_taken_for_pyrogram() {
+        // IPv4 strings have a Pyrogram layout's length: their content gives them away.
+        for addr in ["127.0.0.1:4567", "10.0.0.2:443", "149.154.167.51:443"] {
+            let text = sample(addr).to_telethon_string();
+            let error = StringSession::parse(&text[1..], None).unwrap_err();
+            assert!(
+                matches!(error, SessionStringError::NotPyrogram(_)),
+                "{addr}: {error:?}"
+            );
+            assert!(error.to_string().contains("starts with `1`"), "{error}");
+        }
+        // IPv6 ones have no Pyrogram length at all.
+        let text = sample("[::1]:4567").to_telethon_string();
+        assert_eq!(
+            StringSession::parse(&text[1..], None),
+            Err(SessionStringError::UnknownLayout(275))
+        );
+    }
+
+    #[test]
+    fn pyrogram_flags_must_be_booleans_and_the_user_id_present() {
+        assert!(StringSession::parse(&pyrogram(0, 42, 0), None).is_ok());
+        assert!(StringSession::parse(&pyrogram(1, 42, 1), None).is_ok());
+        for (text, why) in [
+            (pyrogram(2, 42, 0), "test-mode"),
+            (pyrogram(0, 42, 7), "is-bot"),
+            (pyrogram(0, 0, 0), "user id"),
+        ] {
+            let error = StringSession::parse(&text, None).unwrap_err();
+            assert!(
+                matches!(error, SessionStringError::NotPyrogram(_)),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains(why), "{error}");
+        }
     }
 
     #[test]
@@ -387,17 +463,5 @@ mod tests {
                 .values()
                 .all(|dc| dc.ipv4 == "127.0.0.1:9".parse().unwrap())
         );
-    }
-
-    #[test]
-    fn a_sandbox_string_that_lost_its_leading_1_is_refused_not_sent_to_telegram() {
-        let text = sample("127.0.0.1:4567").to_telethon_string();
-        let error = StringSession::parse(&text[1..], None).unwrap_err();
-        assert_eq!(
-            error,
-            SessionStringError::MissingTelethonPrefix("127.0.0.1:4567".parse().unwrap())
-        );
-        assert!(error.to_string().contains("TG_DC_ADDR"), "{error}");
-        assert!(StringSession::parse(&text[1..], Some("127.0.0.1:1".parse().unwrap())).is_err());
     }
 }

@@ -5,6 +5,7 @@ use grammers_tl_types as tl;
 
 use super::TelegramAccount;
 use super::answers::{MessagesPage, updates_peers};
+use super::dialogs::DialogsAnswer;
 use crate::telegram::TelegramError;
 
 type Peers<'a> = (&'a [tl::enums::User], &'a [tl::enums::Chat]);
@@ -49,7 +50,21 @@ impl CarriesPeers for tl::enums::contacts::ResolvedPeer {
     }
 }
 
+impl CarriesPeers for tl::enums::messages::Dialogs {
+    fn peers(&self) -> Peers<'_> {
+        let answer = DialogsAnswer::of(self);
+        (answer.users, answer.chats)
+    }
+}
+
 impl CarriesPeers for tl::enums::messages::AffectedMessages {
+    fn peers(&self) -> Peers<'_> {
+        (&[], &[])
+    }
+}
+
+/// `Bool` answers (`channels.readHistory`, `messages.setTyping`) name no one.
+impl CarriesPeers for bool {
     fn peers(&self) -> Peers<'_> {
         (&[], &[])
     }

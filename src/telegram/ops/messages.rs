@@ -5,7 +5,7 @@ use grammers_tl_types as tl;
 
 use super::answers::{MessagesPage, edited_message, sent_message};
 use super::{TelegramAccount, target};
-use crate::domain::{DialogId, MessageView, PeerSpec, SendOptions};
+use crate::domain::{MessageView, PeerId, PeerSpec, SendOptions};
 use crate::telegram::TelegramError;
 use crate::telegram::text::FormattedText;
 
@@ -96,7 +96,7 @@ impl TelegramAccount {
             .iter()
             .map(|entity| match entity {
                 tl::enums::MessageEntity::MentionName(m) => {
-                    let hash = DialogId::new(m.user_id)
+                    let hash = PeerId::user(m.user_id)
                         .and_then(|id| self.peers.cached(&PeerSpec::Id(id)))
                         .map(|p| p.hash)
                         .unwrap_or(0);

@@ -6,12 +6,15 @@
 //!
 //! - [`resolve`]: peers from the cache, or one coalesced Telegram lookup per peer.
 //! - [`messages`]: send and edit; [`delete`]; [`history`].
+//! - [`actions`]: forward, pin, mark read, typing; [`dialogs`]: the chat list.
 //! - `learn`: the one call path (invoke, then learn the answer's peers) every op uses.
 //! - [`answers`] / [`convert`]: reading Telegram's answers into domain types (pure, unit-tested).
 
+mod actions;
 pub mod answers;
 pub mod convert;
 mod delete;
+mod dialogs;
 mod history;
 mod learn;
 mod messages;

@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::TelegramAccount;
 use super::convert::peer_id;
-use crate::domain::{DialogId, DialogKind, Peer, PeerSpec};
+use crate::domain::{self, Peer, PeerSpec};
 use crate::telegram::TelegramError;
 use crate::telegram::error::RefusalKind;
 use crate::telegram::resolver::KnownPeer;
@@ -113,7 +113,7 @@ impl TelegramAccount {
     /// A peer the grammers session learned during this run (from an update or an answer
     /// this cache did not read), found in the store. A store failure is logged and the
     /// lookup goes on to Telegram: the store is a cache here.
-    async fn stored(&self, id: DialogId) -> Option<KnownPeer> {
+    async fn stored(&self, id: domain::PeerId) -> Option<KnownPeer> {
         let id = PeerId::from_bot_api_dialog_id(id.value())?;
         self.peers.stored(id).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "could not read stored peers; asking Telegram");
@@ -138,11 +138,13 @@ impl TelegramAccount {
 
     /// A numeric id seen for the first time: ask Telegram about it with no access hash, which
     /// works for basic groups and for users and channels Telegram lets this account see.
-    async fn fetch_by_id(&self, id: DialogId) -> Outcome {
+    async fn fetch_by_id(&self, id: domain::PeerId) -> Outcome {
         let key = id.value();
         let message = match id.kind() {
             // Basic groups need no access hash: Telegram simply does not show this one.
-            DialogKind::Group => format!("basic group {key} is not a group this account is in"),
+            domain::PeerKind::Chat => {
+                format!("basic group {key} is not a group this account is in")
+            }
             _ => format!(
                 "peer {key} is unknown to this account: refer to it once by @username (or read a chat it writes in through this API) so mtgate learns its access hash"
             ),
@@ -158,9 +160,9 @@ impl TelegramAccount {
             }
             _ => e,
         };
-        let bare = id.bare_id();
+        let bare = id.bare_id().unwrap_or_default();
         match id.kind() {
-            DialogKind::User => {
+            domain::PeerKind::User => {
                 let input = tl::types::InputUser {
                     user_id: bare,
                     access_hash: 0,
@@ -170,11 +172,11 @@ impl TelegramAccount {
                 };
                 self.call(request).await.map_err(no_access)?;
             }
-            DialogKind::Group => {
+            domain::PeerKind::Chat => {
                 let request = tl::functions::messages::GetChats { id: vec![bare] };
                 self.call(request).await.map_err(no_access)?;
             }
-            DialogKind::Channel => {
+            domain::PeerKind::Channel => {
                 let input = tl::types::InputChannel {
                     channel_id: bare,
                     access_hash: 0,

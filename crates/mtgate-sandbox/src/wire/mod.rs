@@ -6,6 +6,8 @@
 //! Inside (one job per module):
 //! - `transport`: Full / Intermediate (plain, padded) / Abridged framing, told apart by the
 //!   first bytes of a connection.
+//! - `obfuscated`: the obfuscation layer (random 64-byte header, AES-256-CTR both ways) that
+//!   MTProxy and TDLib-based clients wrap around the tagged transports.
 //! - `crypto`: server-side MTProto 2.0 encryption (decrypt with x = 0, encrypt with x = 8).
 //! - `envelope`: the decrypted layer: messages, containers, `gzip_packed`, `rpc_result`.
 //! - `service`: which messages the wire answers itself, and those answers.
@@ -19,6 +21,7 @@ mod connection;
 mod crypto;
 mod envelope;
 mod msg_id;
+mod obfuscated;
 mod outgoing;
 mod salts;
 mod server;

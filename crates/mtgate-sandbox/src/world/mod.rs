@@ -7,10 +7,13 @@
 //! control API and the in-process handle expose.
 
 mod dispatch;
+mod entities;
 pub mod error;
 pub mod faults;
 pub mod fixture;
+mod full_info;
 mod handlers;
+mod lenient;
 pub mod log;
 pub mod model;
 mod peers;
@@ -139,7 +142,7 @@ impl World {
         Ok(state
             .history(chat)
             .into_iter()
-            .map(|m| MessageView::of(m, state.channel_kind(chat)))
+            .map(|m| MessageView::of(m, state.channel_kind(chat), state.is_read(m)))
             .collect())
     }
 
@@ -198,7 +201,11 @@ impl World {
             },
         };
         let message = handlers::deliver_incoming(&mut state, &self.bus, sender, chat, text, now())?;
-        Ok(MessageView::of(&message, state.channel_kind(chat)))
+        Ok(MessageView::of(
+            &message,
+            state.channel_kind(chat),
+            state.is_read(&message),
+        ))
     }
 
     /// Accepts a pending QR login token (the one given, or the most recently exported one)
@@ -247,6 +254,11 @@ impl World {
         };
         let constructor_id = u32::from_le_bytes(body[..4].try_into().expect("peel checks 4 bytes"));
         let method = dispatch::method_name(constructor_id);
+        if state.old_layer_connections.contains(&origin.connection_id) {
+            // grammers and others read the trailing number as the error's value.
+            let name = format!("CONNECTION_LAYER_INVALID_{}", tl::LAYER);
+            return (method, Err(RpcErr::bad(&name)), CallFacts::default());
+        }
         if let Some((code, message)) = state.faults.take(&method) {
             return (
                 method,
@@ -302,13 +314,30 @@ impl Backend for World {
     }
 
     fn call(&self, origin: CallOrigin, body: &[u8]) -> RpcOutcome {
-        let body = dispatch::peel(body);
+        let layer = dispatch::announced_layer(body);
+        let client = dispatch::client_info(body);
+        let body = dispatch::peel(body).map(|mut body| {
+            lenient::normalize(&mut body);
+            body
+        });
         let mut state = self.lock();
+        if let (Some(client), Some(key)) = (client, state.keys.get_mut(&origin.auth_key_id)) {
+            key.client = Some(client);
+        }
+        match layer {
+            // Older layers name other constructors: refuse them by name rather than misread.
+            Some(layer) if layer < tl::LAYER => {
+                state.old_layer_connections.insert(origin.connection_id)
+            }
+            Some(_) => state.old_layer_connections.remove(&origin.connection_id),
+            None => false,
+        };
         let (method, result, facts) = self.handle(&mut state, origin, body);
         let entry = RequestLogEntry {
             method,
             peer: facts.peer,
             text: facts.text,
+            action: facts.action,
             ok: result.is_ok(),
             error: result.as_ref().err().map(|e| e.name.clone()),
         };

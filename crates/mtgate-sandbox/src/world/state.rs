@@ -7,7 +7,7 @@
 //! length of one call (the account itself the rest of the time, e.g. for the control API).
 //! Channels are shared by everyone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::faults::Faults;
 use super::fixture::{self, SeedChat};
@@ -30,6 +30,8 @@ pub struct KeyState {
     pub srp: Option<SrpChallenge>,
     /// The last QR login token exported by this key.
     pub qr_token: Option<QrToken>,
+    /// What the client said about itself in its last `initConnection`.
+    pub client: Option<super::dispatch::ClientInfo>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +78,11 @@ pub struct State {
     /// answers the same message instead of creating a second one.
     pub sent_by_random_id: HashMap<i64, Vec<u8>>,
     pub keys: HashMap<i64, KeyState>,
+    /// The highest incoming message id the account has read, per chat (0 when absent).
+    pub read_inbox: HashMap<ChatKey, i32>,
+    /// Connections that announced a layer older than the sandbox speaks: every call on them
+    /// is refused, as their objects cannot be decoded.
+    pub old_layer_connections: HashSet<u64>,
     pub log: Vec<RequestLogEntry>,
     pub faults: Faults,
 }
@@ -158,6 +165,8 @@ impl State {
                     )
                 })
                 .collect(),
+            read_inbox: HashMap::new(),
+            old_layer_connections: HashSet::new(),
             log: Vec::new(),
             faults: Faults::default(),
         };
@@ -177,6 +186,8 @@ impl State {
                 reply_to: None,
                 silent: false,
                 link_preview: true,
+                pinned: false,
+                fwd_from: None,
             };
             match chat {
                 SeedChat::Channel(id) => state.seed(seed(ChatKey::Channel(id), false)),
@@ -189,6 +200,12 @@ impl State {
                 }
             }
         }
+        // The account has read everything that happened before the sandbox started.
+        state.read_inbox = state
+            .chats
+            .iter()
+            .filter_map(|(chat, messages)| Some((*chat, *messages.keys().next_back()?)))
+            .collect();
         for pts_box in std::iter::once(&mut state.account_box)
             .chain(state.channel_boxes.values_mut())
             .chain(state.mailboxes.values_mut().map(|m| &mut m.pts))
@@ -338,6 +355,32 @@ impl State {
         self.chat(chat)
             .map(|messages| messages.values().rev().collect())
             .unwrap_or_default()
+    }
+
+    /// The highest incoming message id the account has read in `chat`.
+    pub fn read_max(&self, chat: ChatKey) -> i32 {
+        self.read_inbox.get(&chat).copied().unwrap_or(0)
+    }
+
+    /// Whether the account has read `message` (its own messages always count as read).
+    pub fn is_read(&self, message: &StoredMessage) -> bool {
+        message.out || message.id <= self.read_max(message.chat)
+    }
+
+    /// Incoming messages in `chat` the account has not read yet.
+    pub fn unread_count(&self, chat: ChatKey) -> i32 {
+        let read = self.read_max(chat);
+        self.chats.get(&chat).map_or(0, |messages| {
+            messages.range(read + 1..).filter(|(_, m)| !m.out).count() as i32
+        })
+    }
+
+    /// The newest pinned message of `chat`, as `pinned_msg_id` names it.
+    pub fn pinned_id(&self, chat: ChatKey) -> Option<i32> {
+        self.history(chat)
+            .into_iter()
+            .find(|m| m.pinned)
+            .map(|m| m.id)
     }
 
     /// The keys currently logged in as `user_id`.

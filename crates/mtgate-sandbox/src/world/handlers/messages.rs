@@ -15,10 +15,10 @@ use crate::world::error::RpcErr;
 use crate::world::fixture::{ChannelKind, ME_ID};
 use crate::world::model::{ChatKey, StoredMessage};
 use crate::world::state::State;
-use crate::world::to_tl;
+use crate::world::{entities, to_tl};
 
 /// The update announcing a new message in `chat` at `pts`.
-fn new_message_update(message: &StoredMessage, pts: i32) -> tl::enums::Update {
+pub(super) fn new_message_update(message: &StoredMessage, pts: i32) -> tl::enums::Update {
     let message = to_tl::message(message);
     match message_chat(&message) {
         ChatKey::User(_) => tl::types::UpdateNewMessage {
@@ -48,7 +48,7 @@ fn message_chat(message: &tl::enums::Message) -> ChatKey {
 }
 
 /// Stores a new message in `chat` and logs its update; returns it with its pts.
-fn create(state: &mut State, mut message: StoredMessage) -> (StoredMessage, i32) {
+pub(super) fn create(state: &mut State, mut message: StoredMessage) -> (StoredMessage, i32) {
     message.id = state.next_message_id(message.chat);
     state.store(message.clone());
     let pts_box = state.pts_box(message.chat);
@@ -57,7 +57,7 @@ fn create(state: &mut State, mut message: StoredMessage) -> (StoredMessage, i32)
     (message, pts)
 }
 
-fn updates(
+pub(super) fn updates(
     state: &State,
     list: Vec<tl::enums::Update>,
     chat: ChatKey,
@@ -115,26 +115,33 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
             out: matches!(chat, ChatKey::User(_)) || viewer == ME_ID,
             date: ctx.now,
             text: request.message.clone(),
-            entities: request.entities.clone().unwrap_or_default(),
+            entities: entities::with_detected(
+                &request.message,
+                request.entities.clone().unwrap_or_default(),
+            ),
             edit_date: None,
             reply_to,
             silent: request.silent,
             link_preview: !request.no_webpage,
+            pinned: false,
+            fwd_from: None,
         },
     );
+    // Telegram answers a private send with the short form (echoing the entities it stored),
+    // but Saved Messages and channels with the full updates.
     let reply: tl::enums::Updates = match chat {
-        ChatKey::User(_) => tl::types::UpdateShortSentMessage {
+        ChatKey::User(id) if id != ME_ID => tl::types::UpdateShortSentMessage {
             out: true,
             id: message.id,
             pts,
             pts_count: 1,
             date: message.date,
             media: None,
-            entities: None,
+            entities: (!message.entities.is_empty()).then(|| message.entities.clone()),
             ttl_period: None,
         }
         .into(),
-        ChatKey::Channel(_) => {
+        _ => {
             let list = vec![
                 tl::types::UpdateMessageId {
                     id: message.id,
@@ -192,8 +199,8 @@ pub fn edit(ctx: &mut Ctx, request: tl::functions::messages::EditMessage) -> Rep
         .unwrap_or_else(|| existing.text.clone());
     check_text(&text)?;
     let entities = match (&request.message, request.entities) {
-        (_, Some(entities)) => entities,
-        (Some(_), None) => Vec::new(),
+        (Some(_), given) => entities::with_detected(&text, given.unwrap_or_default()),
+        (None, Some(entities)) => entities,
         (None, None) => existing.entities.clone(),
     };
     if text == existing.text && entities == existing.entities {
@@ -230,7 +237,7 @@ pub fn edit(ctx: &mut Ctx, request: tl::functions::messages::EditMessage) -> Rep
     Ok(reply.to_bytes())
 }
 
-fn affected(pts: i32, pts_count: i32) -> Vec<u8> {
+pub(super) fn affected(pts: i32, pts_count: i32) -> Vec<u8> {
     tl::enums::messages::AffectedMessages::Messages(tl::types::messages::AffectedMessages {
         pts,
         pts_count,
@@ -266,7 +273,7 @@ pub fn delete_private(ctx: &mut Ctx, request: tl::functions::messages::DeleteMes
     Ok(affected(pts, count))
 }
 
-fn update_short(update: tl::enums::Update, date: i32) -> tl::enums::Updates {
+pub(super) fn update_short(update: tl::enums::Update, date: i32) -> tl::enums::Updates {
     tl::types::UpdateShort { update, date }.into()
 }
 
@@ -343,11 +350,13 @@ pub fn deliver_incoming(
             out: false,
             date: now,
             text: text.to_string(),
-            entities: Vec::new(),
+            entities: entities::with_detected(text, Vec::new()),
             edit_date: None,
             reply_to: None,
             silent: false,
             link_preview: true,
+            pinned: false,
+            fwd_from: None,
         },
     );
     let push = updates(

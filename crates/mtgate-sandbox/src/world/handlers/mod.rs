@@ -1,13 +1,17 @@
 //! One function per API method, grouped by TL namespace, and the table that routes a
 //! constructor id to it.
 
+mod account;
 mod auth;
 mod channels;
 mod contacts;
 mod dialogs;
+mod forward;
 mod help;
 mod history;
 mod messages;
+mod pins;
+mod read;
 mod updates;
 mod users;
 
@@ -118,6 +122,16 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::messages::SendMessage::CONSTRUCTOR_ID => run(ctx, body, messages::send),
         f::messages::EditMessage::CONSTRUCTOR_ID => run(ctx, body, messages::edit),
         f::messages::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_private),
+        f::messages::ReadHistory::CONSTRUCTOR_ID => run(ctx, body, read::read_history),
+        f::channels::ReadHistory::CONSTRUCTOR_ID => run(ctx, body, read::read_channel_history),
+        f::messages::SetTyping::CONSTRUCTOR_ID => run(ctx, body, read::set_typing),
+        f::messages::ForwardMessages::CONSTRUCTOR_ID => run(ctx, body, forward::forward),
+        f::messages::UpdatePinnedMessage::CONSTRUCTOR_ID => run(ctx, body, pins::update_pinned),
+        f::messages::GetPeerDialogs::CONSTRUCTOR_ID => run(ctx, body, dialogs::get_peer_dialogs),
+        f::channels::GetFullChannel::CONSTRUCTOR_ID => run(ctx, body, channels::get_full_channel),
+        f::account::GetAuthorizations::CONSTRUCTOR_ID => {
+            run(ctx, body, account::get_authorizations)
+        }
         f::auth::SendCode::CONSTRUCTOR_ID => run(ctx, body, auth::send_code),
         f::auth::SignIn::CONSTRUCTOR_ID => run(ctx, body, auth::sign_in),
         f::account::GetPassword::CONSTRUCTOR_ID => run(ctx, body, auth::get_password),

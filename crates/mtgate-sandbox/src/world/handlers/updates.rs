@@ -7,7 +7,7 @@ use super::{Ctx, Reply, peers_for};
 use crate::world::model::ChatKey;
 use crate::world::pts::Missed;
 
-fn state(ctx: &Ctx) -> tl::enums::updates::State {
+pub(super) fn state(ctx: &Ctx) -> tl::enums::updates::State {
     tl::types::updates::State {
         pts: ctx.state.private_pts(),
         qts: 0,
