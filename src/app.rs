@@ -14,9 +14,11 @@ use tokio::sync::oneshot;
 
 use crate::accounts::{Account, AccountRegistry, AccountSpec};
 use crate::api::AppState;
+use crate::api::auth::KeyRing;
+use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
-use crate::config::{Config, ConfigError, Environment};
+use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
@@ -42,23 +44,35 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
         _ => env.get(name).filter(|v| !v.trim().is_empty()),
     };
     let listen_chosen = lookup("MTGATE_LISTEN").is_some();
+    // Every problem at once: the service's variables, then the log settings.
+    let mut errors = Vec::new();
     let config = if args.sandbox {
         None
     } else {
-        match Config::from_lookup(lookup) {
-            Ok(config) => Some(config),
-            Err(e) => return config_failure(&e),
-        }
+        Config::from_lookup(lookup)
+            .map_err(|e| errors.extend(e.0))
+            .ok()
     };
-    let log_format = match crate::config::log_format_from(lookup) {
-        Ok(format) => format,
-        Err(e) => return config_failure(&e),
-    };
+    let log_format = crate::config::log_format_from(lookup)
+        .map_err(|e| {
+            // Outside the sandbox, `Config::from_lookup` has reported it already.
+            if args.sandbox {
+                errors.push(e);
+            }
+        })
+        .unwrap_or(LogFormat::Json);
+    let rust_log = env.get("RUST_LOG");
+    if let Err(e) = crate::telemetry::build_filter(rust_log.as_deref()) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return config_failure(ConfigErrors(errors));
+    }
     let log_format = crate::telemetry::LogChoice {
         format: log_format,
         chosen: lookup("MTGATE_LOG_FORMAT").is_some(),
     };
-    if let Err(e) = crate::telemetry::init(log_format, env.get("RUST_LOG").as_deref()) {
+    if let Err(e) = crate::telemetry::init(log_format, rust_log.as_deref()) {
         return config_failure(&e);
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -83,7 +97,7 @@ pub async fn serve(
         Ok(listener) => listener,
         Err(e) => {
             let reason = format!("cannot listen on {}: {e}", config.listen);
-            return config_failure(&ConfigError::new("MTGATE_LISTEN", reason));
+            return config_failure(ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
     let state = match build_state(config).await {
@@ -107,6 +121,9 @@ pub async fn build_state(config: Config) -> Result<AppState, ConfigError> {
 }
 
 /// Like [`build_state`] with explicit client manager timings (tests).
+///
+/// Opens the store and starts one [`Account`] per configured account (`default` first), each
+/// with its own view of the store, keyed by its name.
 pub async fn build_state_with(
     config: Config,
     options: ManagerOptions,
@@ -120,12 +137,32 @@ pub async fn build_state_with(
     let store = Store::open(&config.state_dir)
         .await
         .map_err(state_dir_error)?;
-    let default = Account::start(AccountSpec::default_of(&config), &store, &config, options)
-        .await
-        .map_err(state_dir_error)?;
+    let default = Account::start(
+        AccountSpec::default_of(&config),
+        &store,
+        &config,
+        options.clone(),
+    )
+    .await
+    .map_err(state_dir_error)?;
+    let mut registry = AccountRegistry::new(default);
+    for account in &config.extra_accounts {
+        let spec = AccountSpec {
+            name: account.name.to_string(),
+            session: account.session.clone(),
+            default_peer: account.default_peer.clone(),
+            legacy_state_dir: None,
+        };
+        let started = Account::start(spec, &store, &config, options.clone())
+            .await
+            .map_err(state_dir_error)?;
+        registry.insert(started);
+    }
     Ok(AppState {
+        keys: Arc::new(KeyRing::new(config.keys())),
+        key_metrics: Arc::new(KeyMetrics::default()),
         config: Arc::new(config),
-        accounts: Arc::new(AccountRegistry::new(default)),
+        accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
         store,
     })
@@ -205,8 +242,10 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Prints the contract's one line for a startup failure and returns exit code 2.
-fn config_failure(error: &ConfigError) -> ExitCode {
-    eprintln!("error: {error}");
+/// Prints the contract's one line per problem and returns exit code 2.
+fn config_failure(errors: impl Into<ConfigErrors>) -> ExitCode {
+    for error in errors.into().0 {
+        eprintln!("error: {error}");
+    }
     ExitCode::from(EXIT_CONFIG)
 }

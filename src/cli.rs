@@ -40,7 +40,12 @@ Environment (also read from .env; the real environment wins):
   TG_SESSION               string session, Telethon (1...) or Pyrogram format (required)
   TG_DC_ADDR               HOST:PORT overriding the session's home-DC address
   MTGATE_LISTEN            HTTP listen address [default: 127.0.0.1:8000]
-  MTGATE_API_KEYS          comma-separated keys accepted from callers (required)
+  MTGATE_API_KEYS          comma-separated full-access keys accepted from callers
+                           (required unless MTGATE_KEYS_FILE gives keys)
+  MTGATE_ACCOUNTS_FILE     TOML file of extra accounts: [accounts.NAME] session, dc_addr?,
+                           default_peer?; served under /v1/accounts/NAME/...
+  MTGATE_KEYS_FILE         TOML file of scoped keys: [keys.NAME] key (or key_sha256),
+                           accounts = [...] or [\"*\"], chats?, read_only?
   MTGATE_DEFAULT_PEER      peer used when a request names none
   MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
                            idempotency answers; 0700/0600) [default: ./data]
@@ -49,13 +54,13 @@ Environment (also read from .env; the real environment wins):
                            terminal, json otherwise]
   RUST_LOG                 tracing filter [default: info]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
-A bad or missing variable stops startup with one line naming it and exit code 2.";
+Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
 /// What `sandbox` prints and serves.
 const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
-unauthorized_session (for login flows), phone, login_code, password and world (the starting
-peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
+unauthorized_session (for login flows), other_sessions (logged in as each other user, by
+@username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
 POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
 Runs until SIGTERM or SIGINT.";
 
@@ -142,6 +147,8 @@ mod tests {
             "TG_DC_ADDR",
             "MTGATE_LISTEN",
             "MTGATE_API_KEYS",
+            "MTGATE_ACCOUNTS_FILE",
+            "MTGATE_KEYS_FILE",
             "MTGATE_DEFAULT_PEER",
             "MTGATE_STATE_DIR",
             "MTGATE_FLOOD_SLEEP_MAX",

@@ -85,7 +85,10 @@ pub async fn list_chats(
         .transpose()
         .map_err(ApiError::invalid)?;
     let work = async {
-        let page = account.chats(limit, cursor).await?;
+        let mut page = account.chats(limit, cursor).await?;
+        // A key limited to some chats sees only those.
+        page.chats
+            .retain(|chat| account.may_list(chat.peer.id, chat.peer.username.as_deref()));
         Ok(json_response(StatusCode::OK, &ChatPage::from(page)))
     };
     Ok(within_deadline(&account, work).await)

@@ -24,6 +24,12 @@ pub enum ApiError {
     /// 401 `UNAUTHORIZED`: no API key, or one mtgate does not accept.
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// 403 `KEY_SCOPE`: the API key may not use this account or chat, or may not write.
+    #[error("{0}")]
+    KeyScope(String),
+    /// 404 `ACCOUNT_NOT_FOUND`: no account of this name is configured.
+    #[error("no account is named `{0}`")]
+    AccountNotFound(String),
     /// 404 `PEER_NOT_FOUND`: the peer does not exist or this account cannot see it.
     #[error("{message}")]
     PeerNotFound {
@@ -116,6 +122,8 @@ impl ApiError {
             Self::NoSuchEndpoint => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Unauthorized => "UNAUTHORIZED",
+            Self::KeyScope(_) => "KEY_SCOPE",
+            Self::AccountNotFound(_) => "ACCOUNT_NOT_FOUND",
             Self::PeerNotFound { .. } => "PEER_NOT_FOUND",
             Self::MessageNotFound { .. } => "MESSAGE_NOT_FOUND",
             Self::MessageTooLong { .. } => "MESSAGE_TOO_LONG",
@@ -135,6 +143,8 @@ impl ApiError {
         match self {
             Self::InvalidRequest(_) | Self::MessageTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::KeyScope(_) => StatusCode::FORBIDDEN,
+            Self::AccountNotFound(_) => StatusCode::NOT_FOUND,
             Self::NoSuchEndpoint => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PeerNotFound { .. } | Self::MessageNotFound { .. } => StatusCode::NOT_FOUND,

@@ -85,8 +85,8 @@ pub async fn send_message(
         link_preview: req.link_preview.unwrap_or(true),
     };
     let idempotent = idempotency_of(
+        account.idempotency_scope(),
         &headers,
-        account.name(),
         Method::POST,
         "/v1/messages",
         &body.canonical,
@@ -144,8 +144,8 @@ pub async fn edit_message(
     let link_preview = body.value.link_preview.unwrap_or(true);
     let path = message_path(&spec, id);
     let idempotent = idempotency_of(
+        account.idempotency_scope(),
         &headers,
-        account.name(),
         Method::PATCH,
         &path,
         &body.canonical,
@@ -192,7 +192,13 @@ pub async fn delete_message(
     let spec = peer_spec(&account, Some(&peer))?;
     let id = message_id(&id)?;
     let path = message_path(&spec, id);
-    let idempotent = idempotency_of(&headers, account.name(), Method::DELETE, &path, b"")?;
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::DELETE,
+        &path,
+        b"",
+    )?;
     run(
         &account,
         &idempotency,
@@ -238,8 +244,8 @@ pub async fn delete_messages(
     let ids = message_ids(&body.value.ids)?;
     let revoke = body.value.revoke.unwrap_or(true);
     let idempotent = idempotency_of(
+        account.idempotency_scope(),
         &headers,
-        account.name(),
         Method::POST,
         "/v1/messages/delete",
         &body.canonical,

@@ -1,14 +1,17 @@
 //! The HTTP API: routes, the error boundary, authentication and documentation.
 
 pub mod account;
+pub mod accounts_routes;
 pub mod auth;
 pub mod chats;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod key_metrics;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi_accounts;
 pub mod optional_json;
 pub mod peers;
 pub mod request_id;

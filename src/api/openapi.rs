@@ -20,6 +20,7 @@ use super::messages::actions::{ForwardRequest, PinRequest};
 use super::messages::{
     DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
 };
+use super::openapi_accounts::AccountPaths;
 use super::peers::PeerInfo;
 use super::schemas::{
     ChatAction, ChatPage, ChatPeer, ChatSummary, MessageView, ParseMode, PeerType, PeerView,
@@ -74,8 +75,9 @@ pub enum TelegramErrors {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
-    /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, FLOOD_WAIT,
-    /// TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED, NOT_SUPPORTED_BY_SANDBOX, TIMEOUT, INTERNAL.
+    /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, KEY_SCOPE,
+    /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED,
+    /// NOT_SUPPORTED_BY_SANDBOX, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
     pub code: String,
     /// A sentence for humans.
@@ -87,7 +89,8 @@ pub struct ErrorDetail {
     pub telegram: Option<String>,
 }
 
-/// `GET /health`.
+/// `GET /health`: `status` and `checks` are the `default` account's (what probes read);
+/// `accounts` and `summary` cover every account.
 #[derive(Serialize, ToSchema)]
 pub struct HealthReport {
     /// `healthy`, `degraded` (Telegram unreachable, reconnecting) or `unhealthy`.
@@ -95,6 +98,27 @@ pub struct HealthReport {
     /// RFC 3339.
     pub timestamp: String,
     pub checks: HealthChecks,
+    pub summary: AccountsSummary,
+    /// Every account, `default` first.
+    pub accounts: Vec<AccountHealth>,
+}
+
+/// How many accounts are in each state.
+#[derive(Serialize, ToSchema)]
+pub struct AccountsSummary {
+    pub accounts: usize,
+    pub healthy: usize,
+    pub degraded: usize,
+    pub unhealthy: usize,
+}
+
+/// One account's health.
+#[derive(Serialize, ToSchema)]
+pub struct AccountHealth {
+    pub name: String,
+    /// `healthy`, `degraded` or `unhealthy`.
+    pub status: String,
+    pub telegram: TelegramCheck,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -137,7 +161,7 @@ pub struct SessionStatus {
 /// `api::session` and `api::metrics`).
 #[allow(dead_code)]
 mod runtime_routes {
-    use super::{ErrorBody, HealthReport, SessionStatus};
+    use super::{ErrorBody, HealthReport, SessionStatus, TelegramErrors};
 
     /// Overall health; never waits on Telegram.
     #[utoipa::path(get, path = "/health", tag = "health", responses(
@@ -164,7 +188,7 @@ mod runtime_routes {
         responses(
             (status = 200, description = "Connected", body = SessionStatus),
             (status = 401, description = "No or bad API key", body = ErrorBody),
-            (status = 503, description = "Not connected", body = ErrorBody),
+            TelegramErrors,
         ),
         security(("bearer" = []), ("api_key" = []))
     )]
@@ -249,7 +273,7 @@ impl Modify for Security {
         HealthReport,
         SessionStatus,
     )),
-    modifiers(&Security),
+    modifiers(&Security, &AccountPaths),
     tags(
         (name = "messages", description = "Send, edit, delete and read messages"),
         (name = "peers", description = "Look up users, groups and channels"),

@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::account::CurrentAccount;
+use super::account::{CurrentAccount, RequestAccount};
 use super::json::{ApiPath, json_response};
 use super::schemas::PeerType;
 use super::{ApiError, AppState};
@@ -71,16 +71,27 @@ pub async fn get_peer(
     Ok(within_deadline(&account, work).await)
 }
 
-/// The peer a request names, or the account's default peer when it names none.
-pub fn peer_spec(account: &Account, named: Option<&str>) -> Result<PeerSpec, ApiError> {
-    match named {
+/// The peer a request names, or the account's default peer when it names none — refused
+/// with 403 `KEY_SCOPE` when the request's key may not use that chat.
+pub fn peer_spec(account: &RequestAccount, named: Option<&str>) -> Result<PeerSpec, ApiError> {
+    let spec = match named {
         Some(raw) => {
             PeerSpec::parse(raw).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))
         }
         None => account.default_peer().cloned().ok_or_else(|| {
-            ApiError::invalid("no `peer` given and no MTGATE_DEFAULT_PEER configured")
+            ApiError::invalid(match account.name() {
+                crate::accounts::DEFAULT_ACCOUNT => {
+                    "no `peer` given and no MTGATE_DEFAULT_PEER configured".to_string()
+                }
+                name => format!(
+                    "no `peer` given and the account `{name}` has no `default_peer` in \
+                     MTGATE_ACCOUNTS_FILE"
+                ),
+            })
         }),
-    }
+    }?;
+    account.check_chat(&spec)?;
+    Ok(spec)
 }
 
 /// Runs `work` under the account's request deadline and turns its outcome into a response.

@@ -14,7 +14,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::request_id::{self, RequestId};
-use super::{ApiError, AppState, auth, chats, health, messages, metrics, openapi, peers, session};
+use super::{
+    ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
+    session,
+};
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -22,6 +25,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
     let request_timeout = request_timeout(&state);
+    // Every route that acts on an account (also reached as /v1/accounts/{account}/…).
     let protected = Router::new()
         .merge(session::routes())
         .merge(messages::routes())
@@ -30,9 +34,9 @@ pub fn router(state: AppState) -> Router {
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_api_key,
+            auth::authorize,
         ));
-    Router::new()
+    let app = Router::new()
         .merge(health::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())
@@ -56,13 +60,16 @@ pub fn router(state: AppState) -> Router {
                         method = %request.method(),
                         path = %request.uri().path(),
                         request_id = %id,
+                        key = tracing::field::Empty,
+                        account = tracing::field::Empty,
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
                 .on_failure(()),
         )
         .layer(middleware::from_fn(request_id::assign))
-        .with_state(state)
+        .with_state(state);
+    accounts_routes::with_account_paths(app)
 }
 
 /// Longest a request may take: two Telegram calls (resolve, then act) plus slack.

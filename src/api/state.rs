@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use super::auth::KeyRing;
+use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
@@ -14,6 +16,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// Accepted API keys (digests, names, scopes).
+    pub keys: Arc<KeyRing>,
+    /// Requests per key name and account.
+    pub key_metrics: Arc<KeyMetrics>,
     /// The durable store, closed (queued writes flushed) when the app stops.
     pub store: Store,
 }

@@ -1,14 +1,18 @@
 //! Plain types: request input parsed once (peers, message text) and what operations answer
 //! with. No Telegram wire types here.
 
+pub mod account_name;
 pub mod chats;
+pub mod key_scope;
 pub mod message;
 pub mod parse_mode;
 pub mod peer;
 pub mod peer_id;
 pub mod results;
 
+pub use account_name::AccountName;
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
+pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
 pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};

@@ -7,7 +7,7 @@ use grammers_session::types::{
 };
 
 use super::resolver::KnownPeer;
-use crate::domain::PeerType;
+use crate::domain::{self, PeerType};
 use crate::store::{ChannelKind, PeerRecord};
 
 /// The record of what the grammers session learned (`None` for ids out of Bot-API range).
@@ -98,8 +98,7 @@ pub fn to_known(record: &PeerRecord) -> Option<KnownPeer> {
             match record.channel_kind {
                 Some(ChannelKind::Broadcast) => PeerType::Channel,
                 Some(_) => PeerType::Group,
-                // Unknown: a guess from the id alone (a supergroup needs the channel object).
-                None => PeerType::Channel,
+                None => PeerType::from_id(domain::PeerId::from_bot_api_dialog_id(record.id)?),
             },
         ),
     };

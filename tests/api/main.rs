@@ -1,12 +1,14 @@
 //! mtgate's integration tests: the real app (in-process or the real binary) against a real
 //! sandbox Telegram, one binary with a module per topic. Harness: [`common::spawn_app`].
 
+mod accounts;
 mod chat_actions;
 mod common;
 mod errors_logging;
 mod errors_malformed_input;
 mod errors_sandbox;
 mod errors_telegram;
+mod keys_scope;
 mod login_cli;
 mod login_pipe;
 mod login_pty;

@@ -126,13 +126,17 @@ async fn metrics_expose_calls_and_connection_state() {
         .text()
         .await
         .unwrap();
-    assert!(text.contains("mtgate_telegram_calls_total{method=\"users.getUsers\",outcome=\"ok\"}"));
+    assert!(text.contains(
+        "mtgate_telegram_calls_total{account=\"default\",method=\"users.getUsers\",outcome=\"ok\"}"
+    ));
+    assert!(text.contains(
+        "mtgate_telegram_call_duration_seconds_count{account=\"default\",method=\"users.getUsers\"}"
+    ));
+    assert!(text.contains("mtgate_telegram_connection_state{account=\"default\"} 1"));
+    assert!(text.contains("mtgate_telegram_reconnects_total{account=\"default\"} 0"));
     assert!(
-        text.contains("mtgate_telegram_call_duration_seconds_count{method=\"users.getUsers\"}")
+        text.contains("mtgate_telegram_flood_waits_total{account=\"default\",outcome=\"slept\"} 0")
     );
-    assert!(text.contains("mtgate_telegram_connection_state 1"));
-    assert!(text.contains("mtgate_telegram_reconnects_total 0"));
-    assert!(text.contains("mtgate_telegram_flood_waits_total{outcome=\"slept\"} 0"));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::input::{idempotency_of, message_id};
 use super::{fresh_random_id, message_path, run};
-use crate::api::account::CurrentAccount;
+use crate::api::account::{CurrentAccount, RequestAccount};
 use crate::api::json::{ApiJson, ApiPath, json_response};
 use crate::api::openapi::{ErrorBody, TelegramErrors};
 use crate::api::optional_json::OptionalJson;
@@ -91,8 +91,8 @@ pub async fn forward_message(
     };
     let path = format!("{}/forward", message_path(&from, id));
     let idempotent = idempotency_of(
+        account.idempotency_scope(),
         &headers,
-        account.name(),
         Method::POST,
         &path,
         &body.canonical,
@@ -164,7 +164,7 @@ pub async fn unpin_message(
 }
 
 async fn set_pinned(
-    account: Arc<crate::accounts::Account>,
+    account: RequestAccount,
     ApiPath((peer, id)): ApiPath<(String, String)>,
     pinned: bool,
     silent: bool,

@@ -43,20 +43,16 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 }
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
-/// Keys are scoped per caller (API-key name) and per `account` the request acts on.
+/// Keys are scoped per caller (API-key name) and per account the request acts on (`scope`).
 pub fn idempotency_of(
+    scope: IdempotencyScope,
     headers: &HeaderMap,
-    account: &str,
     method: Method,
     path: &str,
     canonical_body: &[u8],
 ) -> Result<Option<(IdempotencyKey, Fingerprint)>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
-    };
-    let scope = IdempotencyScope {
-        key_name: crate::api::auth::caller_key_name(headers),
-        account: account.into(),
     };
     let key = IdempotencyKey::parse(scope, raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
@@ -106,32 +102,55 @@ mod tests {
         );
     }
 
+    fn scope(key_name: &str, account: &str) -> IdempotencyScope {
+        IdempotencyScope {
+            key_name: key_name.into(),
+            account: account.into(),
+        }
+    }
+
     #[test]
     fn the_idempotency_fingerprint_covers_method_path_and_body() {
         let mut headers = HeaderMap::new();
         assert!(
-            idempotency_of(&headers, "default", Method::POST, "/p", b"{}")
+            idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap()
                 .is_none()
         );
         headers.insert("idempotency-key", HeaderValue::from_static("k-1"));
-        let (key, a) = idempotency_of(&headers, "default", Method::POST, "/p", b"{}")
+        let (key, a) = idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
         assert_eq!(key.as_str(), "k-1");
-        let (_, b) = idempotency_of(&headers, "default", Method::POST, "/p", b"{\"x\":1}")
-            .unwrap()
-            .unwrap();
+        let (_, b) = idempotency_of(
+            scope("k", "default"),
+            &headers,
+            Method::POST,
+            "/p",
+            b"{\"x\":1}",
+        )
+        .unwrap()
+        .unwrap();
         assert_ne!(a, b);
         assert_eq!(key.scope().account, "default");
-        let (other, _) = idempotency_of(&headers, "work", Method::POST, "/p", b"{}")
+        let (other, _) = idempotency_of(scope("k", "work"), &headers, Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
         assert_eq!(other.scope().account, "work", "scoped per account");
         assert_ne!(key, other);
+        let (other_caller, _) =
+            idempotency_of(scope("k2", "default"), &headers, Method::POST, "/p", b"{}")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            other_caller.scope().key_name,
+            "k2",
+            "scoped per API key name"
+        );
+        assert_ne!(key, other_caller);
         headers.insert("idempotency-key", HeaderValue::from_static(""));
         assert_eq!(
-            idempotency_of(&headers, "default", Method::POST, "/p", b"{}")
+            idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap_err()
                 .code(),
             "INVALID_REQUEST"

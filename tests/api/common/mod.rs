@@ -96,6 +96,9 @@ where
     }
 }
 
+/// Variables computed from the sandbox, with a directory to write files into.
+pub type SandboxVars = fn(&Sandbox, &Path) -> Vec<(String, String)>;
+
 /// What [`spawn_app_with`] may change from the defaults.
 pub struct AppOptions {
     /// Environment-style variables applied on top of the generated ones (`TG_SESSION`,
@@ -106,6 +109,9 @@ pub struct AppOptions {
     pub sandbox_down: bool,
     /// Client manager timings.
     pub manager: ManagerOptions,
+    /// More variables computed from the sandbox (e.g. an accounts file using its
+    /// `other_sessions`), given a directory to write files into.
+    pub sandbox_vars: Option<SandboxVars>,
 }
 
 impl Default for AppOptions {
@@ -114,6 +120,7 @@ impl Default for AppOptions {
             vars: Vec::new(),
             sandbox_down: false,
             manager: test_manager_options(),
+            sandbox_vars: None,
         }
     }
 }
@@ -211,6 +218,9 @@ async fn start(
 ) -> (AppState, SocketAddr, Running) {
     let mut vars = base_vars(sandbox, state_dir.path(), api_key);
     vars.extend(options.vars.iter().cloned());
+    if let Some(more) = options.sandbox_vars {
+        vars.extend(more(sandbox, state_dir.path()));
+    }
     let config = Config::from_lookup(|name| {
         vars.iter()
             .rev()
@@ -258,6 +268,11 @@ impl TestApp {
 
     pub fn delete(&self, path: &str) -> RequestBuilder {
         self.request(Method::DELETE, path)
+    }
+
+    /// A request with another API key.
+    pub fn request_with_key(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(key)
     }
 
     /// A request without any key.

@@ -94,6 +94,15 @@ impl World {
         self.secrets.unauthorized.key
     }
 
+    /// `(@username, key)` of the keys logged in as each other user at start.
+    pub fn other_keys(&self) -> Vec<(String, [u8; AUTH_KEY_LEN])> {
+        fixture::OTHERS
+            .iter()
+            .zip(&self.secrets.others)
+            .map(|(&(_, username, _), key)| (format!("@{username}"), key.key))
+            .collect()
+    }
+
     pub fn names(&self) -> WorldNames {
         WorldNames::fixed()
     }
@@ -105,7 +114,28 @@ impl World {
 
     /// What the sandbox holds for a chat, newest first (`peer` as the control API writes it).
     pub fn chat_messages(&self, peer: &str) -> Result<Vec<MessageView>, ControlError> {
-        let state = self.lock();
+        self.chat_messages_as(None, peer)
+    }
+
+    /// Like [`World::chat_messages`], seen by another user of the world (`@username` or id;
+    /// `None`: the account): private chats are per user, channels the same for everyone.
+    pub fn chat_messages_as(
+        &self,
+        viewer: Option<&str>,
+        peer: &str,
+    ) -> Result<Vec<MessageView>, ControlError> {
+        let mut state = self.lock();
+        let viewer = match viewer {
+            None => fixture::ME_ID,
+            Some(name) => match state.parse_peer(name) {
+                Some(model::ChatKey::User(id)) => id,
+                _ => return Err(ControlError::UnknownPeer(name.to_string())),
+            },
+        };
+        state.with_viewer(viewer, |state| Self::view_chat(state, peer))
+    }
+
+    fn view_chat(state: &mut State, peer: &str) -> Result<Vec<MessageView>, ControlError> {
         let chat = state
             .parse_peer(peer)
             .ok_or_else(|| ControlError::UnknownPeer(peer.to_string()))?;
@@ -126,6 +156,19 @@ impl World {
         for key in self.lock().keys.values_mut() {
             *key = state::KeyState::default();
         }
+    }
+
+    /// Logs out every key logged in as `user` (`@username` or id), as that user's "terminate
+    /// all sessions" does; other users' keys keep working.
+    pub fn revoke_user(&self, user: &str) -> Result<(), ControlError> {
+        let mut state = self.lock();
+        let Some(model::ChatKey::User(id)) = state.parse_peer(user) else {
+            return Err(ControlError::UnknownPeer(user.to_string()));
+        };
+        for key in state.keys.values_mut().filter(|k| k.user == Some(id)) {
+            *key = state::KeyState::default();
+        }
+        Ok(())
     }
 
     /// Back to the starting world: same keys and hashes, initial messages and logins, empty
@@ -226,7 +269,7 @@ impl World {
                 CallFacts::default(),
             );
         }
-        let authorized = match state.keys.get(&origin.auth_key_id) {
+        let user = match state.keys.get(&origin.auth_key_id) {
             None => {
                 return (
                     method,
@@ -234,26 +277,30 @@ impl World {
                     CallFacts::default(),
                 );
             }
-            Some(key) => key.user.is_some(),
+            Some(key) => key.user,
         };
-        if !authorized && !handlers::allowed_without_login(&method) {
+        if user.is_none() && !handlers::allowed_without_login(&method) {
             return (
                 method,
                 Err(RpcErr::unauthorized("AUTH_KEY_UNREGISTERED")),
                 CallFacts::default(),
             );
         }
-        let mut ctx = Ctx {
-            state,
-            secrets: &self.secrets,
-            bus: &self.bus,
-            key_id: origin.auth_key_id,
-            now: now(),
-            facts: CallFacts::default(),
-        };
-        let result = handlers::route(&mut ctx, constructor_id, &body);
-        let facts = ctx.facts;
-        (method, result, facts)
+        // The call sees the world as its key's user does (a key not logged in: as the
+        // account it is logging in to).
+        let viewer = user.unwrap_or(fixture::ME_ID);
+        state.with_viewer(viewer, |state| {
+            let mut ctx = Ctx {
+                state,
+                secrets: &self.secrets,
+                bus: &self.bus,
+                key_id: origin.auth_key_id,
+                now: now(),
+                facts: CallFacts::default(),
+            };
+            let result = handlers::route(&mut ctx, constructor_id, &body);
+            (method, result, ctx.facts)
+        })
     }
 }
 

@@ -7,3 +7,4 @@ mod faults;
 mod fidelity;
 mod login;
 mod support;
+mod users;

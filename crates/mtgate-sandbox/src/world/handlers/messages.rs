@@ -2,6 +2,10 @@
 //! private chats answer `updateShortSentMessage`, channels `updates{updateMessageID,
 //! updateNewChannelMessage}`, deletions `affectedMessages`. Every change advances the right pts
 //! box and is logged there for `getDifference`.
+//!
+//! A private message is stored twice, as on Telegram: the sender's copy and the recipient's
+//! (with its own id and pts, pushed live to the recipient's sessions). Edits and deletions
+//! change only the caller's copy.
 
 use grammers_tl_types::{self as tl, Serializable};
 
@@ -79,7 +83,15 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         return Ok(reply.clone());
     }
     check_text(&request.message)?;
-    if ctx.state.channel_kind(chat) == Some(ChannelKind::ReadOnlyBroadcast) {
+    let kind = ctx.state.channel_kind(chat);
+    let viewer = ctx.state.viewer;
+    // Only the account owns the broadcast channels; other users may only read them.
+    let may_post = match kind {
+        Some(ChannelKind::ReadOnlyBroadcast) => false,
+        Some(kind) if kind.is_broadcast() => viewer == ME_ID,
+        _ => true,
+    };
+    if !may_post {
         return Err(RpcErr::forbidden("CHAT_WRITE_FORBIDDEN"));
     }
     let reply_to = match &request.reply_to {
@@ -98,8 +110,9 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         StoredMessage {
             id: 0,
             chat,
-            from: (!is_broadcast).then_some(ME_ID),
-            out: true,
+            from: (!is_broadcast).then_some(viewer),
+            // Channel messages are stored once, as the account sees them.
+            out: matches!(chat, ChatKey::User(_)) || viewer == ME_ID,
             date: ctx.now,
             text: request.message.clone(),
             entities: entities::with_detected(
@@ -149,6 +162,17 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
             ctx.now,
         );
         ctx.push_to_other_sessions(&other_sessions);
+    }
+    if let ChatKey::User(recipient) = chat
+        && recipient != viewer
+    {
+        let copy = StoredMessage {
+            chat: ChatKey::User(viewer),
+            out: false,
+            reply_to: None,
+            ..message
+        };
+        copy_to(ctx.state, ctx.bus, recipient, copy);
     }
     let bytes = reply.to_bytes();
     ctx.state
@@ -226,7 +250,7 @@ pub fn delete_private(ctx: &mut Ctx, request: tl::functions::messages::DeleteMes
     let mut deleted = Vec::new();
     for id in request.id {
         if let Some(chat) = ctx.state.private_message(id).map(|m| m.chat) {
-            ctx.state.chats.get_mut(&chat).map(|m| m.remove(&id));
+            ctx.state.remove_message(chat, id);
             if deleted.is_empty() {
                 ctx.about(chat);
             }
@@ -234,7 +258,7 @@ pub fn delete_private(ctx: &mut Ctx, request: tl::functions::messages::DeleteMes
         }
     }
     let count = deleted.len() as i32;
-    let pts_box = &mut ctx.state.account_box;
+    let pts_box = ctx.state.private_box();
     let pts = pts_box.advance(count);
     if count > 0 {
         let update: tl::enums::Update = tl::types::UpdateDeleteMessages {
@@ -258,7 +282,7 @@ pub fn delete_channel(ctx: &mut Ctx, request: tl::functions::channels::DeleteMes
     let channel_id = ctx.state.input_channel(&request.channel)?;
     let chat = ChatKey::Channel(channel_id);
     ctx.about(chat);
-    let owner = ctx.state.channels[&channel_id].kind.is_owner();
+    let owner = ctx.state.channels[&channel_id].kind.is_owner() && ctx.state.viewer == ME_ID;
     let present: Vec<i32> = request
         .id
         .iter()
@@ -268,10 +292,8 @@ pub fn delete_channel(ctx: &mut Ctx, request: tl::functions::channels::DeleteMes
     if !owner && !present.is_empty() {
         return Err(RpcErr::forbidden("MESSAGE_DELETE_FORBIDDEN"));
     }
-    if let Some(messages) = ctx.state.chats.get_mut(&chat) {
-        for id in &present {
-            messages.remove(id);
-        }
+    for id in &present {
+        ctx.state.remove_message(chat, *id);
     }
     let count = present.len() as i32;
     let pts_box = ctx.state.pts_box(chat);
@@ -345,5 +367,31 @@ pub fn deliver_incoming(
         now,
     );
     push_to_account(state, bus, &push, None);
+    if let ChatKey::User(_) = chat {
+        // The sender's own copy, as if it had sent the message from one of its sessions.
+        let copy = StoredMessage {
+            chat: ChatKey::User(ME_ID),
+            out: true,
+            ..message.clone()
+        };
+        copy_to(state, bus, from, copy);
+    }
     Ok(message)
+}
+
+/// Stores `owner`'s copy of a private message (a fresh id and pts in `owner`'s sequence) and
+/// pushes it to `owner`'s sessions.
+fn copy_to(state: &mut State, bus: &UpdateBus, owner: i64, copy: StoredMessage) {
+    state.with_viewer(owner, |state| {
+        let date = copy.date;
+        let (message, pts) = create(state, copy);
+        let push = updates(
+            state,
+            vec![new_message_update(&message, pts)],
+            message.chat,
+            message.from,
+            date,
+        );
+        push_to_account(state, bus, &push, None);
+    });
 }
