@@ -202,6 +202,19 @@ async fn a_key_with_a_chat_list_may_not_read_or_write_other_chats_and_nothing_is
     .await;
     assert_eq!(read.0, StatusCode::OK, "{}", read.1);
     assert_eq!(read.1["messages"][0]["text"], "yes");
+    let listed = call(&app, NEWS_ONLY, Method::GET, "/v1/chats", Value::Null).await;
+    assert_eq!(listed.0, StatusCode::OK, "{}", listed.1);
+    let names: Vec<&str> = listed.1["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["peer"]["username"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["sandbox_news"],
+        "the chat list shows only the key's chats"
+    );
 }
 
 #[tokio::test]
