@@ -190,7 +190,13 @@ impl State {
                 fwd_from: None,
             };
             match chat {
-                SeedChat::Channel(id) => state.seed(seed(ChatKey::Channel(id), false)),
+                SeedChat::Channel(id) => {
+                    // A post in a broadcast channel the account owns was written by it.
+                    let chat = ChatKey::Channel(id);
+                    let own_post = from.is_none()
+                        && state.channel_kind(chat) == Some(fixture::ChannelKind::OwnedBroadcast);
+                    state.seed(seed(chat, from == Some(fixture::ME_ID) || own_post));
+                }
                 SeedChat::User(peer) => {
                     state.seed(seed(ChatKey::User(peer), from == Some(fixture::ME_ID)));
                     // The other side holds its own copy.
