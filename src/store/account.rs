@@ -35,7 +35,9 @@ impl AccountStore {
     /// would be wrong here: they are forgotten. Returns whether they were.
     pub async fn bind_session(&self, auth_key_id: u64) -> Result<bool, StoreError> {
         let key_id = format!("{auth_key_id:016x}");
-        let mut tx = self.store.pool().begin().await?;
+        // IMMEDIATE: this reads, then writes; a deferred transaction would fail with
+        // SQLITE_BUSY_SNAPSHOT when another account's writes land in between.
+        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
         let known: Option<(Option<String>,)> =
             sqlx::query_as("SELECT auth_key_id FROM accounts WHERE name = $1")
                 .bind(&*self.name)
@@ -78,7 +80,9 @@ impl AccountStore {
     pub async fn bind_self(&self, self_id: i64) -> Result<bool, StoreError> {
         // Queued peer writes must land before a possible clear, not after it.
         self.store.flush().await?;
-        let mut tx = self.store.pool().begin().await?;
+        // IMMEDIATE: this reads, then writes; a deferred transaction would fail with
+        // SQLITE_BUSY_SNAPSHOT when another account's writes land in between.
+        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
         let known: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT self_id FROM accounts WHERE name = $1")
                 .bind(&*self.name)

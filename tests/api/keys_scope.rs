@@ -202,6 +202,19 @@ async fn a_key_with_a_chat_list_may_not_read_or_write_other_chats_and_nothing_is
     .await;
     assert_eq!(read.0, StatusCode::OK, "{}", read.1);
     assert_eq!(read.1["messages"][0]["text"], "yes");
+    let listed = call(&app, NEWS_ONLY, Method::GET, "/v1/chats", Value::Null).await;
+    assert_eq!(listed.0, StatusCode::OK, "{}", listed.1);
+    let names: Vec<&str> = listed.1["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["peer"]["username"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["sandbox_news"],
+        "the chat list shows only the key's chats"
+    );
 }
 
 #[tokio::test]
@@ -319,4 +332,34 @@ async fn key_names_not_keys_appear_in_metrics() {
         "{text}"
     );
     assert!(!text.contains(ALICE_ONLY));
+}
+
+#[tokio::test]
+async fn the_real_binary_logs_key_names_and_accounts_never_keys() {
+    use crate::common::{MtgateProcess, TempDir, base_vars, random_api_key};
+    let sandbox = Sandbox::start().await.unwrap();
+    let state_dir = TempDir::new("key-logs");
+    let env_key = random_api_key();
+    let mut vars = base_vars(&sandbox, state_dir.path(), &env_key);
+    vars.extend(accounts_and_keys(&sandbox, state_dir.path()));
+    let process = MtgateProcess::spawn(&["serve"], &vars);
+    let address = process.wait_for_listen_address().await;
+    let client = reqwest::Client::new();
+    let refused = client
+        .get(format!("http://{address}/v1/peers/me"))
+        .bearer_auth(ALICE_ONLY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let line = eventually(DEADLINE, "the request's log line", || async {
+        process.stderr_lines().into_iter().find_map(|line| {
+            let json: Value = serde_json::from_str(&line).ok()?;
+            (json["key"] == "alice-only").then_some(json)
+        })
+    })
+    .await;
+    assert_eq!(line["account"], "default", "{line}");
+    let stderr = process.stderr();
+    assert!(!stderr.contains(ALICE_ONLY) && !stderr.contains(&env_key));
 }

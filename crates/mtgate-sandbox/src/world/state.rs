@@ -191,11 +191,11 @@ impl State {
             };
             match chat {
                 SeedChat::Channel(id) => {
-                    // A post in a broadcast channel the account owns was written by the account.
+                    // A post in a broadcast channel the account owns was written by it.
                     let chat = ChatKey::Channel(id);
                     let own_post = from.is_none()
-                        && state.channel_kind(chat) == Some(ChannelKind::OwnedBroadcast);
-                    state.seed(seed(chat, from == Some(fixture::ME_ID) || own_post))
+                        && state.channel_kind(chat) == Some(fixture::ChannelKind::OwnedBroadcast);
+                    state.seed(seed(chat, from == Some(fixture::ME_ID) || own_post));
                 }
                 SeedChat::User(peer) => {
                     state.seed(seed(ChatKey::User(peer), from == Some(fixture::ME_ID)));
