@@ -14,6 +14,9 @@ use std::time::Duration;
 use crate::domain::peer::PeerSpec;
 use mtgate_session::StringSession;
 
+pub mod edge;
+pub use edge::EdgeConfig;
+
 /// `MTGATE_LISTEN` when unset.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
 /// `MTGATE_STATE_DIR` when unset.
@@ -45,6 +48,8 @@ pub struct Config {
     pub flood_sleep_max: Duration,
     /// `MTGATE_LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// `MTGATE_HTTP_*` and `MTGATE_HEALTH_STALL_WINDOW` (see [`edge`]).
+    pub edge: EdgeConfig,
 }
 
 /// `MTGATE_LOG_FORMAT`: bunyan JSON (default) or human-readable.
@@ -170,6 +175,7 @@ impl Config {
             state_dir,
             flood_sleep_max: parse_flood_sleep_max(get("MTGATE_FLOOD_SLEEP_MAX"))?,
             log_format: parse_log_format(get("MTGATE_LOG_FORMAT"))?,
+            edge: EdgeConfig::from_lookup(get)?,
         })
     }
 }
@@ -312,6 +318,7 @@ impl fmt::Debug for Config {
             .field("state_dir", &self.state_dir)
             .field("flood_sleep_max", &self.flood_sleep_max)
             .field("log_format", &self.log_format)
+            .field("edge", &self.edge)
             .finish()
     }
 }

@@ -7,8 +7,11 @@
 //! - [`retry`]: per-call retries (flood waits, one I/O retry) for the sender pool.
 //! - [`session_store`]: the grammers session, learned state persisted under the state dir.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
+//! - [`flood`]: flood waits remembered per scope, so calls inside them never reach Telegram.
+//! - [`stall`]: notices calls hanging with nothing succeeding, so health degrades.
 
 pub mod error;
+pub mod flood;
 pub mod health;
 pub mod manager;
 pub mod metrics;
@@ -16,6 +19,7 @@ pub mod reconnect;
 pub mod resolver;
 pub mod retry;
 pub mod session_store;
+pub mod stall;
 mod supervisor;
 
 pub use error::TelegramError;

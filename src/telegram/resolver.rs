@@ -20,6 +20,7 @@ use grammers_session::types::{PeerId, PeerKind};
 use grammers_tl_types as tl;
 use serde::{Deserialize, Serialize};
 
+use super::flood::FloodScope;
 use super::{ClientManager, TelegramError};
 use crate::domain::PeerSpec;
 
@@ -396,10 +397,23 @@ pub async fn invoke<R>(
 where
     R: tl::RemoteCall + Clone + Send + Sync + 'static,
 {
-    tg.call(method, |client| {
-        let request = request.clone();
-        async move { client.invoke(&request).await }
-    })
+    invoke_in(tg, FloodScope::method(method), request).await
+}
+
+/// [`invoke`] within a flood scope (e.g. one chat: a wait learned there blocks only it).
+pub async fn invoke_in<R>(
+    tg: &ClientManager,
+    scope: FloodScope,
+    request: R,
+) -> Result<R::Return, TelegramError>
+where
+    R: tl::RemoteCall + Clone + Send + Sync + 'static,
+{
+    // `call_in` runs the closure once: the request moves in, no copy of its text.
+    tg.call_in(
+        scope,
+        move |client| async move { client.invoke(&request).await },
+    )
     .await
 }
 

@@ -2,6 +2,8 @@
 //! sandbox Telegram, one binary with a module per topic. Harness: [`common::spawn_app`].
 
 mod common;
+mod edge_flood;
+mod edge_health;
 mod errors_logging;
 mod errors_malformed_input;
 mod errors_telegram;

@@ -9,7 +9,8 @@ use crate::domain::answers::{
     MessagesPage, Target, deleted_count, edited_message, sent_message, updates_peers,
 };
 use crate::domain::{FormattedText, MessageView, PeerSpec};
-use crate::telegram::resolver::{KnownPeer, invoke};
+use crate::telegram::flood::FloodScope;
+use crate::telegram::resolver::{KnownPeer, invoke, invoke_in};
 
 use super::HistoryPage;
 
@@ -121,7 +122,8 @@ pub async fn send(
         suggested_post: None,
         rich_message: None,
     };
-    let updates = invoke(&state.telegram, "messages.sendMessage", request).await?;
+    let scope = FloodScope::chat("messages.sendMessage", peer.id);
+    let updates = invoke_in(&state.telegram, scope, request).await?;
     let (users, chats) = updates_peers(&updates);
     state.resolver.learn(users, chats);
     sent_message(&updates, random_id, target(&peer), &text.text)
@@ -150,7 +152,8 @@ pub async fn edit(
         quick_reply_shortcut_id: None,
         rich_message: None,
     };
-    let updates = invoke(&state.telegram, "messages.editMessage", request).await?;
+    let scope = FloodScope::chat("messages.editMessage", peer.id);
+    let updates = invoke_in(&state.telegram, scope, request).await?;
     let (users, chats) = updates_peers(&updates);
     state.resolver.learn(users, chats);
     if let Some(view) = edited_message(&updates, id, target(&peer)) {
@@ -236,7 +239,8 @@ pub async fn history(
         min_id: 0,
         hash: 0,
     };
-    let answer = invoke(&state.telegram, "messages.getHistory", request).await?;
+    let scope = FloodScope::chat("messages.getHistory", peer.id);
+    let answer = invoke_in(&state.telegram, scope, request).await?;
     let page = MessagesPage::of(&answer);
     state.resolver.learn(page.users, page.chats);
     Ok(HistoryPage {
