@@ -3,7 +3,7 @@
 //! [`run`] takes its listener and shutdown future from the caller, so tests bind port 0 and
 //! stop the app whenever they like; [`serve_command`] is the binary's wiring around it.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::api::AppState;
+use crate::api::edge::EdgeState;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, Environment};
@@ -106,7 +107,9 @@ pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppSt
     let resolver = PeerResolver::open(&config.state_dir).map_err(state_dir_error)?;
     let telegram = ClientManager::start(&config, Arc::new(Metrics::new()), options)
         .map_err(state_dir_error)?;
+    let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
+        edge,
         config: Arc::new(config),
         telegram,
         resolver: Arc::new(resolver),
@@ -124,13 +127,12 @@ pub async fn run(
     let telegram = state.telegram.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
-    let server = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested: finishing in-flight requests");
-            let _ = draining_tx.send(());
-        })
-        .into_future();
+    let edge = state.edge.clone();
+    let server = crate::api::edge::server::serve(listener, router(state), edge, async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+        let _ = draining_tx.send(());
+    });
     tracing::info!(%address, "mtgate is listening");
     let grace_expired = async {
         if draining_rx.await.is_err() {

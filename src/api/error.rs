@@ -69,6 +69,9 @@ pub enum ApiError {
         message: String,
         telegram: Option<String>,
     },
+    /// 503 `OVERLOADED` with `Retry-After`: shed at the edge (too many requests in flight).
+    #[error("mtgate is serving as many requests as it allows; retry shortly")]
+    Overloaded,
     /// 504 `TIMEOUT`: the request did not finish within the per-request timeout.
     #[error("{0}")]
     Timeout(String),
@@ -117,6 +120,7 @@ impl ApiError {
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::FloodWait { .. } => "FLOOD_WAIT",
             Self::TelegramUnavailable(_) => "TELEGRAM_UNAVAILABLE",
+            Self::Overloaded => "OVERLOADED",
             Self::SessionUnauthorized { .. } => "SESSION_UNAUTHORIZED",
             Self::Timeout(_) => "TIMEOUT",
             Self::Internal { .. } => "INTERNAL",
@@ -133,7 +137,7 @@ impl ApiError {
             Self::MessageNotModified { .. } | Self::IdempotencyConflict => StatusCode::CONFLICT,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::FloodWait { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } => {
+            Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } | Self::Overloaded => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -164,6 +168,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
             Self::FloodWait { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            Self::Overloaded => Some(1),
             _ => None,
         };
         let body = ErrorBody {

@@ -13,10 +13,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state
+    let mut body = state
         .telegram
         .metrics()
         .render(state.telegram.health().state);
+    body.push_str(&state.edge.render());
     (
         [(
             header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, the error boundary, authentication and documentation.
 
 pub mod auth;
+pub mod edge;
 pub mod error;
 pub mod health;
 pub mod json;

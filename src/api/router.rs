@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::edge::shed::InFlightLimitLayer;
 use super::request_id::{self, RequestId};
 use super::{ApiError, AppState, auth, health, messages, metrics, openapi, peers, session};
 
@@ -29,7 +30,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
-        ));
+        ))
+        // Outside the key check: shedding is the cheapest answer there is.
+        .route_layer(InFlightLimitLayer::new(state.edge.clone()));
     Router::new()
         .merge(health::routes())
         .merge(metrics::routes())

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::edge::EdgeState;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
 use crate::telegram::ClientManager;
@@ -15,4 +16,6 @@ pub struct AppState {
     pub telegram: Arc<ClientManager>,
     pub resolver: Arc<PeerResolver>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// The HTTP edge's limits and live counts (connection cap, in-flight slots).
+    pub edge: Arc<EdgeState>,
 }

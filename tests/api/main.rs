@@ -4,6 +4,7 @@
 mod common;
 mod edge_flood;
 mod edge_health;
+mod edge_limits;
 mod errors_logging;
 mod errors_malformed_input;
 mod errors_telegram;
