@@ -1,6 +1,7 @@
 //! Request input parsed once into small domain types, and the JSON views answers are made of.
 
 pub mod answers;
+pub mod mentions;
 pub mod message;
 pub mod peer;
 pub mod text;

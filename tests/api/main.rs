@@ -5,6 +5,7 @@ mod common;
 mod edge_flood;
 mod edge_health;
 mod edge_limits;
+mod edge_panics;
 mod errors_logging;
 mod errors_malformed_input;
 mod errors_telegram;
