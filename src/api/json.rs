@@ -5,6 +5,7 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::sync::OnceLock;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -21,9 +22,58 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A JSON body of type `T`, with our errors. `T` should use `#[serde(deny_unknown_fields)]`.
 pub struct ApiJson<T> {
     pub value: T,
-    /// The body re-serialized canonically (sorted keys, no whitespace), for idempotency
-    /// fingerprints: the same request written differently is still the same request.
-    pub canonical: Vec<u8>,
+    /// The body in canonical form, for idempotency fingerprints; computed only when asked
+    /// for (a request without `Idempotency-Key` never pays for it).
+    pub canonical: Canonical,
+}
+
+/// The request body, re-serialized canonically (sorted keys, no whitespace) on first use: the
+/// same request written differently is still the same request.
+pub struct Canonical {
+    raw: Vec<u8>,
+    canonical: OnceLock<Vec<u8>>,
+}
+
+impl Canonical {
+    fn new(raw: Vec<u8>) -> Self {
+        Self {
+            raw,
+            canonical: OnceLock::new(),
+        }
+    }
+
+    /// The canonical bytes (the raw body if it somehow does not re-parse).
+    pub fn bytes(&self) -> &[u8] {
+        self.canonical.get_or_init(|| {
+            serde_json::from_slice::<serde_json::Value>(&self.raw)
+                .ok()
+                .and_then(|tree| serde_json::to_vec(&tree).ok())
+                .unwrap_or_else(|| self.raw.clone())
+        })
+    }
+}
+
+/// Something a fingerprint can be taken over: a [`Canonical`] body (lazily) or fixed bytes.
+pub trait CanonicalBody {
+    fn canonical_bytes(&self) -> &[u8];
+}
+
+impl CanonicalBody for Canonical {
+    fn canonical_bytes(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+impl<const N: usize> CanonicalBody for [u8; N] {
+    fn canonical_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl CanonicalBody for [u8] {
+    fn canonical_bytes(&self) -> &[u8] {
+        self
+    }
 }
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -36,33 +86,52 @@ where
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         check_content_type(req.headers())?;
         let bytes = read_body(req.into_body(), MAX_BODY_BYTES).await?;
-        parse_json(&bytes)
+        parse_json(bytes)
     }
 }
 
-/// Parses `bytes` as `T`, naming the field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<ApiJson<T>, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::invalid(
-            "the request body is empty; send a JSON object",
-        ));
+/// Parses `bytes` straight into `T` (no intermediate `serde_json::Value`), naming the field
+/// at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: impl Into<Vec<u8>>) -> Result<ApiJson<T>, ApiError> {
+    let bytes = bytes.into();
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(ApiError::invalid(
+                "the request body is empty; send a JSON object",
+            ));
+        }
+        // A struct would also accept a JSON array; the API takes objects only.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    Err(e) => not_json(&e),
+                    Ok(_) => ApiError::invalid("the request body must be a JSON object"),
+                },
+            );
+        }
     }
-    let tree: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::invalid(format!("the request body is not valid JSON: {e}")))?;
-    if !tree.is_object() {
-        return Err(ApiError::invalid("the request body must be a JSON object"));
-    }
-    let canonical = serde_json::to_vec(&tree).unwrap_or_default();
-    let value = serde_path_to_error::deserialize(tree).map_err(|e| {
+    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    let value = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." {
+        if inner.is_syntax() || inner.is_eof() {
+            not_json(&inner)
+        } else if path == "." {
             ApiError::invalid(format!("invalid request body: {inner}"))
         } else {
             ApiError::invalid(format!("invalid request body at `{path}`: {inner}"))
         }
     })?;
-    Ok(ApiJson { value, canonical })
+    reader.end().map_err(|e| not_json(&e))?;
+    Ok(ApiJson {
+        value,
+        canonical: Canonical::new(bytes),
+    })
+}
+
+fn not_json(e: &serde_json::Error) -> ApiError {
+    ApiError::invalid(format!("the request body is not valid JSON: {e}"))
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -206,6 +275,17 @@ mod tests {
     async fn malformed_json_says_so() {
         let e = extract(JSON, r#"{"text": "hi""#).await.unwrap_err();
         assert!(e.contains("not valid JSON"), "{e}");
+        let e = extract(JSON, r#"{"text": "hi"} trailing"#)
+            .await
+            .unwrap_err();
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = extract(JSON, r#"[1,"#).await.unwrap_err();
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = extract(JSON, r#"["hi"]"#).await.unwrap_err();
+        assert!(
+            e.contains("JSON object"),
+            "a struct must not accept an array: {e}"
+        );
     }
 
     #[tokio::test]
@@ -267,8 +347,9 @@ mod tests {
 
     #[test]
     fn canonical_bodies_ignore_key_order_and_whitespace() {
-        let a = parse_json::<serde_json::Value>(br#"{"b":1, "a":[1,2]}"#).unwrap();
-        let b = parse_json::<serde_json::Value>(br#"{"a":[1,2],"b":1}"#).unwrap();
-        assert_eq!(a.canonical, b.canonical);
+        let a = parse_json::<serde_json::Value>(br#"{"b":1, "a":[1,2]}"#.to_vec()).unwrap();
+        let b = parse_json::<serde_json::Value>(br#"{"a":[1,2],"b":1}"#.to_vec()).unwrap();
+        assert_eq!(a.canonical.bytes(), b.canonical.bytes());
+        assert_eq!(a.canonical.bytes(), br#"{"a":[1,2],"b":1}"#);
     }
 }

@@ -4,6 +4,7 @@ use axum::http::{HeaderMap, Method};
 
 use super::MAX_IDS;
 use crate::api::ApiError;
+use crate::api::json::CanonicalBody;
 use crate::domain::{FormattedText, ParseMode};
 use crate::idempotency::{Fingerprint, IdempotencyKey};
 
@@ -42,11 +43,11 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 }
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
-pub fn idempotency_of(
+pub fn idempotency_of<B: CanonicalBody + ?Sized>(
     headers: &HeaderMap,
     method: Method,
     path: &str,
-    canonical_body: &[u8],
+    canonical_body: &B,
 ) -> Result<Option<(IdempotencyKey, Fingerprint)>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -54,7 +55,8 @@ pub fn idempotency_of(
     let key = IdempotencyKey::parse(raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
         key,
-        Fingerprint::of(method.as_str(), path, canonical_body),
+        // Canonicalized only here: without a key the body is never re-serialized.
+        Fingerprint::of(method.as_str(), path, canonical_body.canonical_bytes()),
     )))
 }
 
