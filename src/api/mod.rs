@@ -8,6 +8,7 @@ pub mod json;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi_rules;
 pub mod peers;
 pub mod request_id;
 pub mod router;

@@ -25,11 +25,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(openapi_json))
 }
 
-/// The document, built once.
+/// The document, built once, with the server's constraints and statuses written in
+/// ([`super::openapi_rules`]).
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    super::openapi_rules::apply(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("the OpenAPI document serializes")
 });
 
 /// The OpenAPI document as JSON.
@@ -57,7 +58,10 @@ pub enum TelegramErrors {
         headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
     )]
     FloodWait(ErrorBody),
-    #[response(status = 503, description = "Telegram unavailable or session unusable")]
+    #[response(
+        status = 503,
+        description = "Telegram unavailable (TELEGRAM_UNAVAILABLE), session unusable (SESSION_UNAUTHORIZED) or too many requests in flight (OVERLOADED, with `Retry-After`)"
+    )]
     Unavailable(ErrorBody),
 }
 
@@ -66,7 +70,7 @@ pub enum TelegramErrors {
 pub struct ErrorDetail {
     /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
     /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, FLOOD_WAIT,
-    /// TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED, TIMEOUT, INTERNAL.
+    /// TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED, OVERLOADED, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
     pub code: String,
     /// A sentence for humans.

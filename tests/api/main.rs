@@ -20,6 +20,7 @@ mod messages_idempotency;
 mod messages_send;
 mod messages_support;
 mod openapi_document;
+mod openapi_rules;
 mod openapi_served;
 mod peers_resolution;
 mod runtime_flood;
