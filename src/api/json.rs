@@ -222,6 +222,44 @@ where
     }
 }
 
+/// Whole numbers as JSON Schema counts them: `2068.0` is the integer 2068 (the OpenAPI
+/// document says `integer`, and a client may well send it that way), `2068.5` is not.
+/// Use with `#[serde(default, deserialize_with = "…")]`.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// A JSON number that must be a whole number fitting `i32`.
+    struct WholeI32(i32);
+
+    impl<'de> Deserialize<'de> for WholeI32 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let n = serde_json::Number::deserialize(d)?;
+            let whole = match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Some(i),
+                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Some(f as i64),
+                _ => None,
+            };
+            whole
+                .and_then(|i| i32::try_from(i).ok())
+                .map(WholeI32)
+                .ok_or_else(|| {
+                    D::Error::custom(format!("`{n}` is not a whole number in the i32 range"))
+                })
+        }
+    }
+
+    pub fn option_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        Ok(Option::<WholeI32>::deserialize(d)?.map(|w| w.0))
+    }
+
+    pub fn vec_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
+        Ok(Vec::<WholeI32>::deserialize(d)?
+            .into_iter()
+            .map(|w| w.0)
+            .collect())
+    }
+}
+
 /// A JSON answer with a status: what handlers return on success.
 pub fn json_response<T: Serialize>(
     status: axum::http::StatusCode,
@@ -343,6 +381,28 @@ mod tests {
                 .unwrap_err()
                 .contains("JSON object")
         );
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Ints {
+        #[serde(default, deserialize_with = "whole::option_i32")]
+        one: Option<i32>,
+        #[serde(default, deserialize_with = "whole::vec_i32")]
+        many: Vec<i32>,
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_are_integers_and_fractions_are_not() {
+        let ints: Ints = parse_json(br#"{"one": 2068.0, "many": [1, 39.0]}"#.to_vec())
+            .unwrap()
+            .value;
+        assert_eq!((ints.one, ints.many), (Some(2068), vec![1, 39]));
+        let ints: Ints = parse_json(br#"{"one": null}"#.to_vec()).unwrap().value;
+        assert_eq!((ints.one, ints.many.len()), (None, 0));
+        for bad in [r#"{"one": 1.5}"#, r#"{"one": 3e10}"#, r#"{"many": ["1"]}"#] {
+            let e = parse_json::<Ints>(bad.as_bytes().to_vec()).err().unwrap();
+            assert_eq!(e.code(), "INVALID_REQUEST", "{bad}");
+        }
     }
 
     #[test]

@@ -37,8 +37,14 @@ const FORBIDDEN: &[&str] = &[
     "PRIVACY_PREMIUM_REQUIRED",
 ];
 
-/// Names meaning "no such message here" (an edit or delete of a deleted message…).
-const MESSAGE_NOT_FOUND: &[&str] = &["MESSAGE_ID_INVALID", "MESSAGE_IDS_EMPTY", "MSG_ID_INVALID"];
+/// Names meaning "no such message here" (an edit or delete of a deleted message, a reply to
+/// a message that is not in the chat…).
+const MESSAGE_NOT_FOUND: &[&str] = &[
+    "MESSAGE_ID_INVALID",
+    "MESSAGE_IDS_EMPTY",
+    "MSG_ID_INVALID",
+    "REPLY_MESSAGE_ID_INVALID",
+];
 
 impl From<ResolveError> for ApiError {
     fn from(error: ResolveError) -> Self {
@@ -166,6 +172,11 @@ mod tests {
                 404,
             ),
             (rpc(400, "MESSAGE_TOO_LONG", None), "MESSAGE_TOO_LONG", 400),
+            (
+                rpc(400, "REPLY_MESSAGE_ID_INVALID", None),
+                "MESSAGE_NOT_FOUND",
+                404,
+            ),
             (
                 rpc(400, "MESSAGE_NOT_MODIFIED", None),
                 "MESSAGE_NOT_MODIFIED",

@@ -109,6 +109,7 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::users::GetFullUser::CONSTRUCTOR_ID => run(ctx, body, users::get_full_user),
         f::contacts::ResolveUsername::CONSTRUCTOR_ID => run(ctx, body, contacts::resolve_username),
         f::channels::GetChannels::CONSTRUCTOR_ID => run(ctx, body, channels::get_channels),
+        f::messages::GetChats::CONSTRUCTOR_ID => run(ctx, body, channels::get_chats),
         f::channels::GetMessages::CONSTRUCTOR_ID => run(ctx, body, history::get_channel_messages),
         f::channels::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_channel),
         f::messages::GetMessages::CONSTRUCTOR_ID => run(ctx, body, history::get_messages),

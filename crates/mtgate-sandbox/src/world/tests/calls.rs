@@ -167,3 +167,17 @@ fn dialogs_list_every_channel_and_each_private_chat_with_messages() {
         tops.iter().filter(|&&t| t > 0).count()
     );
 }
+
+#[test]
+fn a_basic_group_the_world_does_not_have_is_chat_id_invalid() {
+    let h = harness();
+    assert_eq!(
+        h.call(&tl::functions::messages::GetChats { id: vec![652] })
+            .map(|_| ()),
+        Err((400, "CHAT_ID_INVALID".into()))
+    );
+    assert!(
+        h.call(&tl::functions::messages::GetChats { id: vec![] })
+            .is_ok()
+    );
+}
