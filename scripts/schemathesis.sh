@@ -17,7 +17,7 @@ work="$(mktemp -d)"
 MTGATE_DEFAULT_PEER=me MTGATE_STATE_DIR="$work/state" MTGATE_LISTEN=127.0.0.1:0 RUST_LOG=warn \
     target/debug/mtgate serve --sandbox >"$work/out" 2>"$work/err" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
     [ -s "$work/out" ] && break
     sleep 0.1
