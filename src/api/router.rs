@@ -92,3 +92,28 @@ fn json_timeout_body(response: Response) -> Response {
 fn request_timeout(state: &AppState) -> Duration {
     state.config.flood_sleep_max * 2 + Duration::from_secs(60)
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_backstop_timeouts_empty_504_becomes_a_json_timeout_error() {
+        let bare = Response::builder()
+            .status(StatusCode::GATEWAY_TIMEOUT)
+            .body(Body::empty())
+            .unwrap();
+        let fixed = json_timeout_body(bare);
+        assert_eq!(fixed.status(), StatusCode::GATEWAY_TIMEOUT);
+        let bytes = axum::body::to_bytes(fixed.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "TIMEOUT");
+
+        let own = ApiError::Timeout("the Telegram call timed out".into()).into_response();
+        let kept = json_timeout_body(own);
+        let bytes = axum::body::to_bytes(kept.into_body(), 4096).await.unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("the Telegram call timed out"));
+    }
+}
