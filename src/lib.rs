@@ -11,7 +11,8 @@
 //! - [`telegram`]: the one client manager per process (grammers client behind a
 //!   `tokio::sync::Mutex`), its reconnect policy, persisted state and connection health.
 //! - [`domain`]: request input parsed into small types (peers, message text).
-//! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics.
+//! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics,
+//!   and the HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 
