@@ -220,3 +220,14 @@ async fn past_the_in_flight_cap_requests_get_503_overloaded_at_once() {
     }
     assert_eq!(in_flight(&app).await, Some(0));
 }
+
+#[tokio::test]
+async fn a_request_waiting_on_telegram_longer_than_the_idle_and_header_timeouts_still_gets_its_answer()
+ {
+    let app = spawn_app_with(short_timeouts()).await;
+    app.wait_until_healthy().await;
+    app.sandbox.control().set_delay(Duration::from_millis(1200));
+    let response = app.get("/telegram/session/status").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    app.sandbox.control().set_delay(Duration::ZERO);
+}
