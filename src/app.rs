@@ -12,17 +12,20 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::accounts::{Account, AccountRegistry, AccountSpec};
 use crate::api::AppState;
+use crate::api::auth::KeyRing;
 use crate::api::edge::EdgeState;
+use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
-use crate::config::{Config, ConfigError, Environment};
+use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
-use crate::telegram::metrics::Metrics;
-use crate::telegram::resolver::PeerResolver;
-use crate::telegram::{ClientManager, ManagerOptions};
+use crate::store::{Store, StoreError};
+use crate::telegram::ManagerOptions;
 
 mod sandbox_mode;
+mod welcome;
 
 /// How long in-flight requests may take to finish once shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -36,19 +39,41 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
         Ok(env) => env,
         Err(e) => return config_failure(&e),
     };
+    // `--listen` wins over MTGATE_LISTEN; either one means the user chose the address.
+    let lookup = |name: &str| match (name, args.listen) {
+        ("MTGATE_LISTEN", Some(listen)) => Some(listen.to_string()),
+        _ => env.get(name).filter(|v| !v.trim().is_empty()),
+    };
+    let listen_chosen = lookup("MTGATE_LISTEN").is_some();
+    // Every problem at once: the service's variables, then the log settings.
+    let mut errors = Vec::new();
     let config = if args.sandbox {
         None
     } else {
-        match Config::from_lookup(|name| env.get(name)) {
-            Ok(config) => Some(config),
-            Err(e) => return config_failure(&e),
-        }
+        Config::from_lookup(lookup)
+            .map_err(|e| errors.extend(e.0))
+            .ok()
     };
-    let log_format = match crate::config::log_format_from(|name| env.get(name)) {
-        Ok(format) => format,
-        Err(e) => return config_failure(&e),
+    let log_format = crate::config::log_format_from(lookup)
+        .map_err(|e| {
+            // Outside the sandbox, `Config::from_lookup` has reported it already.
+            if args.sandbox {
+                errors.push(e);
+            }
+        })
+        .unwrap_or(LogFormat::Json);
+    let rust_log = env.get("RUST_LOG");
+    if let Err(e) = crate::telemetry::build_filter(rust_log.as_deref()) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return config_failure(ConfigErrors(errors));
+    }
+    let log_format = crate::telemetry::LogChoice {
+        format: log_format,
+        chosen: lookup("MTGATE_LOG_FORMAT").is_some(),
     };
-    if let Err(e) = crate::telemetry::init(log_format, env.get("RUST_LOG").as_deref()) {
+    if let Err(e) = crate::telemetry::init(log_format, rust_log.as_deref()) {
         return config_failure(&e);
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -60,7 +85,7 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
     };
     match config {
         Some(config) => runtime.block_on(serve(config, shutdown_signal())),
-        None => runtime.block_on(sandbox_mode::run_sandboxed(env)),
+        None => runtime.block_on(sandbox_mode::run_sandboxed(lookup, listen_chosen)),
     }
 }
 
@@ -73,10 +98,10 @@ pub async fn serve(
         Ok(listener) => listener,
         Err(e) => {
             let reason = format!("cannot listen on {}: {e}", config.listen);
-            return config_failure(&ConfigError::new("MTGATE_LISTEN", reason));
+            return config_failure(ConfigError::new("MTGATE_LISTEN", reason));
         }
     };
-    let state = match build_state(config) {
+    let state = match build_state(config).await {
         Ok(state) => state,
         Err(e) => return config_failure(&e),
     };
@@ -89,31 +114,60 @@ pub async fn serve(
     }
 }
 
-/// Builds the shared state with production timings. Must run inside a Tokio runtime (the
-/// client manager starts connecting in the background).
-pub fn build_state(config: Config) -> Result<AppState, ConfigError> {
+/// Builds the shared state with production timings: opens the store, then starts the
+/// default account (loading its stored state, connecting in the background).
+pub async fn build_state(config: Config) -> Result<AppState, ConfigError> {
     let options = ManagerOptions::for_config(&config);
-    build_state_with(config, options)
+    build_state_with(config, options).await
 }
 
 /// Like [`build_state`] with explicit client manager timings (tests).
-pub fn build_state_with(config: Config, options: ManagerOptions) -> Result<AppState, ConfigError> {
-    let state_dir_error = |e: io::Error| {
+///
+/// Opens the store and starts one [`Account`] per configured account (`default` first), each
+/// with its own view of the store, keyed by its name.
+pub async fn build_state_with(
+    config: Config,
+    options: ManagerOptions,
+) -> Result<AppState, ConfigError> {
+    let state_dir_error = |e: StoreError| {
         ConfigError::new(
             "MTGATE_STATE_DIR",
             format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let resolver = PeerResolver::open(&config.state_dir).map_err(state_dir_error)?;
-    let telegram = ClientManager::start(&config, Arc::new(Metrics::new()), options)
+    let store = Store::open(&config.state_dir)
+        .await
         .map_err(state_dir_error)?;
+    let default = Account::start(
+        AccountSpec::default_of(&config),
+        &store,
+        &config,
+        options.clone(),
+    )
+    .await
+    .map_err(state_dir_error)?;
+    let mut registry = AccountRegistry::new(default);
+    for account in &config.extra_accounts {
+        let spec = AccountSpec {
+            name: account.name.to_string(),
+            session: account.session.clone(),
+            default_peer: account.default_peer.clone(),
+            legacy_state_dir: None,
+        };
+        let started = Account::start(spec, &store, &config, options.clone())
+            .await
+            .map_err(state_dir_error)?;
+        registry.insert(started);
+    }
     let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
         edge,
+        keys: Arc::new(KeyRing::new(config.keys())),
+        key_metrics: Arc::new(KeyMetrics::default()),
         config: Arc::new(config),
-        telegram,
-        resolver: Arc::new(resolver),
-        idempotency: Arc::new(IdempotencyStore::new()),
+        accounts: Arc::new(registry),
+        idempotency: Arc::new(IdempotencyStore::new(store.clone())),
+        store,
     })
 }
 
@@ -124,7 +178,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let telegram = state.telegram.clone();
+    let accounts = state.accounts.clone();
+    let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let edge = state.edge.clone();
@@ -151,7 +206,11 @@ pub async fn run(
             Ok(())
         }
     };
-    telegram.shutdown().await;
+    accounts.shutdown().await;
+    // After every account stopped, so what they learned last is flushed too.
+    if let Err(e) = store.close().await {
+        tracing::error!(error = %e, "the store did not close cleanly");
+    }
     tracing::info!("mtgate stopped");
     result
 }
@@ -185,8 +244,10 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Prints the contract's one line for a startup failure and returns exit code 2.
-fn config_failure(error: &ConfigError) -> ExitCode {
-    eprintln!("error: {error}");
+/// Prints the contract's one line per problem and returns exit code 2.
+fn config_failure(errors: impl Into<ConfigErrors>) -> ExitCode {
+    for error in errors.into().0 {
+        eprintln!("error: {error}");
+    }
     ExitCode::from(EXIT_CONFIG)
 }

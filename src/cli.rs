@@ -40,11 +40,18 @@ Environment (also read from .env; the real environment wins):
   TG_SESSION               string session, Telethon (1...) or Pyrogram format (required)
   TG_DC_ADDR               HOST:PORT overriding the session's home-DC address
   MTGATE_LISTEN            HTTP listen address [default: 127.0.0.1:8000]
-  MTGATE_API_KEYS          comma-separated keys accepted from callers (required)
+  MTGATE_API_KEYS          comma-separated full-access keys accepted from callers
+                           (required unless MTGATE_KEYS_FILE gives keys)
+  MTGATE_ACCOUNTS_FILE     TOML file of extra accounts: [accounts.NAME] session, dc_addr?,
+                           default_peer?; served under /v1/accounts/NAME/...
+  MTGATE_KEYS_FILE         TOML file of scoped keys: [keys.NAME] key (or key_sha256),
+                           accounts = [...] or [\"*\"], chats?, read_only?
   MTGATE_DEFAULT_PEER      peer used when a request names none
-  MTGATE_STATE_DIR         where learned peers and update state are kept [default: ./data]
+  MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
+                           idempotency answers; 0700/0600) [default: ./data]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
-  MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: json]
+  MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: pretty when stderr is a
+                           terminal, json otherwise]
   RUST_LOG                 tracing filter [default: info]
 HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HTTP_HEADER_TIMEOUT   a started request head must be complete within [default: 10s]
@@ -55,13 +62,13 @@ HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
                                degrade /health [default: 30s]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
-A bad or missing variable stops startup with one line naming it and exit code 2.";
+Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
 /// What `sandbox` prints and serves.
 const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
-unauthorized_session (for login flows), phone, login_code, password and world (the starting
-peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
+unauthorized_session (for login flows), other_sessions (logged in as each other user, by
+@username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
 POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
 Runs until SIGTERM or SIGINT.";
 
@@ -70,6 +77,10 @@ pub struct ServeArgs {
     /// Start an in-process sandbox Telegram, log in to it and serve against it.
     #[arg(long)]
     pub sandbox: bool,
+    /// HTTP listen address (IP:PORT), overriding MTGATE_LISTEN [default: 127.0.0.1:8000].
+    /// With --sandbox and no address chosen, a busy default port falls back to a free one.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +155,8 @@ mod tests {
             "TG_DC_ADDR",
             "MTGATE_LISTEN",
             "MTGATE_API_KEYS",
+            "MTGATE_ACCOUNTS_FILE",
+            "MTGATE_KEYS_FILE",
             "MTGATE_DEFAULT_PEER",
             "MTGATE_STATE_DIR",
             "MTGATE_FLOOD_SLEEP_MAX",
@@ -166,13 +179,27 @@ mod tests {
     }
 
     #[test]
+    fn serve_takes_a_listen_address() {
+        let cli = Cli::try_parse_from(["mtgate", "serve", "--sandbox", "--listen", "127.0.0.1:0"])
+            .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(args.listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert!(Cli::try_parse_from(["mtgate", "serve", "--listen", "8000"]).is_err());
+    }
+
+    #[test]
     fn no_command_means_serve() {
         let cli = Cli::try_parse_from(["mtgate"]).unwrap();
         assert!(cli.command.is_none());
         let cli = Cli::try_parse_from(["mtgate", "serve", "--sandbox"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Serve(ServeArgs { sandbox: true }))
+            Some(Command::Serve(ServeArgs {
+                sandbox: true,
+                listen: None
+            }))
         ));
     }
 }

@@ -8,14 +8,19 @@
 //!   server; [`app::run`] takes its listener and shutdown future from the caller.
 //! - [`config`]: environment (`.env` via dotenvy) validated once into a typed [`config::Config`].
 //! - [`telemetry`]: tracing subscriber (bunyan JSON or pretty).
-//! - [`telegram`]: the one client manager per process (grammers client behind a
-//!   `tokio::sync::Mutex`), its reconnect policy, persisted state and connection health.
-//! - [`domain`]: request input parsed into small types (peers, message text).
+//! - [`accounts`]: [`accounts::Account`] (one Telegram account: its client manager, peer
+//!   knowledge, health, typed operations) and the registry that picks one per request.
+//! - [`telegram`]: everything that names grammers: one client manager per account (grammers
+//!   client behind a `tokio::sync::Mutex`), reconnects, persisted state, health, the typed
+//!   operations (`telegram::ops`) and the one mapping of Telegram errors.
+//! - [`domain`]: plain types: request input (peers, message text) and operation results.
 //! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics,
 //!   and the HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
+//! - [`store`]: the durable store (SQLite): peers, update state, idempotency records.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod cli;
@@ -23,5 +28,6 @@ pub mod config;
 pub mod domain;
 pub mod idempotency;
 pub mod login;
+pub mod store;
 pub mod telegram;
 pub mod telemetry;

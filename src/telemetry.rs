@@ -5,6 +5,8 @@
 //! that is quieter) unless `RUST_LOG` names them: at `debug` and `trace` they print request
 //! bodies, which would put message text in the logs.
 
+use std::io::IsTerminal;
+
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::{Directive, LevelFilter};
@@ -58,12 +60,32 @@ fn default_level(text: &str) -> LevelFilter {
         .unwrap_or(LevelFilter::OFF)
 }
 
+/// The configured log format, and whether `MTGATE_LOG_FORMAT` set it.
+#[derive(Clone, Copy, Debug)]
+pub struct LogChoice {
+    pub format: LogFormat,
+    pub chosen: bool,
+}
+
+impl LogChoice {
+    /// Unless chosen: pretty for a person at a terminal, bunyan JSON for log collectors.
+    pub fn resolve(self, stderr_is_terminal: bool) -> LogFormat {
+        match (self.chosen, stderr_is_terminal) {
+            (true, _) => self.format,
+            (false, true) => LogFormat::Pretty,
+            (false, false) => LogFormat::Json,
+        }
+    }
+}
+
 /// Installs the global subscriber. Returns an error naming `RUST_LOG` when the filter is
 /// invalid; a second call in the same process (tests) leaves the first subscriber in place.
-pub fn init(format: LogFormat, rust_log: Option<&str>) -> Result<(), ConfigError> {
+/// Pretty logs carry colours only when stderr is a terminal (never into pipes or files).
+pub fn init(choice: LogChoice, rust_log: Option<&str>) -> Result<(), ConfigError> {
     let filter = build_filter(rust_log)?;
+    let terminal = std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
-    let _already_installed = match format {
+    let _already_installed = match choice.resolve(terminal) {
         LogFormat::Json => registry
             .with(JsonStorageLayer)
             .with(BunyanFormattingLayer::new("mtgate".into(), std::io::stderr))
@@ -72,6 +94,7 @@ pub fn init(format: LogFormat, rust_log: Option<&str>) -> Result<(), ConfigError
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
+                    .with_ansi(terminal)
                     .with_target(true),
             )
             .try_init(),
@@ -120,6 +143,24 @@ mod tests {
         assert!(quiet.contains("grammers_mtsender=warn"), "{quiet}");
         let targeted = build_filter(Some("mtgate=debug")).unwrap().to_string();
         assert!(targeted.contains("grammers_mtsender=off"), "{targeted}");
+    }
+
+    #[test]
+    fn an_unchosen_format_follows_the_terminal_and_a_chosen_one_wins() {
+        let unset = LogChoice {
+            format: LogFormat::Json,
+            chosen: false,
+        };
+        assert_eq!(unset.resolve(true), LogFormat::Pretty);
+        assert_eq!(unset.resolve(false), LogFormat::Json);
+        for format in [LogFormat::Json, LogFormat::Pretty] {
+            let chosen = LogChoice {
+                format,
+                chosen: true,
+            };
+            assert_eq!(chosen.resolve(true), format);
+            assert_eq!(chosen.resolve(false), format);
+        }
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub enum ApiError {
     /// 401 `UNAUTHORIZED`: no API key, or one mtgate does not accept.
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// 403 `KEY_SCOPE`: the API key may not use this account or chat, or may not write.
+    #[error("{0}")]
+    KeyScope(String),
+    /// 404 `ACCOUNT_NOT_FOUND`: no account of this name is configured.
+    #[error("no account is named `{0}`")]
+    AccountNotFound(String),
     /// 404 `PEER_NOT_FOUND`: the peer does not exist or this account cannot see it.
     #[error("{message}")]
     PeerNotFound {
@@ -72,6 +78,13 @@ pub enum ApiError {
     /// 503 `OVERLOADED` with `Retry-After`: shed at the edge (too many requests in flight).
     #[error("mtgate is serving as many requests as it allows; retry shortly")]
     Overloaded,
+    /// 501 `NOT_SUPPORTED_BY_SANDBOX`: the sandbox Telegram does not model this operation
+    /// (a limitation of the sandbox, not of the request).
+    #[error("{message}")]
+    NotSupportedBySandbox {
+        message: String,
+        telegram: Option<String>,
+    },
     /// 504 `TIMEOUT`: the request did not finish within the per-request timeout.
     #[error("{0}")]
     Timeout(String),
@@ -112,6 +125,8 @@ impl ApiError {
             Self::NoSuchEndpoint => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Unauthorized => "UNAUTHORIZED",
+            Self::KeyScope(_) => "KEY_SCOPE",
+            Self::AccountNotFound(_) => "ACCOUNT_NOT_FOUND",
             Self::PeerNotFound { .. } => "PEER_NOT_FOUND",
             Self::MessageNotFound { .. } => "MESSAGE_NOT_FOUND",
             Self::MessageTooLong { .. } => "MESSAGE_TOO_LONG",
@@ -122,6 +137,7 @@ impl ApiError {
             Self::TelegramUnavailable(_) => "TELEGRAM_UNAVAILABLE",
             Self::Overloaded => "OVERLOADED",
             Self::SessionUnauthorized { .. } => "SESSION_UNAUTHORIZED",
+            Self::NotSupportedBySandbox { .. } => "NOT_SUPPORTED_BY_SANDBOX",
             Self::Timeout(_) => "TIMEOUT",
             Self::Internal { .. } => "INTERNAL",
         }
@@ -131,6 +147,8 @@ impl ApiError {
         match self {
             Self::InvalidRequest(_) | Self::MessageTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::KeyScope(_) => StatusCode::FORBIDDEN,
+            Self::AccountNotFound(_) => StatusCode::NOT_FOUND,
             Self::NoSuchEndpoint => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PeerNotFound { .. } | Self::MessageNotFound { .. } => StatusCode::NOT_FOUND,
@@ -140,6 +158,7 @@ impl ApiError {
             Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } | Self::Overloaded => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Self::NotSupportedBySandbox { .. } => StatusCode::NOT_IMPLEMENTED,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal { upstream: true, .. } => StatusCode::BAD_GATEWAY,
             Self::Internal {
@@ -158,6 +177,7 @@ impl ApiError {
             | Self::Forbidden { telegram, .. }
             | Self::FloodWait { telegram, .. }
             | Self::SessionUnauthorized { telegram, .. }
+            | Self::NotSupportedBySandbox { telegram, .. }
             | Self::Internal { telegram, .. } => telegram.as_deref(),
             _ => None,
         }

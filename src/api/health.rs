@@ -1,6 +1,9 @@
 //! Health endpoints, answered from the manager's health snapshot without waiting on Telegram.
 //!
-//! - `/health`: 200 healthy or degraded (reconnecting), 503 unhealthy (session unusable).
+//! - `/health`: 200 healthy or degraded (reconnecting), 503 unhealthy (session unusable) —
+//!   for the `default` account, so existing probes keep their meaning; `accounts` lists every
+//!   account's own check and `summary` counts them, so one account's trouble shows without
+//!   failing the probe of a process whose other accounts serve fine.
 //! - `/health/live`: 200 while the process serves HTTP.
 //! - `/health/ready`: 200 only when connected and authorized.
 
@@ -34,21 +37,58 @@ pub fn health_report(snapshot: &HealthSnapshot) -> (StatusCode, serde_json::Valu
         "status": health,
         "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
         "checks": {
-            "telegram": {
-                "status": snapshot.state.as_str(),
-                "connected": snapshot.connected(),
-                "authorized": snapshot.authorized,
-                "last_error": snapshot.last_error,
-                "since": snapshot.since.to_rfc3339_opts(SecondsFormat::Millis, true),
-            },
+            "telegram": telegram_check(snapshot),
             "config": { "status": "ok" },
         },
     });
     (status, body)
 }
 
+/// One account's `telegram` check.
+fn telegram_check(snapshot: &HealthSnapshot) -> serde_json::Value {
+    json!({
+        "status": snapshot.state.as_str(),
+        "connected": snapshot.connected(),
+        "authorized": snapshot.authorized,
+        "last_error": snapshot.last_error,
+        "since": snapshot.since.to_rfc3339_opts(SecondsFormat::Millis, true),
+    })
+}
+
+/// The report for the default account's `snapshot`, plus every account (`default` first) as
+/// `accounts` and their counts by health as `summary`.
+pub fn accounts_report<'a>(
+    default: &HealthSnapshot,
+    accounts: impl IntoIterator<Item = (&'a str, HealthSnapshot)>,
+) -> (StatusCode, serde_json::Value) {
+    let (status, mut body) = health_report(default);
+    let mut counts = [0usize; 3];
+    let list: Vec<serde_json::Value> = accounts
+        .into_iter()
+        .map(|(name, snapshot)| {
+            let health = snapshot.state.health();
+            counts[health as usize] += 1;
+            json!({
+                "name": name,
+                "status": health,
+                "telegram": telegram_check(&snapshot),
+            })
+        })
+        .collect();
+    body["summary"] = json!({
+        "accounts": list.len(),
+        "healthy": counts[Health::Healthy as usize],
+        "degraded": counts[Health::Degraded as usize],
+        "unhealthy": counts[Health::Unhealthy as usize],
+    });
+    body["accounts"] = serde_json::Value::Array(list);
+    (status, body)
+}
+
 async fn health(State(state): State<AppState>) -> Response {
-    let (status, body) = health_report(&state.telegram.health());
+    let default = state.accounts.default().health();
+    let accounts = state.accounts.all().map(|a| (a.name(), a.health()));
+    let (status, body) = accounts_report(&default, accounts);
     (status, Json(body)).into_response()
 }
 
@@ -57,7 +97,7 @@ async fn live() -> Response {
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
-    let snapshot = state.telegram.health();
+    let snapshot = state.accounts.default().health();
     if snapshot.ready() {
         Json(json!({ "status": "ready" })).into_response()
     } else {
@@ -116,6 +156,30 @@ mod tests {
             body["checks"]["telegram"]["last_error"],
             "connection refused"
         );
+    }
+
+    #[test]
+    fn every_account_is_listed_and_counted_while_the_status_stays_the_default_one() {
+        let default = HealthTracker::new();
+        default.set_connected(me());
+        let revoked = HealthTracker::new();
+        revoked.set_unauthorized("AUTH_KEY_UNREGISTERED".into());
+        let accounts = [
+            ("default", default.snapshot()),
+            ("alice", revoked.snapshot()),
+        ];
+        let (status, body) = accounts_report(&default.snapshot(), accounts);
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "healthy");
+        assert_eq!(body["checks"]["telegram"]["status"], "connected");
+        assert_eq!(body["summary"]["accounts"], 2);
+        assert_eq!(body["summary"]["healthy"], 1);
+        assert_eq!(body["summary"]["unhealthy"], 1);
+        assert_eq!(body["summary"]["degraded"], 0);
+        assert_eq!(body["accounts"][0]["name"], "default");
+        assert_eq!(body["accounts"][1]["name"], "alice");
+        assert_eq!(body["accounts"][1]["status"], "unhealthy");
+        assert_eq!(body["accounts"][1]["telegram"]["authorized"], false);
     }
 
     #[test]

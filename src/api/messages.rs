@@ -4,7 +4,7 @@
 //! before any Telegram call, then runs under the request deadline. Sends, edits and deletes
 //! honour `Idempotency-Key` (see [`crate::idempotency`]).
 
-mod calls;
+pub mod actions;
 mod input;
 mod types;
 
@@ -14,18 +14,22 @@ pub use types::{
 };
 
 use self::input::{formatted, idempotency_of, message_id, message_ids};
+use super::account::CurrentAccount;
 use super::json::{ApiJson, ApiPath, ApiQuery, json_response};
 use super::openapi::{ErrorBody, TelegramErrors};
-use super::peers::{IntoLogged, Logged, peer_spec, request_timeout, within_deadline};
+use super::peers::{IntoLogged, Logged, peer_spec, within_deadline};
+use super::schemas::MessageView;
 use super::{ApiError, AppState};
-use crate::domain::{MessageView, PeerSpec};
-use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
+use crate::accounts::Account;
+use crate::domain::{PeerSpec, SendOptions};
+use crate::idempotency::{self, Claim, Fingerprint, IdempotencyKey, IdempotencyStore};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use std::future::Future;
+use std::sync::Arc;
 
 /// Most messages one history page or one delete may cover (Telegram's own cap).
 pub const MAX_IDS: usize = 100;
@@ -63,31 +67,43 @@ pub fn routes() -> Router<AppState> {
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn send_message(
-    State(state): State<AppState>,
+    CurrentAccount(account): CurrentAccount,
+    State(idempotency): State<Arc<IdempotencyStore>>,
     headers: HeaderMap,
     body: Result<ApiJson<SendMessageRequest>, ApiError>,
 ) -> Result<Response, Logged> {
     let body = body?;
     let req = &body.value;
     let text = formatted(&req.text, req.parse_mode)?;
-    let spec = peer_spec(&state, req.peer.as_deref())?;
+    let spec = peer_spec(&account, req.peer.as_deref())?;
     if req.reply_to.is_some_and(|id| id <= 0) {
         return Err(ApiError::invalid("`reply_to` must be a positive message id").into());
     }
-    let options = calls::SendOptions {
+    let options = SendOptions {
         reply_to: req.reply_to,
         silent: req.silent.unwrap_or(false),
         link_preview: req.link_preview.unwrap_or(true),
     };
-    let idempotent = idempotency_of(&headers, Method::POST, "/v1/messages", &body.canonical)?;
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::POST,
+        "/v1/messages",
+        &body.canonical,
+    )?;
     let random_id = match &idempotent {
         Some((key, fingerprint)) => idempotency::random_id(key, fingerprint),
         None => fresh_random_id(),
     };
-    run(&state, idempotent, move |state| async move {
-        let view = calls::send(&state, &spec, &text, options, random_id).await?;
-        Ok(json_response(StatusCode::CREATED, &view))
-    })
+    run(
+        &account,
+        &idempotency,
+        idempotent,
+        move |account| async move {
+            let view = account.send(&spec, &text, options, random_id).await?;
+            Ok(json_response(StatusCode::CREATED, &MessageView::from(view)))
+        },
+    )
     .await
 }
 
@@ -114,23 +130,35 @@ pub async fn send_message(
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn edit_message(
-    State(state): State<AppState>,
+    CurrentAccount(account): CurrentAccount,
+    State(idempotency): State<Arc<IdempotencyStore>>,
     headers: HeaderMap,
     path: Result<ApiPath<(String, String)>, ApiError>,
     body: Result<ApiJson<EditMessageRequest>, ApiError>,
 ) -> Result<Response, Logged> {
     let ApiPath((peer, id)) = path?;
     let body = body?;
-    let spec = peer_spec(&state, Some(&peer))?;
+    let spec = peer_spec(&account, Some(&peer))?;
     let id = message_id(&id)?;
     let text = formatted(&body.value.text, body.value.parse_mode)?;
     let link_preview = body.value.link_preview.unwrap_or(true);
     let path = message_path(&spec, id);
-    let idempotent = idempotency_of(&headers, Method::PATCH, &path, &body.canonical)?;
-    run(&state, idempotent, move |state| async move {
-        let view = calls::edit(&state, &spec, id, &text, link_preview).await?;
-        Ok(json_response(StatusCode::OK, &view))
-    })
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::PATCH,
+        &path,
+        &body.canonical,
+    )?;
+    run(
+        &account,
+        &idempotency,
+        idempotent,
+        move |account| async move {
+            let view = account.edit(&spec, id, &text, link_preview).await?;
+            Ok(json_response(StatusCode::OK, &MessageView::from(view)))
+        },
+    )
     .await
 }
 
@@ -155,24 +183,36 @@ pub async fn edit_message(
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn delete_message(
-    State(state): State<AppState>,
+    CurrentAccount(account): CurrentAccount,
+    State(idempotency): State<Arc<IdempotencyStore>>,
     headers: HeaderMap,
     path: Result<ApiPath<(String, String)>, ApiError>,
 ) -> Result<Response, Logged> {
     let ApiPath((peer, id)) = path?;
-    let spec = peer_spec(&state, Some(&peer))?;
+    let spec = peer_spec(&account, Some(&peer))?;
     let id = message_id(&id)?;
     let path = message_path(&spec, id);
-    let idempotent = idempotency_of(&headers, Method::DELETE, &path, b"")?;
-    run(&state, idempotent, move |state| async move {
-        match calls::delete(&state, &spec, &[id], true).await? {
-            0 => Err(ApiError::MessageNotFound {
-                message: format!("no message {id} in this chat"),
-                telegram: None,
-            }),
-            _ => Ok(StatusCode::NO_CONTENT.into_response()),
-        }
-    })
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        &headers,
+        Method::DELETE,
+        &path,
+        b"",
+    )?;
+    run(
+        &account,
+        &idempotency,
+        idempotent,
+        move |account| async move {
+            match account.delete(&spec, &[id], true).await? {
+                0 => Err(ApiError::MessageNotFound {
+                    message: format!("no message {id} in this chat"),
+                    telegram: None,
+                }),
+                _ => Ok(StatusCode::NO_CONTENT.into_response()),
+            }
+        },
+    )
     .await
 }
 
@@ -194,24 +234,31 @@ pub async fn delete_message(
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn delete_messages(
-    State(state): State<AppState>,
+    CurrentAccount(account): CurrentAccount,
+    State(idempotency): State<Arc<IdempotencyStore>>,
     headers: HeaderMap,
     body: Result<ApiJson<DeleteMessagesRequest>, ApiError>,
 ) -> Result<Response, Logged> {
     let body = body?;
-    let spec = peer_spec(&state, body.value.peer.as_deref())?;
+    let spec = peer_spec(&account, body.value.peer.as_deref())?;
     let ids = message_ids(&body.value.ids)?;
     let revoke = body.value.revoke.unwrap_or(true);
     let idempotent = idempotency_of(
+        account.idempotency_scope(),
         &headers,
         Method::POST,
         "/v1/messages/delete",
         &body.canonical,
     )?;
-    run(&state, idempotent, move |state| async move {
-        let deleted = calls::delete(&state, &spec, &ids, revoke).await?;
-        Ok(json_response(StatusCode::OK, &DeletedCount { deleted }))
-    })
+    run(
+        &account,
+        &idempotency,
+        idempotent,
+        move |account| async move {
+            let deleted = account.delete(&spec, &ids, revoke).await?;
+            Ok(json_response(StatusCode::OK, &DeletedCount { deleted }))
+        },
+    )
     .await
 }
 
@@ -235,13 +282,13 @@ pub async fn delete_messages(
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn history(
-    State(state): State<AppState>,
+    CurrentAccount(account): CurrentAccount,
     path: Result<ApiPath<String>, ApiError>,
     query: Result<ApiQuery<HistoryQuery>, ApiError>,
 ) -> Result<Response, Logged> {
     let ApiPath(peer) = path?;
     let ApiQuery(query) = query?;
-    let spec = peer_spec(&state, Some(&peer))?;
+    let spec = peer_spec(&account, Some(&peer))?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_IDS as u32).contains(&limit) {
         return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_IDS}")).into());
@@ -250,9 +297,9 @@ pub async fn history(
         return Err(ApiError::invalid("`before_id` must be a positive message id").into());
     }
     let before_id = query.before_id;
-    Ok(within_deadline(&state, async {
-        let page = calls::history(&state, &spec, limit as usize, before_id).await?;
-        Ok(json_response(StatusCode::OK, &page))
+    Ok(within_deadline(&account, async {
+        let page = account.history(&spec, limit as usize, before_id).await?;
+        Ok(json_response(StatusCode::OK, &HistoryPage::from(page)))
     })
     .await)
 }
@@ -272,26 +319,26 @@ fn message_path(spec: &PeerSpec, id: i32) -> String {
     format!("/v1/messages/{spec}/{id}")
 }
 
-/// Runs a handler's work (given its own `AppState`, as it may outlive the request): once per
-/// idempotency key when there is one (in its own task, so a caller hanging up does not cancel
-/// it), under the request deadline either way. With a key, the work's error is logged where it
-/// becomes the stored answer, so a replay does not log it again.
+/// Runs a handler's work (given its own handle on the account, as it may outlive the
+/// request): once per idempotency key when there is one (in its own task, so a caller hanging
+/// up does not cancel it), under the request deadline either way. With a key, the work's
+/// error is logged where it becomes the stored answer, so a replay does not log it again.
 async fn run<F, W>(
-    state: &AppState,
+    account: &Arc<Account>,
+    store: &IdempotencyStore,
     idempotent: Option<(IdempotencyKey, Fingerprint)>,
     work: F,
 ) -> Result<Response, Logged>
 where
-    F: FnOnce(AppState) -> W,
+    F: FnOnce(Arc<Account>) -> W,
     W: Future<Output = Result<Response, ApiError>> + Send + 'static,
 {
-    let work = work(state.clone());
+    let work = work(account.clone());
     let Some((key, fingerprint)) = idempotent else {
-        return Ok(within_deadline(state, work).await);
+        return Ok(within_deadline(account, work).await);
     };
     let work = async move { work.await.unwrap_or_else(IntoLogged::into_logged) };
-    let store = state.idempotency.clone();
-    let limit = request_timeout(state);
+    let limit = account.request_timeout();
     let error = match tokio::time::timeout(limit, store.run(key, fingerprint, work)).await {
         Ok(Claim::Answer { response, replayed }) => return Ok(response.to_response(replayed)),
         Ok(Claim::Conflict) => ApiError::IdempotencyConflict,

@@ -1,17 +1,24 @@
 //! The HTTP API: routes, the error boundary, authentication and documentation.
 
+pub mod account;
+pub mod accounts_routes;
 pub mod auth;
+pub mod chats;
 pub mod edge;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod key_metrics;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi_accounts;
 pub mod openapi_rules;
+pub mod optional_json;
 pub mod peers;
 pub mod request_id;
 pub mod router;
+pub mod schemas;
 pub mod session;
 pub mod state;
 pub mod telegram_errors;

@@ -15,11 +15,16 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::AppState;
+use super::chats::{ActionRequest, ReadRequest};
+use super::messages::actions::{ForwardRequest, PinRequest};
 use super::messages::{
     DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
 };
+use super::openapi_accounts::AccountPaths;
 use super::peers::PeerInfo;
-use crate::domain::{MessageView, ParseMode, PeerType, PeerView};
+use super::schemas::{
+    ChatAction, ChatPage, ChatPeer, ChatSummary, MessageView, ParseMode, PeerType, PeerView,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(openapi_json))
@@ -59,6 +64,11 @@ pub enum TelegramErrors {
     )]
     FloodWait(ErrorBody),
     #[response(
+        status = 501,
+        description = "The sandbox Telegram does not model this (NOT_SUPPORTED_BY_SANDBOX); never sent by real Telegram"
+    )]
+    NotSupportedBySandbox(ErrorBody),
+    #[response(
         status = 503,
         description = "Telegram unavailable (TELEGRAM_UNAVAILABLE), session unusable (SESSION_UNAUTHORIZED) or too many requests in flight (OVERLOADED, with `Retry-After`)"
     )]
@@ -69,8 +79,9 @@ pub enum TelegramErrors {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
-    /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, FLOOD_WAIT,
-    /// TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED, OVERLOADED, TIMEOUT, INTERNAL.
+    /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, KEY_SCOPE,
+    /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED,
+    /// NOT_SUPPORTED_BY_SANDBOX, OVERLOADED, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
     pub code: String,
     /// A sentence for humans.
@@ -82,7 +93,8 @@ pub struct ErrorDetail {
     pub telegram: Option<String>,
 }
 
-/// `GET /health`.
+/// `GET /health`: `status` and `checks` are the `default` account's (what probes read);
+/// `accounts` and `summary` cover every account.
 #[derive(Serialize, ToSchema)]
 pub struct HealthReport {
     /// `healthy`, `degraded` (Telegram unreachable, reconnecting) or `unhealthy`.
@@ -90,6 +102,27 @@ pub struct HealthReport {
     /// RFC 3339.
     pub timestamp: String,
     pub checks: HealthChecks,
+    pub summary: AccountsSummary,
+    /// Every account, `default` first.
+    pub accounts: Vec<AccountHealth>,
+}
+
+/// How many accounts are in each state.
+#[derive(Serialize, ToSchema)]
+pub struct AccountsSummary {
+    pub accounts: usize,
+    pub healthy: usize,
+    pub degraded: usize,
+    pub unhealthy: usize,
+}
+
+/// One account's health.
+#[derive(Serialize, ToSchema)]
+pub struct AccountHealth {
+    pub name: String,
+    /// `healthy`, `degraded` or `unhealthy`.
+    pub status: String,
+    pub telegram: TelegramCheck,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -132,7 +165,7 @@ pub struct SessionStatus {
 /// `api::session` and `api::metrics`).
 #[allow(dead_code)]
 mod runtime_routes {
-    use super::{ErrorBody, HealthReport, SessionStatus};
+    use super::{ErrorBody, HealthReport, SessionStatus, TelegramErrors};
 
     /// Overall health; never waits on Telegram.
     #[utoipa::path(get, path = "/health", tag = "health", responses(
@@ -159,7 +192,7 @@ mod runtime_routes {
         responses(
             (status = 200, description = "Connected", body = SessionStatus),
             (status = 401, description = "No or bad API key", body = ErrorBody),
-            (status = 503, description = "Not connected", body = ErrorBody),
+            TelegramErrors,
         ),
         security(("bearer" = []), ("api_key" = []))
     )]
@@ -206,6 +239,12 @@ impl Modify for Security {
         super::messages::delete_message,
         super::messages::delete_messages,
         super::messages::history,
+        super::messages::actions::forward_message,
+        super::messages::actions::pin_message,
+        super::messages::actions::unpin_message,
+        super::chats::list_chats,
+        super::chats::mark_read,
+        super::chats::send_action,
         super::peers::get_peer,
         runtime_routes::health,
         runtime_routes::live,
@@ -225,15 +264,24 @@ impl Modify for Security {
         PeerType,
         ParseMode,
         PeerInfo,
+        ForwardRequest,
+        PinRequest,
+        ReadRequest,
+        ActionRequest,
+        ChatPage,
+        ChatSummary,
+        ChatPeer,
+        ChatAction,
         ErrorBody,
         ErrorDetail,
         HealthReport,
         SessionStatus,
     )),
-    modifiers(&Security),
+    modifiers(&Security, &AccountPaths),
     tags(
         (name = "messages", description = "Send, edit, delete and read messages"),
         (name = "peers", description = "Look up users, groups and channels"),
+        (name = "chats", description = "The chat list, read receipts and chat actions"),
         (name = "health", description = "Probes (no API key needed)"),
         (name = "session", description = "The logged-in account"),
     )

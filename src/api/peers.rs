@@ -1,23 +1,20 @@
 //! `GET /v1/peers/{peer}`, and the peer and deadline helpers every `/v1` handler shares.
 
 use std::future::Future;
-use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::account::{CurrentAccount, RequestAccount};
 use super::json::{ApiPath, json_response};
+use super::schemas::PeerType;
 use super::{ApiError, AppState};
-use crate::domain::{PeerSpec, PeerType};
-use crate::telegram::resolver::KnownPeer;
-
-/// Time a request may take beyond the longest flood wait mtgate sleeps through itself.
-const REQUEST_TIME_BUDGET: Duration = Duration::from_secs(30);
+use crate::accounts::Account;
+use crate::domain::{Peer, PeerSpec};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/v1/peers/{peer}", get(get_peer))
@@ -36,13 +33,13 @@ pub struct PeerInfo {
     pub title: Option<String>,
 }
 
-impl From<&KnownPeer> for PeerInfo {
-    fn from(peer: &KnownPeer) -> Self {
+impl From<Peer> for PeerInfo {
+    fn from(peer: Peer) -> Self {
         Self {
             id: peer.id,
-            kind: peer.kind,
-            username: peer.username().map(str::to_owned),
-            title: peer.title.clone(),
+            kind: peer.kind.into(),
+            username: peer.username,
+            title: peer.title,
         }
     }
 }
@@ -63,46 +60,46 @@ impl From<&KnownPeer> for PeerInfo {
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn get_peer(
-    State(state): State<AppState>,
+    CurrentAccount(account): CurrentAccount,
     ApiPath(peer): ApiPath<String>,
 ) -> Result<Response, Logged> {
-    let spec =
-        PeerSpec::parse(&peer).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))?;
+    let spec = peer_spec(&account, Some(&peer))?;
     let work = async {
-        let known = state
-            .resolver
-            .resolve(&state.telegram, &spec)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(json_response(StatusCode::OK, &PeerInfo::from(&known)))
+        let peer = account.describe(&spec).await?;
+        Ok(json_response(StatusCode::OK, &PeerInfo::from(peer)))
     };
-    Ok(within_deadline(&state, work).await)
+    Ok(within_deadline(&account, work).await)
 }
 
-/// The peer a request names, or `MTGATE_DEFAULT_PEER` when it names none.
-pub fn peer_spec(state: &AppState, named: Option<&str>) -> Result<PeerSpec, ApiError> {
-    match named {
+/// The peer a request names, or the account's default peer when it names none — refused
+/// with 403 `KEY_SCOPE` when the request's key may not use that chat.
+pub fn peer_spec(account: &RequestAccount, named: Option<&str>) -> Result<PeerSpec, ApiError> {
+    let spec = match named {
         Some(raw) => {
             PeerSpec::parse(raw).map_err(|why| ApiError::invalid(format!("invalid peer: {why}")))
         }
-        None => state.config.default_peer.clone().ok_or_else(|| {
-            ApiError::invalid("no `peer` given and no MTGATE_DEFAULT_PEER configured")
+        None => account.default_peer().cloned().ok_or_else(|| {
+            ApiError::invalid(match account.name() {
+                crate::accounts::DEFAULT_ACCOUNT => {
+                    "no `peer` given and no MTGATE_DEFAULT_PEER configured".to_string()
+                }
+                name => format!(
+                    "no `peer` given and the account `{name}` has no `default_peer` in \
+                     MTGATE_ACCOUNTS_FILE"
+                ),
+            })
         }),
-    }
+    }?;
+    account.check_chat(&spec)?;
+    Ok(spec)
 }
 
-/// How long one `/v1` request may take before it is answered `504 TIMEOUT`: the longest
-/// flood wait mtgate sleeps through plus a working budget.
-pub fn request_timeout(state: &AppState) -> Duration {
-    state.config.flood_sleep_max + REQUEST_TIME_BUDGET
-}
-
-/// Runs `work` under the request deadline and turns its outcome into a response.
-pub async fn within_deadline<F>(state: &AppState, work: F) -> Response
+/// Runs `work` under the account's request deadline and turns its outcome into a response.
+pub async fn within_deadline<F>(account: &Account, work: F) -> Response
 where
     F: Future<Output = Result<Response, ApiError>>,
 {
-    let limit = request_timeout(state);
+    let limit = account.request_timeout();
     match tokio::time::timeout(limit, work).await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => error.into_logged(),

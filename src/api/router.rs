@@ -22,7 +22,10 @@ use tracing::Level;
 
 use super::edge::shed::InFlightLimitLayer;
 use super::request_id::{self, RandomId};
-use super::{ApiError, AppState, auth, health, messages, metrics, openapi, peers, session};
+use super::{
+    ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
+    session,
+};
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -30,17 +33,20 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The whole HTTP API, ready to serve.
 pub fn router(state: AppState) -> Router {
     let request_timeout = request_timeout(&state);
+    // Every route that acts on an account (also reached as /v1/accounts/{account}/…).
     let protected = Router::new()
         .merge(session::routes())
         .merge(messages::routes())
+        .merge(messages::actions::routes())
+        .merge(chats::routes())
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_api_key,
+            auth::authorize,
         ))
         // Outside the key check: shedding is the cheapest answer there is.
         .route_layer(InFlightLimitLayer::new(state.edge.clone()));
-    Router::new()
+    let app = Router::new()
         .merge(health::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())
@@ -62,6 +68,8 @@ pub fn router(state: AppState) -> Router {
                                 method = %request.method(),
                                 path = %request.uri().path(),
                                 request_id = %request_id::of(request),
+                                key = tracing::field::Empty,
+                                account = tracing::field::Empty,
                             )
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO))
@@ -73,7 +81,8 @@ pub fn router(state: AppState) -> Router {
                     request_timeout,
                 )),
         )
-        .with_state(state)
+        .with_state(state);
+    accounts_routes::with_account_paths(app)
 }
 
 /// tower-http's timeout answers an empty 504; every error here is JSON. (The handlers' own

@@ -3,12 +3,12 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
 use axum::routing::get;
 use serde::Serialize;
 
+use super::account::CurrentAccount;
 use super::{ApiError, AppState};
-use crate::telegram::health::SelfUser;
+use crate::domain::SessionInfo;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/telegram/session/status", get(status))
@@ -28,7 +28,7 @@ pub struct SessionStatus {
 }
 
 impl SessionStatus {
-    pub fn new(me: SelfUser, dc_id: i32) -> Self {
+    pub fn new(SessionInfo { me, dc_id }: SessionInfo) -> Self {
         Self {
             status: "connected",
             user_id: me.id,
@@ -61,14 +61,14 @@ pub fn mask_phone(phone: &str) -> String {
         .collect()
 }
 
-async fn status(State(state): State<AppState>) -> Result<Json<SessionStatus>, ApiError> {
-    let me = state.telegram.me().await?;
-    Ok(Json(SessionStatus::new(me, state.telegram.dc_id())))
+async fn status(CurrentAccount(account): CurrentAccount) -> Result<Json<SessionStatus>, ApiError> {
+    Ok(Json(SessionStatus::new(account.session_info().await?)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SelfUser;
 
     #[test]
     fn only_the_last_four_digits_of_the_phone_show() {
@@ -88,7 +88,7 @@ mod tests {
             phone: Some("15550001111".into()),
             is_bot: false,
         };
-        let body = serde_json::to_value(SessionStatus::new(me, 2)).unwrap();
+        let body = serde_json::to_value(SessionStatus::new(SessionInfo { me, dc_id: 2 })).unwrap();
         assert_eq!(body["status"], "connected");
         assert_eq!(body["user_id"], 5);
         assert_eq!(body["phone"], "*******1111");

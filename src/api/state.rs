@@ -1,21 +1,34 @@
-//! What every handler gets through axum `State`: cheap clones of shared handles.
+//! What every handler gets through axum `State`: cheap clones of shared handles. Handlers
+//! that act on one account take it through [`super::account::CurrentAccount`] instead.
 
 use std::sync::Arc;
 
+use super::auth::KeyRing;
 use super::edge::EdgeState;
+use super::key_metrics::KeyMetrics;
+use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
-use crate::telegram::ClientManager;
-use crate::telegram::resolver::PeerResolver;
+use crate::store::Store;
 
-/// Shared application state. Metrics live in the client manager
-/// ([`ClientManager::metrics`]), which records them.
+/// Shared application state.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub telegram: Arc<ClientManager>,
-    pub resolver: Arc<PeerResolver>,
+    pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
     /// The HTTP edge's limits and live counts (connection cap, in-flight slots).
     pub edge: Arc<EdgeState>,
+    /// Accepted API keys (digests, names, scopes).
+    pub keys: Arc<KeyRing>,
+    /// Requests per key name and account.
+    pub key_metrics: Arc<KeyMetrics>,
+    /// The durable store, closed (queued writes flushed) when the app stops.
+    pub store: Store,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {
+    fn from_ref(state: &AppState) -> Self {
+        state.idempotency.clone()
+    }
 }

@@ -1,61 +1,10 @@
-//! The one mapping from Telegram failures to HTTP errors. Matching is on the RPC error's
-//! code and name (grammers' `RpcError`), never on message text.
-
-use std::time::Duration;
-
-use grammers_mtsender::RpcError;
+//! The one mapping from Telegram failures to HTTP errors. It reads only mtgate's own
+//! [`TelegramError`] and its [`RefusalKind`] (classified at the Telegram boundary), never
+//! grammers' types or error strings.
 
 use super::ApiError;
 use crate::telegram::TelegramError;
-use crate::telegram::resolver::ResolveError;
-
-const PEER_NOT_FOUND: &[&str] = &[
-    "USERNAME_NOT_OCCUPIED",
-    "USERNAME_INVALID",
-    "PEER_ID_INVALID",
-    "CHANNEL_INVALID",
-    "CHAT_ID_INVALID",
-    "USER_ID_INVALID",
-    "INPUT_USER_DEACTIVATED",
-    "PEER_ID_NOT_SUPPORTED",
-];
-
-const FORBIDDEN: &[&str] = &[
-    "CHAT_WRITE_FORBIDDEN",
-    "CHAT_ADMIN_REQUIRED",
-    "CHANNEL_PRIVATE",
-    "MESSAGE_DELETE_FORBIDDEN",
-    "MESSAGE_AUTHOR_REQUIRED",
-    "MESSAGE_EDIT_TIME_EXPIRED",
-    "USER_BANNED_IN_CHANNEL",
-    "CHAT_SEND_PLAIN_FORBIDDEN",
-    "CHAT_RESTRICTED",
-    "CHAT_GUEST_SEND_FORBIDDEN",
-    "CHANNEL_PUBLIC_GROUP_NA",
-    "USER_IS_BLOCKED",
-    "YOU_BLOCKED_USER",
-    "PRIVACY_PREMIUM_REQUIRED",
-];
-
-/// Names meaning "no such message here" (an edit or delete of a deleted message, a reply to
-/// a message that is not in the chat…).
-const MESSAGE_NOT_FOUND: &[&str] = &[
-    "MESSAGE_ID_INVALID",
-    "MESSAGE_IDS_EMPTY",
-    "MSG_ID_INVALID",
-    "REPLY_MESSAGE_ID_INVALID",
-];
-
-impl From<ResolveError> for ApiError {
-    fn from(error: ResolveError) -> Self {
-        match error {
-            ResolveError::NotFound { message, telegram } => {
-                ApiError::PeerNotFound { message, telegram }
-            }
-            ResolveError::Telegram(e) => e.into(),
-        }
-    }
-}
+use crate::telegram::error::{Refusal, RefusalKind};
 
 impl From<TelegramError> for ApiError {
     fn from(error: TelegramError) -> Self {
@@ -67,90 +16,100 @@ impl From<TelegramError> for ApiError {
                 message: "the Telegram session is not authorized (revoked or logged out)".into(),
                 telegram: Some(name),
             },
+            TelegramError::PeerNotFound { message, telegram } => {
+                ApiError::PeerNotFound { message, telegram }
+            }
+            TelegramError::Incomplete(what) => ApiError::Internal {
+                message: format!("Telegram's answer did not include {what}"),
+                telegram: None,
+                upstream: true,
+            },
             TelegramError::Timeout => ApiError::Timeout("the Telegram call timed out".into()),
             TelegramError::Other(why) => ApiError::Internal {
                 message: format!("unexpected Telegram client failure: {why}"),
                 telegram: None,
                 upstream: true,
             },
-            TelegramError::Rpc(rpc) => from_rpc(rpc),
+            TelegramError::Refused(refusal) => from_refusal(refusal),
         }
     }
 }
 
-fn from_rpc(rpc: RpcError) -> ApiError {
-    let name = rpc.name.clone();
-    let telegram = Some(full_name(&rpc));
-    let is_any = |names: &[&str]| names.iter().any(|n| rpc.is(n));
-    match rpc.code {
-        420 if rpc.value.is_some() => ApiError::FloodWait {
-            retry_after: Duration::from_secs(u64::from(rpc.value.unwrap_or(1))),
+fn from_refusal(refusal: Refusal) -> ApiError {
+    let name = refusal.telegram_name();
+    let telegram = Some(name.clone());
+    match refusal.kind {
+        RefusalKind::FloodWait { retry_after } => ApiError::FloodWait {
+            retry_after,
             telegram,
         },
-        _ if is_any(PEER_NOT_FOUND) => ApiError::PeerNotFound {
+        RefusalKind::PeerNotFound => ApiError::PeerNotFound {
             message: format!("Telegram does not know this peer ({name})"),
             telegram,
         },
-        _ if is_any(MESSAGE_NOT_FOUND) => ApiError::MessageNotFound {
+        RefusalKind::MessageNotFound => ApiError::MessageNotFound {
             message: "no such message in this chat".into(),
             telegram,
         },
-        _ if rpc.is("MESSAGE_TOO_LONG") => ApiError::MessageTooLong {
+        RefusalKind::MessageTooLong => ApiError::MessageTooLong {
             message: "the message text is longer than Telegram allows (4096 UTF-16 units)".into(),
             telegram,
         },
-        _ if rpc.is("MESSAGE_NOT_MODIFIED") => ApiError::MessageNotModified { telegram },
+        RefusalKind::MessageNotModified => ApiError::MessageNotModified { telegram },
         // Our random_id is derived from the Idempotency-Key: Telegram refusing it as a
         // duplicate means this key's message was already sent (by a run that no longer
         // remembers the answer, e.g. before a restart). Not sending again is the point.
-        _ if rpc.is("RANDOM_ID_DUPLICATE") => ApiError::InvalidRequest(
-            "a message with this Idempotency-Key was already sent (Telegram: RANDOM_ID_DUPLICATE); its answer is no longer remembered".into(),
-        ),
-        _ if rpc.code == 403 || is_any(FORBIDDEN) => ApiError::Forbidden {
+        RefusalKind::DuplicateRandomId => ApiError::InvalidRequest(format!(
+            "a message with this Idempotency-Key was already sent (Telegram: {name}); its answer is no longer remembered"
+        )),
+        RefusalKind::Forbidden => ApiError::Forbidden {
             message: format!("Telegram does not allow this account to do that ({name})"),
             telegram,
         },
-        401 => ApiError::SessionUnauthorized {
+        RefusalKind::NotAuthorized => ApiError::SessionUnauthorized {
             message: format!("the Telegram session cannot make this call ({name})"),
             telegram,
         },
-        400 => ApiError::InvalidRequest(format!("Telegram rejected the request: {name}")),
-        -503 => ApiError::Timeout(format!("Telegram timed out ({name})")),
-        _ => ApiError::Internal {
-            message: format!("unexpected Telegram error {} {name}", rpc.code),
+        RefusalKind::NotSupportedBySandbox => ApiError::NotSupportedBySandbox {
+            message: "the sandbox Telegram does not model this operation (real Telegram does): nothing was done".into(),
+            telegram,
+        },
+        RefusalKind::BadRequest => {
+            ApiError::InvalidRequest(format!("Telegram rejected the request: {name}"))
+        }
+        RefusalKind::ServerTimeout => ApiError::Timeout(format!("Telegram timed out ({name})")),
+        RefusalKind::Migrate { .. } | RefusalKind::Unexpected => ApiError::Internal {
+            message: format!("unexpected Telegram error {} {name}", refusal.code),
             telegram,
             upstream: true,
         },
     }
 }
 
-/// The error name as Telegram sent it (`FLOOD_WAIT_30`, not grammers' split `FLOOD_WAIT`).
-fn full_name(rpc: &RpcError) -> String {
-    match rpc.value {
-        Some(v) if rpc.code == 420 || rpc.name.ends_with("_WAIT") => format!("{}_{v}", rpc.name),
-        _ => rpc.name.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use axum::http::StatusCode;
 
     use super::*;
 
-    fn rpc(code: i32, name: &str, value: Option<u32>) -> ApiError {
-        TelegramError::Rpc(RpcError {
+    fn refused(kind: RefusalKind, code: i32, name: &str, value: Option<u32>) -> ApiError {
+        TelegramError::Refused(Refusal {
+            kind,
             code,
             name: name.into(),
             value,
-            caused_by: None,
         })
         .into()
     }
 
     #[test]
     fn a_long_flood_wait_is_429_with_the_wait_and_full_name() {
-        let e = rpc(420, "FLOOD_WAIT", Some(300));
+        let wait = RefusalKind::FloodWait {
+            retry_after: Duration::from_secs(300),
+        };
+        let e = refused(wait, 420, "FLOOD_WAIT", Some(300));
         assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(e.telegram(), Some("FLOOD_WAIT_300"));
         assert!(
@@ -159,62 +118,54 @@ mod tests {
     }
 
     #[test]
-    fn telegram_names_map_to_contract_codes() {
+    fn refusal_kinds_map_to_contract_codes() {
+        use RefusalKind as K;
         let cases = [
-            (
-                rpc(400, "USERNAME_NOT_OCCUPIED", None),
-                "PEER_NOT_FOUND",
-                404,
-            ),
-            (
-                rpc(400, "MESSAGE_ID_INVALID", None),
-                "MESSAGE_NOT_FOUND",
-                404,
-            ),
-            (rpc(400, "MESSAGE_TOO_LONG", None), "MESSAGE_TOO_LONG", 400),
-            (
-                rpc(400, "REPLY_MESSAGE_ID_INVALID", None),
-                "MESSAGE_NOT_FOUND",
-                404,
-            ),
-            (
-                rpc(400, "MESSAGE_NOT_MODIFIED", None),
-                "MESSAGE_NOT_MODIFIED",
-                409,
-            ),
-            (rpc(403, "CHAT_WRITE_FORBIDDEN", None), "FORBIDDEN", 403),
-            (
-                rpc(400, "ENTITY_BOUNDS_INVALID", None),
-                "INVALID_REQUEST",
-                400,
-            ),
-            (rpc(500, "INTERNAL_SERVER_ERROR", None), "INTERNAL", 502),
-            (
-                rpc(400, "RANDOM_ID_DUPLICATE", None),
-                "INVALID_REQUEST",
-                400,
-            ),
-            (rpc(400, "CHANNEL_INVALID", None), "PEER_NOT_FOUND", 404),
-            (rpc(403, "MESSAGE_AUTHOR_REQUIRED", None), "FORBIDDEN", 403),
-            (rpc(420, "SLOWMODE_WAIT", Some(30)), "FLOOD_WAIT", 429),
-            (rpc(-503, "Timeout", None), "TIMEOUT", 504),
+            (K::PeerNotFound, 400, "PEER_NOT_FOUND", 404),
+            (K::MessageNotFound, 400, "MESSAGE_NOT_FOUND", 404),
+            (K::MessageTooLong, 400, "MESSAGE_TOO_LONG", 400),
+            (K::MessageNotModified, 400, "MESSAGE_NOT_MODIFIED", 409),
+            (K::Forbidden, 403, "FORBIDDEN", 403),
+            (K::BadRequest, 400, "INVALID_REQUEST", 400),
+            (K::Unexpected, 500, "INTERNAL", 502),
+            (K::DuplicateRandomId, 400, "INVALID_REQUEST", 400),
+            (K::NotAuthorized, 401, "SESSION_UNAUTHORIZED", 503),
+            (K::ServerTimeout, -503, "TIMEOUT", 504),
+            (K::Migrate { dc_id: 4 }, 303, "INTERNAL", 502),
         ];
-        for (error, code, status) in cases {
-            assert_eq!(error.code(), code, "{error:?}");
-            assert_eq!(error.status().as_u16(), status, "{error:?}");
+        for (kind, telegram_code, code, status) in cases {
+            let error = refused(kind, telegram_code, "SOME_NAME", None);
+            assert_eq!(error.code(), code, "{kind:?}");
+            assert_eq!(error.status().as_u16(), status, "{kind:?}");
         }
     }
 
     #[test]
+    fn a_sandbox_limitation_is_501_with_its_own_code_never_invalid_request() {
+        let e = refused(
+            RefusalKind::NotSupportedBySandbox,
+            400,
+            "METHOD_NOT_SUPPORTED_BY_SANDBOX",
+            None,
+        );
+        assert_eq!(
+            (e.code(), e.status().as_u16()),
+            ("NOT_SUPPORTED_BY_SANDBOX", 501)
+        );
+        assert_eq!(e.telegram(), Some("METHOD_NOT_SUPPORTED_BY_SANDBOX"));
+        assert!(e.to_string().contains("sandbox"), "{e}");
+    }
+
+    #[test]
     fn a_peer_the_resolver_cannot_find_is_404_with_the_telegram_name() {
-        let e: ApiError = ResolveError::NotFound {
+        let e: ApiError = TelegramError::PeerNotFound {
             message: "peer 5 is unknown".into(),
             telegram: Some("PEER_ID_INVALID".into()),
         }
         .into();
         assert_eq!((e.code(), e.status().as_u16()), ("PEER_NOT_FOUND", 404));
         assert_eq!(e.telegram(), Some("PEER_ID_INVALID"));
-        let e: ApiError = ResolveError::Telegram(TelegramError::Unavailable("down".into())).into();
+        let e: ApiError = TelegramError::Unavailable("down".into()).into();
         assert_eq!(e.code(), "TELEGRAM_UNAVAILABLE");
     }
 
@@ -226,5 +177,11 @@ mod tests {
         .into();
         assert_eq!(e.code(), "SESSION_UNAUTHORIZED");
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn an_incomplete_answer_is_a_502() {
+        let e: ApiError = TelegramError::Incomplete("the sent message".into()).into();
+        assert_eq!((e.code(), e.status().as_u16()), ("INTERNAL", 502));
     }
 }

@@ -1,176 +1,30 @@
-//! The JSON views the API answers with: a message and a peer, built from Telegram's raw
-//! objects in one place so every endpoint shows them the same way.
+//! A message and the chat it belongs to, as mtgate knows them (built from Telegram's raw
+//! objects in one place, `telegram::ops::convert`, so every endpoint shows them the same way).
 
 use chrono::{DateTime, Utc};
-use grammers_session::types::PeerId;
-use grammers_tl_types as tl;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::peer::PeerType;
 
-/// A chat as messages refer to it: `{"id", "type"}`, the id in Bot-API form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+/// A chat as messages refer to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerView {
     /// Bot-API-style id: `123` user, `-123` group, `-100…` channel or supergroup.
-    #[schema(example = -1001234567890_i64)]
     pub id: i64,
-    #[serde(rename = "type")]
     pub kind: PeerType,
 }
 
-/// A message as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+/// A text message.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageView {
     /// The message id, unique within its chat (for users and basic groups: within the account).
     pub id: i32,
     pub peer: PeerView,
-    /// When it was sent (RFC 3339, UTC).
+    /// When it was sent.
     pub date: DateTime<Utc>,
-    /// The text as Telegram stores it (markup already applied, so without `**` or tags).
+    /// The text as Telegram stores it (markup already applied).
     pub text: String,
     /// When it was last edited, if ever.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub edit_date: Option<DateTime<Utc>>,
     /// Sent by the logged-in account.
     pub outgoing: bool,
-}
-
-/// A Unix time from Telegram as UTC (0 when out of range, which Telegram never sends).
-pub fn timestamp(seconds: i32) -> DateTime<Utc> {
-    DateTime::from_timestamp(i64::from(seconds), 0).unwrap_or_default()
-}
-
-/// The Bot-API id of a raw peer, or `None` if Telegram sent one outside the valid ranges.
-pub fn peer_id(peer: &tl::enums::Peer) -> Option<PeerId> {
-    match peer {
-        tl::enums::Peer::User(u) => PeerId::user(u.user_id),
-        tl::enums::Peer::Chat(c) => PeerId::chat(c.chat_id),
-        tl::enums::Peer::Channel(c) => PeerId::channel(c.channel_id),
-    }
-}
-
-impl MessageView {
-    /// The view of a raw message, with `kind` the type of the chat it belongs to (which a
-    /// raw `peer_id` cannot tell for supergroups). `None` for empty and service messages,
-    /// which have no text to show.
-    pub fn from_raw(message: &tl::enums::Message, kind: PeerType) -> Option<Self> {
-        let tl::enums::Message::Message(m) = message else {
-            return None;
-        };
-        let id = peer_id(&m.peer_id)?.bot_api_dialog_id()?;
-        Some(Self {
-            id: m.id,
-            peer: PeerView { id, kind },
-            date: timestamp(m.date),
-            text: m.message.clone(),
-            edit_date: m.edit_date.map(timestamp),
-            outgoing: m.out,
-        })
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A raw text message as Telegram would send it (shared with other unit tests).
-    pub(crate) fn raw_message(id: i32, peer: tl::enums::Peer, text: &str) -> tl::enums::Message {
-        tl::types::Message {
-            out: true,
-            mentioned: false,
-            media_unread: false,
-            silent: false,
-            post: false,
-            from_scheduled: false,
-            legacy: false,
-            edit_hide: false,
-            pinned: false,
-            noforwards: false,
-            invert_media: false,
-            offline: false,
-            video_processing_pending: false,
-            paid_suggested_post_stars: false,
-            paid_suggested_post_ton: false,
-            id,
-            from_id: None,
-            from_boosts_applied: None,
-            from_rank: None,
-            peer_id: peer,
-            saved_peer_id: None,
-            fwd_from: None,
-            via_bot_id: None,
-            via_business_bot_id: None,
-            guestchat_via_from: None,
-            reply_to: None,
-            date: 1_700_000_000,
-            message: text.into(),
-            media: None,
-            reply_markup: None,
-            entities: None,
-            views: None,
-            forwards: None,
-            replies: None,
-            edit_date: None,
-            post_author: None,
-            grouped_id: None,
-            reactions: None,
-            restriction_reason: None,
-            ttl_period: None,
-            quick_reply_shortcut_id: None,
-            effect: None,
-            factcheck: None,
-            report_delivery_until_date: None,
-            paid_message_stars: None,
-            suggested_post: None,
-            schedule_repeat_period: None,
-            summary_from_language: None,
-            rich_message: None,
-        }
-        .into()
-    }
-
-    #[test]
-    fn a_channel_message_serializes_to_the_contract_shape() {
-        let raw = raw_message(7, tl::types::PeerChannel { channel_id: 55 }.into(), "hello");
-        let view = MessageView::from_raw(&raw, PeerType::Channel).unwrap();
-        let json = serde_json::to_value(&view).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "id": 7,
-                "peer": {"id": -1000000000055_i64, "type": "channel"},
-                "date": "2023-11-14T22:13:20Z",
-                "text": "hello",
-                "outgoing": true
-            })
-        );
-    }
-
-    #[test]
-    fn edit_date_appears_once_edited() {
-        let mut raw = raw_message(1, tl::types::PeerUser { user_id: 9 }.into(), "x");
-        if let tl::enums::Message::Message(m) = &mut raw {
-            m.edit_date = Some(1_700_000_060);
-        }
-        let json = serde_json::to_value(MessageView::from_raw(&raw, PeerType::User)).unwrap();
-        assert_eq!(json["edit_date"], "2023-11-14T22:14:20Z");
-        assert_eq!(json["peer"], serde_json::json!({"id": 9, "type": "user"}));
-    }
-
-    #[test]
-    fn basic_group_ids_are_negative() {
-        let raw = raw_message(1, tl::types::PeerChat { chat_id: 12 }.into(), "x");
-        let view = MessageView::from_raw(&raw, PeerType::Group).unwrap();
-        assert_eq!(view.peer.id, -12);
-    }
-
-    #[test]
-    fn empty_messages_have_no_view() {
-        let raw = tl::enums::Message::Empty(tl::types::MessageEmpty {
-            id: 3,
-            peer_id: None,
-        });
-        assert!(MessageView::from_raw(&raw, PeerType::User).is_none());
-    }
 }

@@ -1,11 +1,21 @@
-//! Request input parsed once into small domain types, and the JSON views answers are made of.
+//! Plain types: request input parsed once (peers, message text) and what operations answer
+//! with. No Telegram wire types here.
 
-pub mod answers;
+pub mod account_name;
+pub mod chats;
+pub mod key_scope;
 pub mod mentions;
 pub mod message;
+pub mod parse_mode;
 pub mod peer;
-pub mod text;
+pub mod peer_id;
+pub mod results;
 
+pub use account_name::AccountName;
+pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
+pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
+pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};
-pub use text::{FormattedText, ParseMode, TextError};
+pub use peer_id::{PeerId, PeerKind};
+pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use grammers_session::types::{PeerId, PeerKind};
+use super::peer_id::{PeerId, PeerKind};
 
 /// A peer as the caller wrote it, validated but not yet resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,12 +40,18 @@ const USERNAME_MAX: usize = 32;
 const LINK_HOSTS: &[&str] = &["t.me", "telegram.me", "telegram.dog"];
 
 impl PeerSpec {
-    /// Parses one of the CONTRACT forms. The error is a sentence for the caller.
+    /// Parses one of the CONTRACT forms. The error is a sentence for the caller that quotes
+    /// exactly what was sent (surrounding spaces aside), so a typo is easy to spot.
     pub fn parse(input: &str) -> Result<Self, String> {
         let raw = input.trim();
         if raw.is_empty() {
             return Err("the peer is empty".into());
         }
+        Self::parse_trimmed(raw).map_err(|reason| format!("`{raw}` is not a peer: {reason}"))
+    }
+
+    /// [`Self::parse`] on non-empty input; the error is the reason alone.
+    fn parse_trimmed(raw: &str) -> Result<Self, String> {
         if raw.eq_ignore_ascii_case("me") || raw.eq_ignore_ascii_case("self") {
             return Ok(Self::Me);
         }
@@ -86,22 +92,18 @@ impl fmt::Display for PeerSpec {
 fn parse_id(raw: &str) -> Result<PeerId, String> {
     let digits = raw.strip_prefix('-').unwrap_or(raw);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`{raw}` is not a peer: a numeric id has only digits after an optional `-`"
-        ));
+        return Err("a numeric id has only digits after an optional `-`".into());
     }
     if raw == "-100" {
-        return Err(
-            "`-100` is only the channel prefix: write it followed by the channel id".into(),
-        );
+        return Err("`-100` is only the channel prefix: write the channel id after it".into());
     }
     let value: i64 = raw
         .parse()
-        .map_err(|_| format!("the peer id `{raw}` is too large for a Telegram id"))?;
+        .map_err(|_| "the number is too large for a Telegram id".to_string())?;
     PeerId::from_bot_api_dialog_id(value).ok_or_else(|| {
-        format!(
-            "`{raw}` is not a valid Telegram id (users are 1..=1099511627775, groups -1..=-999999999999, channels -100 followed by the id)"
-        )
+        "it is outside Telegram's id ranges (users 1..=1099511627775, groups \
+         -1..=-999999999999, channels -100 followed by the id)"
+            .to_string()
     })
 }
 
@@ -134,12 +136,12 @@ fn parse_link_path(path: &str) -> Result<PeerSpec, String> {
             .ok_or_else(|| "the t.me/s/ link names no channel".to_string())?,
         "c" => {
             return Err(
-                "private t.me/c/ links are not supported: use the channel's -100… id".into(),
+                "private t.me/c/ links are not supported (use the channel's -100… id)".into(),
             );
         }
-        "joinchat" => return Err("invite links are not supported: join the chat first".into()),
+        "joinchat" => return Err("invite links are not supported (join the chat first)".into()),
         _ if first.starts_with('+') => {
-            return Err("invite links are not supported: join the chat first".into());
+            return Err("invite links are not supported (join the chat first)".into());
         }
         _ => first,
     };
@@ -149,7 +151,7 @@ fn parse_link_path(path: &str) -> Result<PeerSpec, String> {
 /// Telegram usernames: ASCII letters, digits and `_`, starting with a letter, at most 32 long.
 fn parse_username(name: &str) -> Result<String, String> {
     if name.is_empty() {
-        return Err("the username after `@` is empty".into());
+        return Err("the username is empty".into());
     }
     if name.len() > USERNAME_MAX {
         return Err(format!(
@@ -157,9 +159,7 @@ fn parse_username(name: &str) -> Result<String, String> {
         ));
     }
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!(
-            "`{name}` is not a peer: usernames contain only letters, digits and `_`"
-        ));
+        return Err("usernames contain only letters, digits and `_`".into());
     }
     if !name.as_bytes()[0].is_ascii_alphabetic() {
         return Err("a username starts with a letter".into());
@@ -169,9 +169,7 @@ fn parse_username(name: &str) -> Result<String, String> {
 
 /// The CONTRACT's peer `type`: basic groups and supergroups are both `group`; only broadcast
 /// channels are `channel` (what a user calls them, whatever MTProto's class is).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PeerType {
     User,
@@ -284,6 +282,35 @@ mod tests {
         assert!(err("1234567890123456789012345678901234567890").contains("too large"));
         assert!(err("@").contains("empty"));
         assert!(err("héllo").contains("letters, digits"));
+    }
+
+    #[test]
+    fn rejection_messages_quote_exactly_what_was_sent() {
+        assert_eq!(
+            err("@@@"),
+            "`@@@` is not a peer: usernames contain only letters, digits and `_`"
+        );
+        for input in [
+            "@",
+            "-100",
+            "12a",
+            "1099511627776",
+            "_abc",
+            "t.me/",
+            "https://t.me/c/123/4",
+            "@héllo",
+            "a b",
+        ] {
+            let message = err(input);
+            assert!(
+                message.starts_with(&format!("`{input}` is not a peer: ")),
+                "{input:?}: {message}"
+            );
+        }
+        assert_eq!(
+            err("  @x y "),
+            "`@x y` is not a peer: usernames contain only letters, digits and `_`"
+        );
     }
 
     #[test]

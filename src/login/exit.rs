@@ -20,6 +20,15 @@
 use std::fmt;
 
 use grammers_client::InvocationError;
+use grammers_mtproto::authentication::Error::UnknownFingerprints;
+use mtgate_sandbox::wire::NO_KEY_EXCHANGE_FINGERPRINT;
+
+/// What to do when the server is a sandbox, which answers a key exchange with a key nobody
+/// has: it only hands out keys in its session strings.
+pub const SANDBOX_NEEDS_A_KEY: &str = "this server is an mtgate sandbox, which cannot create \
+    auth keys: log in on its unauthorized_session instead, e.g. \
+    `mtgate login --server \"$MTPROTO_ADDR\" --from-session \"$UNAUTHORIZED_SESSION\"` \
+    (both values are in the JSON line `mtgate sandbox` prints)";
 
 /// Why `mtgate login` stopped without a session.
 #[derive(Debug)]
@@ -98,6 +107,11 @@ impl From<InvocationError> for LoginError {
             InvocationError::Dropped(why) => {
                 LoginError::Network(format!("connection lost ({why})"))
             }
+            InvocationError::Authentication(UnknownFingerprints { fingerprints })
+                if fingerprints.contains(&NO_KEY_EXCHANGE_FINGERPRINT) =>
+            {
+                LoginError::Usage(SANDBOX_NEEDS_A_KEY.into())
+            }
             InvocationError::Authentication(e) => {
                 LoginError::Network(format!("creating an auth key failed: {e}"))
             }
@@ -148,6 +162,20 @@ mod tests {
         let error = LoginError::from(rpc(420, "FLOOD_WAIT", Some(31)));
         assert_eq!(error.exit_code(), 6);
         assert!(error.to_string().contains("31 seconds"));
+    }
+
+    #[test]
+    fn a_sandbox_refusing_a_key_exchange_says_to_use_its_unauthorized_session() {
+        let sandbox = InvocationError::Authentication(UnknownFingerprints {
+            fingerprints: vec![NO_KEY_EXCHANGE_FINGERPRINT],
+        });
+        let error = LoginError::from(sandbox);
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("--from-session"), "{error}");
+        let elsewhere = InvocationError::Authentication(UnknownFingerprints {
+            fingerprints: vec![42],
+        });
+        assert_eq!(LoginError::from(elsewhere).exit_code(), 5);
     }
 
     #[test]

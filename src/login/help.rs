@@ -27,13 +27,20 @@ QR login (--qr): scan the code with a Telegram app that is logged in (Settings â
 Link Desktop Device); no phone code needed.
 
 Test servers: --server HOST:PORT --from-session STRING logs in on an auth key that already \
-exists, e.g. the unauthorized_session printed by `mtgate sandbox`.
+exists. The sandbox (`mtgate sandbox`) cannot create auth keys, so against it --from-session \
+is required: pass its unauthorized_session, with its mtproto_addr as --server, e.g.
+  mtgate sandbox > sandbox.json &     # keeps running; its JSON line lands in the file
+  mtgate login --server \"$(jq -r .mtproto_addr sandbox.json)\" \\
+    --from-session \"$(jq -r .unauthorized_session sandbox.json)\" \\
+    --api-id 1 --api-hash 0123456789abcdef0123456789abcdef
+Without it the login stops at once (exit 2) saying so.
 
 Exit codes:
   0    logged in; the session was printed
   1    local failure after login (e.g. --write-env could not write) or internal error
   2    usage/configuration: missing API ID/hash, bad --from-session, unreadable
-       --password-file, input ended before an answer, API ID or phone rejected
+       --password-file, input ended before an answer, API ID or phone rejected,
+       a sandbox server without --from-session
   3    wrong (or expired) login code on every try
   4    wrong 2FA password on every try (or the one in --password-file)
   5    server unreachable, connection lost or timed out

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use grammers_mtsender::RpcError;
 
+use super::error::Refusal;
 use super::metrics::Metrics;
 
 /// Above this many live entries, expired ones are swept on insert (memory stays bounded by
@@ -53,10 +54,10 @@ impl FloodScope {
 /// The waits Telegram sends with a number of seconds, as `&'static str` (metrics labels).
 const WAIT_KINDS: &[&str] = &["FLOOD_WAIT", "SLOWMODE_WAIT", "FLOOD_PREMIUM_WAIT"];
 
-/// The kind and seconds of a wait error, if `rpc` is one.
-pub fn wait_of(rpc: &RpcError) -> Option<(&'static str, u32)> {
-    let seconds = rpc.value?;
-    let kind = WAIT_KINDS.iter().find(|kind| rpc.is(kind))?;
+/// The kind and seconds of a wait error, if `refusal` is one.
+pub fn wait_of(refusal: &Refusal) -> Option<(&'static str, u32)> {
+    let seconds = refusal.value?;
+    let kind = WAIT_KINDS.iter().find(|kind| refusal.name == **kind)?;
     Some((kind, seconds))
 }
 
@@ -79,7 +80,7 @@ impl FloodMemory {
 
     /// The error to answer instead of calling Telegram, when `scope` (or its method as a
     /// whole) is inside a remembered wait at `now`.
-    pub fn refusal(&self, scope: FloodScope, now: Instant) -> Option<RpcError> {
+    pub fn refusal(&self, scope: FloodScope, now: Instant) -> Option<Refusal> {
         let waits = lock(&self.waits);
         let method_wide = waits.get(&FloodScope::method(scope.method));
         let own = scope.chat.and_then(|_| waits.get(&scope));
@@ -89,17 +90,22 @@ impl FloodMemory {
             .filter(|w| w.until > now)
             .max_by_key(|w| w.until)?;
         let remaining = longest.until.saturating_duration_since(now);
-        Some(RpcError {
+        Some(Refusal::of(&RpcError {
             code: 420,
             name: longest.kind.into(),
             value: Some(ceil_secs(remaining)),
             caused_by: None,
-        })
+        }))
     }
 
     /// Remembers the wait in `rpc` (if it is one) for `scope`, from `now`; returns its kind.
-    pub fn learn(&self, scope: FloodScope, rpc: &RpcError, now: Instant) -> Option<&'static str> {
-        let (kind, seconds) = wait_of(rpc)?;
+    pub fn learn(
+        &self,
+        scope: FloodScope,
+        refusal: &Refusal,
+        now: Instant,
+    ) -> Option<&'static str> {
+        let (kind, seconds) = wait_of(refusal)?;
         let until = now + Duration::from_secs(u64::from(seconds));
         let mut waits = lock(&self.waits);
         if waits.len() >= SWEEP_ABOVE {
@@ -123,7 +129,7 @@ impl FloodMemory {
 }
 
 /// Checks `scope` before a call: the refusal (counted in `metrics`) when inside a wait.
-pub fn check(memory: &FloodMemory, metrics: &Metrics, scope: FloodScope) -> Option<RpcError> {
+pub fn check(memory: &FloodMemory, metrics: &Metrics, scope: FloodScope) -> Option<Refusal> {
     let refusal = memory.refusal(scope, Instant::now())?;
     let kind = wait_of(&refusal).map_or("FLOOD_WAIT", |(kind, _)| kind);
     metrics.record_flood_scope(scope.method, scope.label(), kind, "refused");
@@ -131,14 +137,14 @@ pub fn check(memory: &FloodMemory, metrics: &Metrics, scope: FloodScope) -> Opti
 }
 
 /// Learns from a call's RPC error (counted in `metrics` when it is a wait).
-pub fn learn(memory: &FloodMemory, metrics: &Metrics, scope: FloodScope, rpc: &RpcError) {
-    if let Some(kind) = memory.learn(scope, rpc, Instant::now()) {
+pub fn learn(memory: &FloodMemory, metrics: &Metrics, scope: FloodScope, refusal: &Refusal) {
+    if let Some(kind) = memory.learn(scope, refusal, Instant::now()) {
         metrics.record_flood_scope(scope.method, scope.label(), kind, "remembered");
         tracing::info!(
             method = scope.method,
             scope = scope.label(),
             kind,
-            wait_s = rpc.value,
+            wait_s = refusal.value,
             "remembering a Telegram wait; calls in its scope are refused until it ends"
         );
     }
@@ -158,13 +164,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    fn wait(name: &str, seconds: u32) -> RpcError {
-        RpcError {
+    fn wait(name: &str, seconds: u32) -> Refusal {
+        Refusal::of(&RpcError {
             code: 420,
             name: name.into(),
             value: Some(seconds),
             caused_by: None,
-        }
+        })
     }
 
     const SEND: &str = "messages.sendMessage";
@@ -215,12 +221,12 @@ mod tests {
     fn only_waits_with_seconds_are_learned_and_a_shorter_one_never_shortens() {
         let memory = FloodMemory::new();
         let t0 = Instant::now();
-        let other = RpcError {
+        let other = Refusal::of(&RpcError {
             code: 400,
             name: "PEER_ID_INVALID".into(),
             value: None,
             caused_by: None,
-        };
+        });
         assert_eq!(memory.learn(FloodScope::method(SEND), &other, t0), None);
         assert!(memory.is_empty(t0));
         let scope = FloodScope::chat(SEND, 3);

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::watch;
 
+pub use crate::domain::SelfUser;
+
 /// Where the connection to Telegram stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,18 +67,6 @@ impl ConnectionState {
             Self::Failed => 5,
         }
     }
-}
-
-/// The logged-in account, as last seen by a successful `users.getUsers(self)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SelfUser {
-    pub id: i64,
-    pub username: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    /// Unmasked; only ever leaves the process masked.
-    pub phone: Option<String>,
-    pub is_bot: bool,
 }
 
 /// One consistent reading of the connection's health.

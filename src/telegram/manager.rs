@@ -5,14 +5,16 @@
 //! health snapshot at once, and [`ClientManager::call`] wraps every operation with a span,
 //! metrics, a timeout and health bookkeeping.
 
+use std::collections::HashSet;
 use std::future::Future;
-use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grammers_client::{Client, InvocationError};
 use grammers_mtsender::{ConnectionParams, SenderPool, SenderPoolHandle};
 use grammers_session::Session;
+use grammers_tl_types as tl;
+use mtgate_session::StringSession;
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -20,6 +22,7 @@ use tracing::Instrument;
 use super::TelegramError;
 use super::flood::{self, FloodMemory, FloodScope};
 use super::health::{ConnectionState, HealthSnapshot, HealthTracker, SelfUser};
+use super::invoke::method_name;
 use super::metrics::Metrics;
 use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
@@ -35,7 +38,8 @@ pub struct ManagerOptions {
     /// Deadline of one connection probe.
     pub probe_timeout: Duration,
     /// How often a healthy connection is probed without traffic (catches half-open sockets
-    /// and keys revoked while idle).
+    /// and keys revoked while idle). Short enough that `/health` turns unhealthy within a few
+    /// seconds of a revoke; one `users.getUsers(self)` per interval is cheap.
     pub liveness_interval: Duration,
     /// First and largest delay between reconnection attempts.
     pub reconnect_initial: Duration,
@@ -65,7 +69,7 @@ impl Default for ManagerOptions {
         Self {
             call_timeout: Duration::from_secs(40),
             probe_timeout: Duration::from_secs(10),
-            liveness_interval: Duration::from_secs(30),
+            liveness_interval: Duration::from_secs(5),
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(5),
             io_retry_delay: Duration::from_millis(250),
@@ -87,6 +91,8 @@ pub(super) struct Shared {
     pub flood: FloodMemory,
     /// Calls in flight and the last success, for stall detection.
     pub stall: StallWatch,
+    /// DCs other than the first home the authorization was carried to (after a migrate).
+    pub authorized_dcs: Mutex<HashSet<i32>>,
 }
 
 struct Inner {
@@ -104,17 +110,18 @@ pub struct ClientManager {
 }
 
 impl ClientManager {
-    /// Builds the client for `config` and starts connecting in the background; returns at
-    /// once. Fails only when the state directory cannot be used. Must run inside a Tokio
-    /// runtime.
+    /// Builds the client for the session `string`, on `session` (what the account learned,
+    /// see [`PersistentSession::open`]), and starts connecting in the background; returns at
+    /// once. Must run inside a Tokio runtime.
     pub fn start(
         config: &Config,
+        string: &StringSession,
+        session: Arc<PersistentSession>,
         metrics: Arc<Metrics>,
         options: ManagerOptions,
-    ) -> io::Result<Arc<Self>> {
-        let session = Arc::new(PersistentSession::open(&config.state_dir, &config.session)?);
+    ) -> Arc<Self> {
         let params = ConnectionParams {
-            use_ipv6: config.session.is_ipv6(),
+            use_ipv6: string.is_ipv6(),
             device_model: "mtgate".into(),
             app_version: env!("CARGO_PKG_VERSION").into(),
             retry_policy: Box::new(GatewayRetryPolicy::new(
@@ -131,6 +138,7 @@ impl ClientManager {
             metrics,
             session,
             wake: Notify::new(),
+            authorized_dcs: Mutex::new(HashSet::new()),
             flood: FloodMemory::new(),
             stall: StallWatch::new(options.stall_window),
             options,
@@ -142,11 +150,11 @@ impl ClientManager {
             pool.updates,
         ));
         tracing::info!(
-            dc_id = config.session.dc_id,
-            server = %config.session.addr,
+            dc_id = string.dc_id,
+            server = %string.addr,
             "connecting to Telegram in the background"
         );
-        Ok(Arc::new(Self {
+        Arc::new(Self {
             inner: Mutex::new(Inner {
                 client: Some(client),
                 pool: pool.handle.thin,
@@ -154,7 +162,7 @@ impl ClientManager {
                 supervisor: Some(supervisor),
             }),
             shared,
-        }))
+        })
     }
 
     /// The connection's health, from memory (never waits on Telegram).
@@ -162,8 +170,18 @@ impl ClientManager {
         self.shared.health.snapshot()
     }
 
+    /// Wakes on every health change (e.g. to act once first connected).
+    pub fn watch_health(&self) -> tokio::sync::watch::Receiver<HealthSnapshot> {
+        self.shared.health.subscribe()
+    }
+
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.shared.metrics
+    }
+
+    /// The state shared with the supervisor (for the invoke path).
+    pub(super) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The session's home DC.
@@ -222,14 +240,14 @@ impl ClientManager {
         let shared = &*self.shared;
         if let Some(refusal) = flood::check(&shared.flood, &shared.metrics, scope) {
             shared.metrics.record_call(method, "flood_remembered", None);
-            return Err(TelegramError::Rpc(refusal));
+            return Err(TelegramError::Refused(refusal));
         }
         let client = match self.client().await {
             Ok(client) => client,
             Err(error) => {
                 shared
                     .metrics
-                    .record_call(method, outcome_label(&error), None);
+                    .record_call(method, error.outcome_label(), None);
                 return Err(error);
             }
         };
@@ -237,8 +255,8 @@ impl ClientManager {
         let result = timed_call(shared, method, op(client)).await;
         drop(in_flight);
         if let Err(error) = &result {
-            if let TelegramError::Rpc(rpc) = error {
-                flood::learn(&shared.flood, &shared.metrics, scope, rpc);
+            if let TelegramError::Refused(refusal) = error {
+                flood::learn(&shared.flood, &shared.metrics, scope, refusal);
             }
             note_failure(shared, error);
         }
@@ -249,15 +267,16 @@ impl ClientManager {
     pub async fn me(&self) -> Result<SelfUser, TelegramError> {
         let user = self
             .call(
-                "users.getUsers",
+                method_name::<tl::functions::users::GetUsers>(),
                 |client| async move { client.get_me().await },
             )
             .await?;
         Ok(supervisor::self_user(&user))
     }
 
-    /// Stops the supervisor, closes the connections (pool quit) and writes the learned state.
-    /// In-flight calls fail with `Unavailable`; call this after the HTTP server has drained.
+    /// Stops the supervisor and closes the connections (pool quit); what was learned is in
+    /// the store's queue, flushed when the app closes the store. In-flight calls fail with
+    /// `Unavailable`; call this after the HTTP server has drained.
     pub async fn shutdown(&self) {
         let mut inner = self.inner.lock().await;
         self.shared.health.set_stopped();
@@ -272,9 +291,6 @@ impl ClientManager {
                 tracing::warn!("the Telegram connection did not close in time; aborting it");
                 runner.abort();
             }
-        }
-        if let Err(e) = self.shared.session.save() {
-            tracing::warn!(error = %e, "cannot write session state at shutdown");
         }
         tracing::info!("disconnected from Telegram");
     }
@@ -304,7 +320,7 @@ pub(super) async fn timed_call<T>(
                 shared.stall.succeeded();
                 "ok"
             }
-            Err(error) => outcome_label(error),
+            Err(error) => error.outcome_label(),
         };
         let span = tracing::Span::current();
         span.record("outcome", outcome);
@@ -335,23 +351,11 @@ fn note_failure(shared: &Shared, error: &TelegramError) {
             shared.wake.notify_one();
         }
         // Another 401 (e.g. the key lost its user mid-way): let a probe decide.
-        TelegramError::Rpc(rpc) if rpc.code == 401 => shared.wake.notify_one(),
+        TelegramError::Refused(r) if r.code == 401 => shared.wake.notify_one(),
         // A call that hangs may mean a connection that hangs: a probe tells (and degrades
         // health when it times out too).
         TelegramError::Timeout => shared.wake.notify_one(),
         _ => {}
-    }
-}
-
-/// The metrics label of a failure.
-fn outcome_label(error: &TelegramError) -> &'static str {
-    match error {
-        TelegramError::Unavailable(_) => "unavailable",
-        TelegramError::Unauthorized { .. } => "unauthorized",
-        TelegramError::Rpc(rpc) if rpc.code == 420 => "flood_wait",
-        TelegramError::Rpc(_) => "rpc_error",
-        TelegramError::Timeout => "timeout",
-        TelegramError::Other(_) => "other",
     }
 }
 

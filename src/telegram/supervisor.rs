@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use super::TelegramError;
 use super::health::{ConnectionState, SelfUser};
+use super::invoke::method_name;
 use super::manager::{Shared, timed_call};
 use super::reconnect::ReconnectSchedule;
 
@@ -137,7 +138,8 @@ async fn probe(shared: &Shared, client: &Client) -> Result<(), TelegramError> {
             )),
         }
     };
-    match timed_call(shared, "users.getUsers", fut).await {
+    let method = method_name::<grammers_tl_types::functions::users::GetUsers>();
+    match timed_call(shared, method, fut).await {
         Ok(user) => {
             remember_self(shared, &user).await;
             shared.health.set_connected(self_user(&user));
@@ -146,7 +148,7 @@ async fn probe(shared: &Shared, client: &Client) -> Result<(), TelegramError> {
         Err(error) if is_unauthorized(&error) => {
             let name = match &error {
                 TelegramError::Unauthorized { name } => name.clone(),
-                TelegramError::Rpc(rpc) => rpc.name.clone(),
+                TelegramError::Refused(r) => r.name.clone(),
                 _ => unreachable!("is_unauthorized covers these two"),
             };
             if shared.health.set_unauthorized(name) {
@@ -169,7 +171,7 @@ async fn probe(shared: &Shared, client: &Client) -> Result<(), TelegramError> {
 fn is_unauthorized(error: &TelegramError) -> bool {
     match error {
         TelegramError::Unauthorized { .. } => true,
-        TelegramError::Rpc(rpc) => rpc.code == 401,
+        TelegramError::Refused(r) => r.code == 401,
         _ => false,
     }
 }

@@ -179,3 +179,38 @@ async fn an_already_authorized_session_is_printed_back_without_asking_anything()
     assert!(out.stderr.contains("already logged in"), "{}", out.stderr);
     assert_eq!(session_from_stdout(&out.stdout), sandbox.session());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_the_sandbox_without_from_session_it_stops_at_once_saying_what_to_pass() {
+    let sandbox = start_sandbox().await;
+    let dir = TempDir::new("pipe-no-key");
+    let addr = sandbox.mtproto_addr().to_string();
+    let phone = sandbox.phone();
+    let args = [
+        "--api-id",
+        "1",
+        "--server",
+        addr.as_str(),
+        "--phone",
+        phone.as_str(),
+    ];
+    let mut command = login_command(dir.path(), &args);
+    command.env("TG_API_HASH", "sandbox-api-hash");
+    let started = std::time::Instant::now();
+    let input = format!("{}\n", sandbox.login_code());
+    let out = tokio::task::block_in_place(|| run_with_input(command, &input));
+    assert_eq!(out.code, Some(2), "stderr: {}", out.stderr);
+    assert!(out.stdout.is_empty());
+    for words in ["sandbox", "--from-session", "unauthorized_session"] {
+        assert!(out.stderr.contains(words), "{words:?} in: {}", out.stderr);
+    }
+    assert!(
+        !out.stderr.contains("cannot reach"),
+        "not a network failure: {}",
+        out.stderr
+    );
+    // "At once": well within the login's 30-second call timeout.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let requests = sandbox.control().requests();
+    assert!(requests.is_empty(), "no API call reached the sandbox");
+}

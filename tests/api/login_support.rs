@@ -191,7 +191,9 @@ pub async fn status_through_service(sandbox: &TestSandbox, session: &str) -> ser
     .expect("the printed session is a valid TG_SESSION");
     let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
     let address = listener.local_addr().unwrap();
-    let state = mtgate::app::build_state(config).expect("building the service");
+    let state = mtgate::app::build_state(config)
+        .await
+        .expect("building the service");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(mtgate::app::run(listener, state, async move {
         let _ = stopped.await;

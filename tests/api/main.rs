@@ -1,6 +1,8 @@
 //! mtgate's integration tests: the real app (in-process or the real binary) against a real
 //! sandbox Telegram, one binary with a module per topic. Harness: [`common::spawn_app`].
 
+mod accounts;
+mod chat_actions;
 mod common;
 mod edge_flood;
 mod edge_health;
@@ -8,7 +10,9 @@ mod edge_limits;
 mod edge_panics;
 mod errors_logging;
 mod errors_malformed_input;
+mod errors_sandbox;
 mod errors_telegram;
+mod keys_scope;
 mod login_cli;
 mod login_pipe;
 mod login_pty;
@@ -22,10 +26,14 @@ mod messages_support;
 mod openapi_document;
 mod openapi_rules;
 mod openapi_served;
+mod peers_coalescing;
 mod peers_resolution;
+mod readme;
 mod runtime_flood;
 mod runtime_health;
 mod runtime_process;
 mod runtime_session;
 mod runtime_session_strings;
 mod sandbox_command;
+mod serve_sandbox_output;
+mod store_restart;

@@ -268,3 +268,35 @@ async fn a_send_that_reached_telegram_but_failed_is_not_posted_again_by_the_retr
         .count();
     assert!(sends >= 2, "the retry must have re-sent: {sends}");
 }
+
+#[tokio::test]
+async fn the_same_idempotency_key_from_two_api_keys_is_two_requests() {
+    let keys = ["first-caller-key", "second-caller-key"];
+    let app =
+        ready_app_with(common::AppOptions::default().var("MTGATE_API_KEYS", keys.join(","))).await;
+    let w = world(&app);
+    let body = json!({"peer": w.channel, "text": "one per caller"});
+    let send_as = |api_key: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/v1/messages"))
+            .bearer_auth(api_key)
+            .header("Idempotency-Key", "shared-key")
+            .json(&body);
+        async move { Answer::of(request.send().await.expect("POST")).await }
+    };
+    let first = send_as(keys[0]).await;
+    let second = send_as(keys[1]).await;
+    let first_again = send_as(keys[0]).await;
+    for answer in [&first, &second, &first_again] {
+        assert_eq!(answer.status, 201, "{:?}", answer.body);
+    }
+    assert!(second.headers.get("idempotent-replayed").is_none());
+    assert_ne!(first.body["id"], second.body["id"]);
+    assert_eq!(first_again.headers["idempotent-replayed"], "true");
+    assert_eq!(first_again.body, first.body);
+    assert_eq!(
+        stored_with_text(&app, &w.channel, "one per caller").len(),
+        2
+    );
+}

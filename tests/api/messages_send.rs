@@ -32,13 +32,14 @@ async fn sending_to_a_t_me_link_posts_in_the_channel() {
     let app = ready_app().await;
     let w = world(&app);
     let link = format!("https://t.me/{}", w.channel.trim_start_matches('@'));
+    let before = ground_truth(&app, &w.channel).len();
     let sent = send_text(&app, &link, "via link").await;
 
     assert_eq!(sent["peer"]["type"], "channel");
     let id = sent["peer"]["id"].as_i64().unwrap();
     assert!(id.to_string().starts_with("-100"), "{id}");
     let truth = ground_truth(&app, &w.channel);
-    assert_eq!(truth.len(), 1);
+    assert_eq!(truth.len(), before + 1);
     assert_eq!(truth[0]["id"], sent["id"]);
     assert_eq!(truth[0]["text"], "via link");
 }

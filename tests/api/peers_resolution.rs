@@ -1,6 +1,7 @@
 //! `GET /v1/peers/{peer}` and peer resolution: every form, the cache, and a restart that
 //! keeps what was learned.
 
+use crate::common::{DEADLINE, eventually};
 use crate::messages_support;
 
 use messages_support::*;
@@ -158,15 +159,17 @@ async fn what_was_learned_is_kept_under_the_state_dir() {
     let app = ready_app().await;
     let w = world(&app);
     send_text(&app, &w.other, "learn").await;
-    let file = app.state_dir.path().join("resolved-peers.json");
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("the peer cache file")).unwrap();
-    let peers = saved["peers"].as_array().unwrap();
-    assert!(
-        peers
-            .iter()
-            .any(|p| p["usernames"][0] == w.other.trim_start_matches('@'))
-    );
+    app.state.store.flush().await.unwrap();
+    let store = mtgate::store::Store::open(app.state_dir.path())
+        .await
+        .expect("the store under the state dir");
+    let names = store
+        .account(mtgate::accounts::DEFAULT_ACCOUNT)
+        .usernames()
+        .await
+        .unwrap();
+    let name = w.other.trim_start_matches('@').to_ascii_lowercase();
+    assert!(names.iter().any(|(n, _)| *n == name), "{names:?}");
 }
 
 #[tokio::test]
@@ -187,4 +190,48 @@ async fn a_user_seen_in_a_chats_history_can_be_messaged_by_id() {
     let sent = send_text(&app, &author.to_string(), "hello, author").await;
     assert_eq!(sent["peer"]["id"], author);
     assert_eq!(count_calls(&app, "contacts.resolveUsername"), resolves);
+}
+
+#[tokio::test]
+async fn a_user_who_wrote_to_the_account_is_addressed_by_id_without_asking_telegram() {
+    let app = ready_app().await;
+    let w = world(&app);
+    assert_eq!(get(&app, "/v1/peers/me").await.status, 200);
+    let incoming = app
+        .sandbox
+        .control()
+        .incoming(&w.other, None, "hello from a stranger")
+        .unwrap();
+    let author = incoming.from.expect("a private message has an author");
+    // The grammers session learns the writer, access hash included, from the update alone.
+    let store = app.state.store.account(mtgate::accounts::DEFAULT_ACCOUNT);
+    eventually(
+        DEADLINE,
+        "the writer of the update to be stored",
+        || async {
+            app.state.store.flush().await.ok()?;
+            store
+                .peer(author)
+                .await
+                .ok()?
+                .filter(|p| p.access_hash.is_some())
+        },
+    )
+    .await;
+    let lookups =
+        || count_calls(&app, "users.getUsers") + count_calls(&app, "contacts.resolveUsername");
+    let before = lookups();
+
+    let described = get(&app, &format!("/v1/peers/{author}")).await;
+    assert_eq!(described.status, 200, "{:?}", described.body);
+    assert_eq!(described.body["id"], author);
+    assert_eq!(described.body["type"], "user");
+    let sent = send_text(&app, &author.to_string(), "hello back").await;
+    assert_eq!(sent["peer"]["id"], author);
+    assert_eq!(lookups(), before, "the store answered, not Telegram");
+    assert!(
+        ground_truth(&app, &w.other)
+            .iter()
+            .any(|m| m["text"] == "hello back")
+    );
 }

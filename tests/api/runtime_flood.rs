@@ -15,7 +15,8 @@ async fn flood_metric(app: &common::TestApp, outcome: &str) -> String {
         .text()
         .await
         .unwrap();
-    let prefix = format!("mtgate_telegram_flood_waits_total{{outcome=\"{outcome}\"}} ");
+    let prefix =
+        format!("mtgate_telegram_flood_waits_total{{account=\"default\",outcome=\"{outcome}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
         .unwrap_or_else(|| panic!("no {prefix} in {text}"))

@@ -51,7 +51,7 @@ async fn a_sandbox_outage_degrades_health_and_it_heals_without_api_traffic() {
     app.wait_for_health("healthy", DEADLINE).await;
     let response = app.get_anonymous("/health/ready").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(app.state.telegram.metrics().reconnects() >= 1);
+    assert!(app.state.accounts.default().metrics().reconnects() >= 1);
 }
 
 #[tokio::test]
@@ -126,13 +126,50 @@ async fn metrics_expose_calls_and_connection_state() {
         .text()
         .await
         .unwrap();
-    assert!(text.contains("mtgate_telegram_calls_total{method=\"users.getUsers\",outcome=\"ok\"}"));
+    assert!(text.contains(
+        "mtgate_telegram_calls_total{account=\"default\",method=\"users.getUsers\",outcome=\"ok\"}"
+    ));
+    assert!(text.contains(
+        "mtgate_telegram_call_duration_seconds_count{account=\"default\",method=\"users.getUsers\"}"
+    ));
+    assert!(text.contains("mtgate_telegram_connection_state{account=\"default\"} 1"));
+    assert!(text.contains("mtgate_telegram_reconnects_total{account=\"default\"} 0"));
     assert!(
-        text.contains("mtgate_telegram_call_duration_seconds_count{method=\"users.getUsers\"}")
+        text.contains("mtgate_telegram_flood_waits_total{account=\"default\",outcome=\"slept\"} 0")
     );
-    assert!(text.contains("mtgate_telegram_connection_state 1"));
-    assert!(text.contains("mtgate_telegram_reconnects_total 0"));
-    assert!(text.contains("mtgate_telegram_flood_waits_total{outcome=\"slept\"} 0"));
+}
+
+#[tokio::test]
+async fn with_production_timings_a_key_revoked_while_idle_is_unhealthy_within_seconds() {
+    let production = mtgate::telegram::ManagerOptions::default().liveness_interval;
+    assert!(production <= Duration::from_secs(5), "{production:?}");
+    let app = spawn_app_with(AppOptions {
+        manager: mtgate::telegram::ManagerOptions {
+            liveness_interval: production,
+            ..common::test_manager_options()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    app.wait_until_healthy().await;
+    let calls_before = app.sandbox.control().requests().len();
+    // The connection stays up; only the key loses its user. No request of ours follows.
+    app.sandbox.control().revoke_sessions();
+    let body = app
+        .wait_for_health("unhealthy", production + Duration::from_secs(3))
+        .await;
+    assert_eq!(body["checks"]["telegram"]["status"], "unauthorized");
+    let (status, _) = app.health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // Noticed by the supervisor's own probe, not by any request.
+    let probes: Vec<String> = app.sandbox.control().requests()[calls_before..]
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert!(
+        !probes.is_empty() && probes.iter().all(|m| m == "users.getUsers"),
+        "only the cheap probe: {probes:?}"
+    );
 }
 
 #[tokio::test]

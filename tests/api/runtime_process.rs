@@ -86,13 +86,16 @@ async fn a_malformed_session_fails_startup_with_exit_code_2_and_one_line() {
 }
 
 #[tokio::test]
-async fn a_missing_variable_is_named_with_exit_code_2() {
+async fn every_missing_variable_is_named_at_once_one_line_each_with_exit_code_2() {
     let mut process = MtgateProcess::spawn(&[], &[]);
     let status = process.wait_for_exit(DEADLINE).await;
     assert_eq!(status.code(), Some(2));
     let lines = process.stderr_lines();
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].starts_with("error: TG_API_ID: "), "{}", lines[0]);
+    let expected = ["TG_API_ID", "TG_API_HASH", "TG_SESSION", "MTGATE_API_KEYS"];
+    assert_eq!(lines.len(), expected.len(), "{lines:?}");
+    for (line, var) in lines.iter().zip(expected) {
+        assert!(line.starts_with(&format!("error: {var}: ")), "{line}");
+    }
 }
 
 #[tokio::test]

@@ -134,27 +134,62 @@ async fn a_wrong_method_on_a_known_path_is_a_json_405() {
 async fn learned_state_survives_a_restart() {
     let mut app = spawn_app().await;
     app.wait_until_healthy().await;
-    let files = || {
-        std::fs::read_dir(app.state_dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("telegram-") && name.ends_with(".json"))
-            .collect::<Vec<_>>()
+    let stored_peers = |app: &common::TestApp| {
+        let dir = app.state_dir.path().to_path_buf();
+        let store = app.state.store.clone();
+        async move {
+            store.flush().await.unwrap();
+            let reader = mtgate::store::Store::open(&dir).await.unwrap();
+            let peers = reader
+                .account(mtgate::accounts::DEFAULT_ACCOUNT)
+                .peers()
+                .await
+                .unwrap();
+            reader.close().await.unwrap();
+            peers
+        }
     };
-    let names = files();
-    assert_eq!(names.len(), 1, "{names:?}");
-    let path = app.state_dir.path().join(&names[0]);
-    let before: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let before = stored_peers(&app).await;
     assert!(
-        !before["peers"].as_array().unwrap().is_empty(),
-        "the self user is remembered"
+        before.iter().any(|p| p.is_self == Some(true)),
+        "the self user is remembered: {before:?}"
     );
 
     app.restart().await;
     app.wait_until_healthy().await;
-    let after: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    assert_eq!(before["peers"], after["peers"]);
+    let after = stored_peers(&app).await;
+    assert_eq!(
+        before.iter().map(|p| p.id).collect::<Vec<_>>(),
+        after.iter().map(|p| p.id).collect::<Vec<_>>()
+    );
     let status = app.get("/telegram/session/status").send().await.unwrap();
     assert_eq!(status.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_registry_serves_tg_session_as_the_default_account_and_knows_no_other() {
+    let app = spawn_app().await;
+    app.wait_until_healthy().await;
+    let accounts = &app.state.accounts;
+    let default = accounts.default();
+    assert_eq!(default.name(), "default");
+    assert!(std::sync::Arc::ptr_eq(
+        default,
+        accounts.get("default").unwrap()
+    ));
+    assert!(accounts.get("other").is_none());
+    assert_eq!(accounts.all().count(), 1);
+
+    // What the HTTP API says is what the default account's own operation says.
+    let info = default.session_info().await.unwrap();
+    let body: Value = app
+        .get("/telegram/session/status")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["user_id"], info.me.id);
+    assert_eq!(body["dc_id"], info.dc_id);
 }

@@ -1,9 +1,14 @@
 //! Session strings in practice: the sandbox's Telethon string parses and points at it; a
-//! Pyrogram string (no address) connects with `TG_DC_ADDR`.
+//! Pyrogram string (no address) connects with `TG_DC_ADDR`; a sandbox string is never sent to
+//! real Telegram.
 
 use crate::common;
 
-use common::{AppOptions, pyrogram_string, spawn_app, spawn_app_with};
+use common::{
+    AppOptions, DEADLINE, MtgateProcess, TempDir, base_vars, pyrogram_string, random_api_key,
+    spawn_app, spawn_app_with,
+};
+use mtgate_sandbox::harness::Sandbox;
 use mtgate_session::{SessionFormat, StringSession};
 use reqwest::StatusCode;
 
@@ -49,4 +54,23 @@ async fn a_pyrogram_string_with_tg_dc_addr_connects() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["user_id"].as_u64(), Some(user_id));
+}
+
+#[tokio::test]
+async fn a_sandbox_session_that_lost_its_leading_1_exits_2_instead_of_dialling_telegram() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let state_dir = TempDir::new("stray-session");
+    let mut vars = base_vars(&sandbox, state_dir.path(), &random_api_key());
+    let stray = sandbox.session()[1..].to_string();
+    vars.push(("TG_SESSION".into(), stray.clone()));
+    let mut process = MtgateProcess::spawn(&["serve"], &vars);
+    assert_eq!(process.wait_for_exit(DEADLINE).await.code(), Some(2));
+    let stderr = process.stderr();
+    assert!(stderr.contains("TG_SESSION"), "{stderr}");
+    assert!(stderr.contains("starts with `1`"), "{stderr}");
+    assert!(
+        !stderr.contains(&stray[..40]),
+        "the session leaked: {stderr}"
+    );
+    assert!(sandbox.control().requests().is_empty());
 }

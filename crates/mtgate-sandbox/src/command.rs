@@ -24,10 +24,7 @@ async fn serve(listen: SocketAddr, control: SocketAddr) -> ExitCode {
     let sandbox = match Sandbox::start_on(listen, control).await {
         Ok(sandbox) => sandbox,
         Err(err) => {
-            eprintln!(
-                "mtgate sandbox: cannot listen on {} / {}: {err}",
-                listen, control
-            );
+            eprintln!("mtgate sandbox: cannot listen on {err}");
             return ExitCode::FAILURE;
         }
     };

@@ -5,8 +5,8 @@
 //! | route | body | answer |
 //! |---|---|---|
 //! | `GET /requests` | | every handled RPC, in order: `[{"method","peer"?,"text"?,"ok","error"?}]` |
-//! | `GET /chats/{peer}/messages` | | the chat's messages, newest first (ground truth) |
-//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"down":bool}` (several at once allowed) | `204` |
+//! | `GET /chats/{peer}/messages?as=@user` | | the chat's messages, newest first (ground truth); `as` (optional): as another user of the world sees them (private chats are per user) |
+//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -64,6 +64,9 @@ pub struct Fault {
     /// Logs every key out: calls get 401 AUTH_KEY_UNREGISTERED.
     #[serde(default)]
     pub revoke_sessions: bool,
+    /// Logs out only the keys of this user (`@username` or id): its calls get 401
+    /// AUTH_KEY_UNREGISTERED, everyone else's keep working.
+    pub revoke_user: Option<String>,
     /// Refuses TCP connections while true (drops live ones); back on the same port when false.
     pub down: Option<bool>,
 }
@@ -87,8 +90,22 @@ impl SandboxControl {
         self.world.chat_messages(peer)
     }
 
-    /// Applies every part of `fault`.
+    /// The chat's messages as `viewer` (another user of the world) sees them.
+    pub fn chat_messages_as(
+        &self,
+        viewer: &str,
+        peer: &str,
+    ) -> Result<Vec<MessageView>, ControlError> {
+        self.world.chat_messages_as(Some(viewer), peer)
+    }
+
+    /// Applies every part of `fault` (a `revoke_user` naming nobody is a `NotFound` error).
     pub async fn fault(&self, fault: Fault) -> std::io::Result<()> {
+        if let Some(user) = &fault.revoke_user {
+            self.world
+                .revoke_user(user)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::NotFound, e))?;
+        }
         if let Some(error) = fault.rpc_error {
             self.world.inject_rpc_error(error);
         }
@@ -127,6 +144,11 @@ impl SandboxControl {
 
     pub fn revoke_sessions(&self) {
         self.world.revoke_sessions();
+    }
+
+    /// Logs out only `user`'s keys (`@username` or id); everyone else's keep working.
+    pub fn revoke_user(&self, user: &str) -> Result<(), ControlError> {
+        self.world.revoke_user(user)
     }
 
     pub async fn set_down(&self, down: bool) -> std::io::Result<()> {
@@ -210,11 +232,24 @@ async fn requests(State(control): State<SandboxControl>) -> Response {
     axum::Json(control.requests()).into_response()
 }
 
+/// `?as=@user`: whose copy of a private chat to show.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatQuery {
+    #[serde(rename = "as")]
+    viewer: Option<String>,
+}
+
 async fn chat_messages(
     State(control): State<SandboxControl>,
     Path(peer): Path<String>,
+    Query(query): Query<ChatQuery>,
 ) -> Response {
-    match control.chat_messages(&peer) {
+    let messages = match &query.viewer {
+        Some(viewer) => control.chat_messages_as(viewer, &peer),
+        None => control.chat_messages(&peer),
+    };
+    match messages {
         Ok(messages) => axum::Json(messages).into_response(),
         Err(e) => control_error(e),
     }
@@ -231,6 +266,11 @@ async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response 
             "INVALID_REQUEST",
             "the body names no fault",
         );
+    }
+    if let Some(user) = fault.revoke_user.as_deref()
+        && let Err(e) = control.revoke_user(user)
+    {
+        return control_error(e);
     }
     match control.fault(fault).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

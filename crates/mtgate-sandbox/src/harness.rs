@@ -34,6 +34,8 @@ pub struct Sandbox {
     control_task: JoinHandle<()>,
     session: String,
     unauthorized_session: String,
+    /// `(@username, session)` logged in as each other user of the world.
+    other_sessions: Vec<(String, String)>,
 }
 
 /// Where a client should dial: a wildcard listen address means "this machine".
@@ -67,21 +69,35 @@ impl Sandbox {
     }
 
     /// Starts a sandbox with the MTProto server on `listen` and the control API on `control`
-    /// (port 0 = random).
+    /// (port 0 = random). A bind error names which of the two addresses failed.
     pub async fn start_on(listen: SocketAddr, control: SocketAddr) -> io::Result<Sandbox> {
+        let naming = |what: &str, addr: SocketAddr| {
+            let what = what.to_owned();
+            move |e: io::Error| io::Error::new(e.kind(), format!("{what} {addr}: {e}"))
+        };
         let bus = UpdateBus::new();
         let world = Arc::new(World::new(bus.clone()));
-        let server = MtprotoServer::start(listen, world.clone(), bus).await?;
-        let listener = TcpListener::bind(control).await?;
+        let server = MtprotoServer::start(listen, world.clone(), bus)
+            .await
+            .map_err(naming("the MTProto address", listen))?;
+        let listener = TcpListener::bind(control)
+            .await
+            .map_err(naming("the control API address", control))?;
         let control_addr = reachable(listener.local_addr()?);
         let mtproto_addr = reachable(server.local_addr());
         let session = session_string(mtproto_addr, world.session_key());
         let unauthorized_session = session_string(mtproto_addr, world.unauthorized_key());
+        let other_sessions: Vec<(String, String)> = world
+            .other_keys()
+            .into_iter()
+            .map(|(user, key)| (user, session_string(mtproto_addr, key)))
+            .collect();
         let info = info_json(
             mtproto_addr,
             control_addr,
             &session,
             &unauthorized_session,
+            &other_sessions,
             &world.names(),
         );
         let handle = SandboxControl::new(world, server.clone(), info);
@@ -98,6 +114,7 @@ impl Sandbox {
             control_task,
             session,
             unauthorized_session,
+            other_sessions,
         })
     }
 
@@ -114,6 +131,17 @@ impl Sandbox {
     /// A Telethon string session logged in as the sandbox's account.
     pub fn session(&self) -> &str {
         &self.session
+    }
+
+    /// A Telethon string session logged in as another user of the world (`@alice_sandbox`,
+    /// …; see [`Sandbox::world`]'s `others`), for tests with several accounts or real
+    /// conversations. `None` for a name that is not one of them.
+    pub fn other_session(&self, user: &str) -> Option<&str> {
+        let wanted = format!("@{}", user.trim_start_matches('@'));
+        self.other_sessions
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&wanted))
+            .map(|(_, session)| session.as_str())
     }
 
     /// A Telethon string session with a valid auth key but no user, for login flows.
@@ -174,13 +202,19 @@ fn info_json(
     control_addr: SocketAddr,
     session: &str,
     unauthorized_session: &str,
+    other_sessions: &[(String, String)],
     names: &WorldNames,
 ) -> Value {
+    let other_sessions: serde_json::Map<String, Value> = other_sessions
+        .iter()
+        .map(|(user, session)| (user.clone(), Value::from(session.as_str())))
+        .collect();
     json!({
         "mtproto_addr": mtproto_addr.to_string(),
         "control_url": format!("http://{control_addr}"),
         "session": session,
         "unauthorized_session": unauthorized_session,
+        "other_sessions": other_sessions,
         "phone": fixture::phone_international(),
         "login_code": fixture::LOGIN_CODE,
         "password": fixture::PASSWORD,
@@ -204,6 +238,16 @@ mod tests {
         assert_ne!(info["session"], info["unauthorized_session"]);
         assert_eq!(info["world"]["user"], "@sandy");
         assert_eq!(info["world"]["others"].as_array().unwrap().len(), 3);
+        let others = info["other_sessions"].as_object().unwrap();
+        assert_eq!(others.len(), 3);
+        for user in info["world"]["others"].as_array().unwrap() {
+            let session = others[user.as_str().unwrap()].as_str().unwrap();
+            let parsed = StringSession::parse(session, None).unwrap();
+            assert_eq!(parsed.addr, sandbox.mtproto_addr());
+            assert_eq!(sandbox.other_session(user.as_str().unwrap()), Some(session));
+            assert_ne!(session, sandbox.session());
+        }
+        assert_eq!(sandbox.other_session("@nobody"), None);
         let debug = format!("{sandbox:?}");
         assert!(
             !debug.contains(sandbox.session()),

@@ -9,18 +9,19 @@
 //!   (and its two older layouts). It carries no address, so the DC's known address is used
 //!   unless the caller gives one (`TG_DC_ADDR`).
 //!
-//! Whatever the format, [`StringSession::to_session_data`] points *every* DC at the address
-//! the string names, so a session made for a test server can never wander off to Telegram's
-//! real addresses after a migrate or another-DC call.
+//! [`StringSession::to_session_data`] gives a session of a real Telegram DC Telegram's DC
+//! table (so `*_MIGRATE` and other-DC calls reach the right servers), and *pins* every other
+//! session — loopback, a sandbox, anything outside Telegram's networks — by pointing every DC
+//! at its one address, so it can never wander off to Telegram (see [`dcs`]).
 
-use std::collections::HashMap;
+pub mod dcs;
+
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use grammers_session::SessionData;
-use grammers_session::types::DcOption;
 
 /// Length of an MTProto permanent authorization key.
 pub const AUTH_KEY_LEN: usize = 256;
@@ -59,6 +60,13 @@ pub enum SessionStringError {
     BadDcId(i32),
     #[error("the session string's address has port 0")]
     BadPort,
+    /// Right length for Pyrogram, wrong content: most often a Telethon string whose leading
+    /// `1` was lost in copying, which would otherwise be sent to Telegram's real DCs.
+    #[error(
+        "the session string has the length of a Pyrogram session string but is not one \
+         ({0}); a Telethon StringSession starts with `1`"
+    )]
+    NotPyrogram(&'static str),
 }
 
 impl fmt::Debug for StringSession {
@@ -114,33 +122,31 @@ impl StringSession {
         self.addr.is_ipv6()
     }
 
-    /// Builds grammers session data with every DC pointed at this session's address and the
-    /// key installed on the home DC.
+    /// Whether every DC is pinned to this session's one address: true for any address outside
+    /// Telegram's own networks (loopback, a sandbox, a test server given by `TG_DC_ADDR`).
+    pub fn is_pinned(&self) -> bool {
+        !dcs::is_telegram(self.addr.ip())
+    }
+
+    /// Whether the session belongs to Telegram's test DCs.
+    pub fn is_test_mode(&self) -> bool {
+        matches!(self.format, SessionFormat::Pyrogram { test_mode: true })
+            || dcs::is_test_dc(self.addr.ip())
+    }
+
+    /// Builds grammers session data: the key installed on the home DC, reached at this
+    /// session's address; the other DCs at the same address when [pinned](Self::is_pinned),
+    /// else at Telegram's published addresses.
     pub fn to_session_data(&self) -> SessionData {
-        let (ipv4, ipv6) = match self.addr {
-            SocketAddr::V4(v4) => (
-                v4,
-                SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
-            ),
-            SocketAddr::V6(v6) => (SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, v6.port()), v6),
-        };
-        let dc_options: HashMap<i32, DcOption> = (1..=5)
-            .map(|id| {
-                let auth_key = (id == self.dc_id).then_some(self.auth_key);
-                (
-                    id,
-                    DcOption {
-                        id,
-                        ipv4,
-                        ipv6,
-                        auth_key,
-                    },
-                )
-            })
-            .collect();
         SessionData {
             home_dc: self.dc_id,
-            dc_options,
+            dc_options: dcs::table(
+                self.dc_id,
+                self.addr,
+                self.auth_key,
+                self.is_pinned(),
+                self.is_test_mode(),
+            ),
             ..SessionData::default()
         }
     }
@@ -198,14 +204,40 @@ fn parse_pyrogram(bytes: &[u8]) -> Result<StringSession, SessionStringError> {
         267 | 263 => (1, 2),
         n => return Err(SessionStringError::UnknownLayout(n)),
     };
+    check_pyrogram_fields(bytes, test_mode_at, key_at_offset + AUTH_KEY_LEN)?;
     let dc_id = check_dc(i32::from(bytes[0]))?;
-    let test_mode = bytes[test_mode_at] != 0;
+    let test_mode = bytes[test_mode_at] == 1;
     Ok(StringSession {
         dc_id,
         addr: known_dc_addr(dc_id, test_mode),
         auth_key: key_at(bytes, key_at_offset),
         format: SessionFormat::Pyrogram { test_mode },
     })
+}
+
+/// Pyrogram packs `test_mode` and `is_bot` with Python's `?` (exactly 0 or 1) and always has
+/// a user id; anything else is some other string of the same length.
+fn check_pyrogram_fields(
+    bytes: &[u8],
+    test_mode_at: usize,
+    user_id_at: usize,
+) -> Result<(), SessionStringError> {
+    let is_bool = |b: u8| b <= 1;
+    if !is_bool(bytes[test_mode_at]) {
+        return Err(SessionStringError::NotPyrogram(
+            "its test-mode flag is not 0 or 1",
+        ));
+    }
+    let is_bot = bytes[bytes.len() - 1];
+    if !is_bool(is_bot) {
+        return Err(SessionStringError::NotPyrogram(
+            "its is-bot flag is not 0 or 1",
+        ));
+    }
+    if bytes[user_id_at..bytes.len() - 1].iter().all(|&b| b == 0) {
+        return Err(SessionStringError::NotPyrogram("it has no user id"));
+    }
+    Ok(())
 }
 
 /// Telegram's published DC addresses (port 443), used only when a Pyrogram string names no
@@ -297,6 +329,55 @@ mod tests {
         assert_eq!(parsed.addr, "149.154.167.40:443".parse().unwrap());
     }
 
+    /// Pyrogram's current layout with the given flag bytes and user id.
+    fn pyrogram(test_mode: u8, user_id: u64, is_bot: u8) -> String {
+        let mut bytes = vec![2u8];
+        bytes.extend_from_slice(&12345u32.to_be_bytes());
+        bytes.push(test_mode);
+        bytes.extend_from_slice(&key(5));
+        bytes.extend_from_slice(&user_id.to_be_bytes());
+        bytes.push(is_bot);
+        URL_SAFE_NO_PAD.encode(&bytes)
+    }
+
+    #[test]
+    fn a_telethon_string_without_its_leading_1_is_not_taken_for_pyrogram() {
+        // IPv4 strings have a Pyrogram layout's length: their content gives them away.
+        for addr in ["127.0.0.1:4567", "10.0.0.2:443", "149.154.167.51:443"] {
+            let text = sample(addr).to_telethon_string();
+            let error = StringSession::parse(&text[1..], None).unwrap_err();
+            assert!(
+                matches!(error, SessionStringError::NotPyrogram(_)),
+                "{addr}: {error:?}"
+            );
+            assert!(error.to_string().contains("starts with `1`"), "{error}");
+        }
+        // IPv6 ones have no Pyrogram length at all.
+        let text = sample("[::1]:4567").to_telethon_string();
+        assert_eq!(
+            StringSession::parse(&text[1..], None),
+            Err(SessionStringError::UnknownLayout(275))
+        );
+    }
+
+    #[test]
+    fn pyrogram_flags_must_be_booleans_and_the_user_id_present() {
+        assert!(StringSession::parse(&pyrogram(0, 42, 0), None).is_ok());
+        assert!(StringSession::parse(&pyrogram(1, 42, 1), None).is_ok());
+        for (text, why) in [
+            (pyrogram(2, 42, 0), "test-mode"),
+            (pyrogram(0, 42, 7), "is-bot"),
+            (pyrogram(0, 0, 0), "user id"),
+        ] {
+            let error = StringSession::parse(&text, None).unwrap_err();
+            assert!(
+                matches!(error, SessionStringError::NotPyrogram(_)),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains(why), "{error}");
+        }
+    }
+
     #[test]
     fn garbage_is_rejected_with_a_reason() {
         assert_eq!(
@@ -331,8 +412,9 @@ mod tests {
     }
 
     #[test]
-    fn session_data_points_every_dc_at_the_string_address() {
+    fn a_loopback_session_is_pinned_every_dc_at_its_address() {
         let s = sample("127.0.0.1:4567");
+        assert!(s.is_pinned());
         let data = s.to_session_data();
         assert_eq!(data.home_dc, 2);
         assert_eq!(data.dc_options.len(), 5);
@@ -340,5 +422,46 @@ mod tests {
             assert_eq!(dc.ipv4, "127.0.0.1:4567".parse().unwrap());
             assert_eq!(dc.auth_key.is_some(), *id == 2);
         }
+    }
+
+    #[test]
+    fn a_session_of_a_real_telegram_dc_is_not_pinned() {
+        let s = sample("149.154.167.51:443");
+        assert!(!s.is_pinned());
+        let data = s.to_session_data();
+        assert_eq!(data.home_dc, 2);
+        assert_eq!(
+            data.dc_options[&2].ipv4,
+            "149.154.167.51:443".parse().unwrap()
+        );
+        assert_eq!(
+            data.dc_options[&1].ipv4,
+            "149.154.175.53:443".parse().unwrap()
+        );
+        assert_eq!(
+            data.dc_options[&4].ipv4,
+            "149.154.167.91:443".parse().unwrap()
+        );
+        assert!(data.dc_options[&4].auth_key.is_none());
+    }
+
+    #[test]
+    fn a_pyrogram_string_given_a_loopback_tg_dc_addr_is_pinned() {
+        let mut bytes = vec![2u8];
+        bytes.extend_from_slice(&12345u32.to_be_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(&key(9));
+        bytes.extend_from_slice(&777u64.to_be_bytes());
+        bytes.push(0);
+        let text = URL_SAFE_NO_PAD.encode(&bytes);
+        assert!(!StringSession::parse(&text, None).unwrap().is_pinned());
+        let pinned = StringSession::parse(&text, Some("127.0.0.1:9".parse().unwrap())).unwrap();
+        assert!(pinned.is_pinned());
+        let data = pinned.to_session_data();
+        assert!(
+            data.dc_options
+                .values()
+                .all(|dc| dc.ipv4 == "127.0.0.1:9".parse().unwrap())
+        );
     }
 }

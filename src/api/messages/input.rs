@@ -5,8 +5,9 @@ use axum::http::{HeaderMap, Method};
 use super::MAX_IDS;
 use crate::api::ApiError;
 use crate::api::json::CanonicalBody;
-use crate::domain::{FormattedText, ParseMode};
-use crate::idempotency::{Fingerprint, IdempotencyKey};
+use crate::domain::ParseMode;
+use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope};
+use crate::telegram::text::FormattedText;
 
 pub fn formatted(text: &str, mode: Option<ParseMode>) -> Result<FormattedText, ApiError> {
     use crate::domain::TextError;
@@ -43,7 +44,9 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 }
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
+/// Keys are scoped per caller (API-key name) and per account the request acts on (`scope`).
 pub fn idempotency_of<B: CanonicalBody + ?Sized>(
+    scope: IdempotencyScope,
     headers: &HeaderMap,
     method: Method,
     path: &str,
@@ -52,7 +55,7 @@ pub fn idempotency_of<B: CanonicalBody + ?Sized>(
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = IdempotencyKey::parse(raw.as_bytes()).map_err(ApiError::invalid)?;
+    let key = IdempotencyKey::parse(scope, raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
         key,
         // Canonicalized only here: without a key the body is never re-serialized.
@@ -101,26 +104,55 @@ mod tests {
         );
     }
 
+    fn scope(key_name: &str, account: &str) -> IdempotencyScope {
+        IdempotencyScope {
+            key_name: key_name.into(),
+            account: account.into(),
+        }
+    }
+
     #[test]
     fn the_idempotency_fingerprint_covers_method_path_and_body() {
         let mut headers = HeaderMap::new();
         assert!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
+            idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap()
                 .is_none()
         );
         headers.insert("idempotency-key", HeaderValue::from_static("k-1"));
-        let (key, a) = idempotency_of(&headers, Method::POST, "/p", b"{}")
+        let (key, a) = idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
         assert_eq!(key.as_str(), "k-1");
-        let (_, b) = idempotency_of(&headers, Method::POST, "/p", b"{\"x\":1}")
+        let (_, b) = idempotency_of(
+            scope("k", "default"),
+            &headers,
+            Method::POST,
+            "/p",
+            b"{\"x\":1}",
+        )
+        .unwrap()
+        .unwrap();
+        assert_ne!(a, b);
+        assert_eq!(key.scope().account, "default");
+        let (other, _) = idempotency_of(scope("k", "work"), &headers, Method::POST, "/p", b"{}")
             .unwrap()
             .unwrap();
-        assert_ne!(a, b);
+        assert_eq!(other.scope().account, "work", "scoped per account");
+        assert_ne!(key, other);
+        let (other_caller, _) =
+            idempotency_of(scope("k2", "default"), &headers, Method::POST, "/p", b"{}")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            other_caller.scope().key_name,
+            "k2",
+            "scoped per API key name"
+        );
+        assert_ne!(key, other_caller);
         headers.insert("idempotency-key", HeaderValue::from_static(""));
         assert_eq!(
-            idempotency_of(&headers, Method::POST, "/p", b"{}")
+            idempotency_of(scope("k", "default"), &headers, Method::POST, "/p", b"{}")
                 .unwrap_err()
                 .code(),
             "INVALID_REQUEST"

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{MessageView, ParseMode};
+use crate::api::schemas::MessageView;
+use crate::domain::{self, ParseMode};
 
 /// `POST /v1/messages` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -15,6 +16,7 @@ pub struct SendMessageRequest {
     /// 1 to 4096 UTF-16 code units after `parse_mode` is applied.
     pub text: String,
     /// `plain` (default), `markdown` or `html`.
+    #[schema(value_type = Option<crate::api::schemas::ParseMode>)]
     pub parse_mode: Option<ParseMode>,
     /// Id of the message in the same chat this one replies to.
     #[serde(default, deserialize_with = "crate::api::json::whole::option_i32")]
@@ -31,6 +33,7 @@ pub struct SendMessageRequest {
 pub struct EditMessageRequest {
     /// The new text, 1 to 4096 UTF-16 code units after parsing.
     pub text: String,
+    #[schema(value_type = Option<crate::api::schemas::ParseMode>)]
     pub parse_mode: Option<ParseMode>,
     /// Show a preview of the first link (default true).
     pub link_preview: Option<bool>,
@@ -73,4 +76,13 @@ pub struct HistoryPage {
     pub messages: Vec<MessageView>,
     /// Pass as `before_id` for the next page; `null` when there are no older messages.
     pub next_before_id: Option<i32>,
+}
+
+impl From<domain::HistoryPage> for HistoryPage {
+    fn from(page: domain::HistoryPage) -> Self {
+        Self {
+            messages: page.messages.into_iter().map(MessageView::from).collect(),
+            next_before_id: page.next_before_id,
+        }
+    }
 }

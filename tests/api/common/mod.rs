@@ -96,6 +96,9 @@ where
     }
 }
 
+/// Variables computed from the sandbox, with a directory to write files into.
+pub type SandboxVars = fn(&Sandbox, &Path) -> Vec<(String, String)>;
+
 /// What [`spawn_app_with`] may change from the defaults.
 pub struct AppOptions {
     /// Environment-style variables applied on top of the generated ones (`TG_SESSION`,
@@ -106,6 +109,9 @@ pub struct AppOptions {
     pub sandbox_down: bool,
     /// Client manager timings.
     pub manager: ManagerOptions,
+    /// More variables computed from the sandbox (e.g. an accounts file using its
+    /// `other_sessions`), given a directory to write files into.
+    pub sandbox_vars: Option<SandboxVars>,
 }
 
 impl Default for AppOptions {
@@ -114,6 +120,7 @@ impl Default for AppOptions {
             vars: Vec::new(),
             sandbox_down: false,
             manager: test_manager_options(),
+            sandbox_vars: None,
         }
     }
 }
@@ -125,9 +132,12 @@ impl AppOptions {
     }
 }
 
-/// Production timings, with quicker reconnect attempts so heals are seen quickly.
+/// Production timings, with quicker reconnect attempts so heals are seen quickly, and no
+/// background liveness probe (it would add calls to the sandbox's request log at random
+/// moments); tests of the probe set `liveness_interval` themselves.
 pub fn test_manager_options() -> ManagerOptions {
     ManagerOptions {
+        liveness_interval: Duration::from_secs(3600),
         reconnect_initial: Duration::from_millis(50),
         reconnect_max: Duration::from_millis(500),
         io_retry_delay: Duration::from_millis(50),
@@ -208,6 +218,9 @@ async fn start(
 ) -> (AppState, SocketAddr, Running) {
     let mut vars = base_vars(sandbox, state_dir.path(), api_key);
     vars.extend(options.vars.iter().cloned());
+    if let Some(more) = options.sandbox_vars {
+        vars.extend(more(sandbox, state_dir.path()));
+    }
     let config = Config::from_lookup(|name| {
         vars.iter()
             .rev()
@@ -220,6 +233,7 @@ async fn start(
         .expect("bind the test listener");
     let address = listener.local_addr().unwrap();
     let state = mtgate::app::build_state_with(config, options.manager.clone())
+        .await
         .expect("build the app state");
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(mtgate::app::run(listener, state.clone(), async move {
@@ -254,6 +268,11 @@ impl TestApp {
 
     pub fn delete(&self, path: &str) -> RequestBuilder {
         self.request(Method::DELETE, path)
+    }
+
+    /// A request with another API key.
+    pub fn request_with_key(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(key)
     }
 
     /// A request without any key.

@@ -18,7 +18,9 @@ use super::calls::{self, CallJob, Outbound};
 use super::crypto::{CryptoError, ServerKey, packet_key_id};
 use super::envelope::{self, EnvelopeError, Message};
 use super::msg_id::unix_now;
+use super::obfuscated::{self, BadHeader, HEADER_LEN, Obfuscation, Opening};
 use super::outgoing::{OutMsg, Outgoing};
+use super::plain;
 use super::server::Shared;
 use super::service::{self, ClientMessage, classify};
 use super::session::Sessions;
@@ -42,10 +44,12 @@ pub enum CloseReason {
     Envelope(#[from] EnvelopeError),
     #[error("packet too short for an auth_key_id")]
     Runt,
-    #[error("unencrypted packet (key exchange is not supported)")]
+    #[error("unencrypted packet other than req_pq_multi (the sandbox creates no keys)")]
     Plain,
     #[error("unknown auth key {0}")]
     UnknownKey(i64),
+    #[error(transparent)]
+    Obfuscation(#[from] BadHeader),
     #[error("no ping within the client's disconnect delay")]
     PingTimeout,
 }
@@ -59,6 +63,8 @@ pub async fn serve(stream: TcpStream, connection_id: u64, shared: Arc<Shared>) {
         connection_id,
         shared,
         outgoing: None,
+        obfuscation: None,
+        plain_len: 0,
         key: None,
         sessions: Sessions::default(),
         calls,
@@ -73,6 +79,10 @@ struct Connection {
     shared: Arc<Shared>,
     /// Set once the transport is known from the first bytes.
     outgoing: Option<Outgoing>,
+    /// Set when the connection opened with an obfuscation header.
+    obfuscation: Option<Obfuscation>,
+    /// How many bytes at the front of the read buffer are already decrypted.
+    plain_len: usize,
     /// Set by the first packet with a key the backend knows.
     key: Option<ServerKey>,
     sessions: Sessions,
@@ -99,18 +109,18 @@ impl Connection {
                         let handled = self.on_bytes(&mut buf, &mut packets);
                         buf.reserve(READ_CHUNK);
                         // Answers (e.g. the -404) go out even when the connection then closes.
-                        write_all(&mut stream, &packets).await.and(handled)
+                        self.write_all(&mut stream, packets).await.and(handled)
                     }
                     Err(err) => Err(err.into()),
                 },
                 Some(out) = out_rx.recv() => {
                     let packets = self.seal(out.session_id, vec![out.msg]);
-                    write_all(&mut stream, &packets).await
+                    self.write_all(&mut stream, packets).await
                 }
                 push = updates.recv() => match push {
                     Ok(push) => {
                         let packets = self.on_push(push);
-                        write_all(&mut stream, &packets).await
+                        self.write_all(&mut stream, packets).await
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         debug!(connection_id = self.connection_id, n, "update bus lagged");
@@ -144,20 +154,66 @@ impl Connection {
 
     /// Frames and handles every complete packet in `buf`, collecting framed replies.
     fn on_bytes(&mut self, buf: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) -> Result<(), CloseReason> {
-        if self.outgoing.is_none() {
-            let Some((kind, skip)) = detect(buf) else {
-                return Ok(());
-            };
-            debug!(
-                connection_id = self.connection_id,
-                ?kind,
-                "transport detected"
-            );
-            buf.drain(..skip);
-            self.outgoing = Some(Outgoing::new(Framing::new(kind)));
+        if self.outgoing.is_none() && !self.start_transport(buf)? {
+            return Ok(());
         }
+        if let Some(obfuscation) = self.obfuscation.as_mut() {
+            obfuscation.decrypt(&mut buf[self.plain_len..]);
+        }
+        let decoded = self.decode_all(buf, out);
+        self.plain_len = buf.len();
+        decoded
+    }
+
+    fn decode_all(&mut self, buf: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) -> Result<(), CloseReason> {
         while let Some(payload) = self.framing().decode(buf)? {
             self.on_packet(&payload, out)?;
+        }
+        Ok(())
+    }
+
+    /// Picks the transport from the first bytes (taking an obfuscation header off the
+    /// buffer); `false` while more bytes are needed.
+    fn start_transport(&mut self, buf: &mut Vec<u8>) -> Result<bool, CloseReason> {
+        let kind = match obfuscated::opening(buf) {
+            Opening::NeedMore => return Ok(false),
+            Opening::Obfuscated => {
+                let header: [u8; HEADER_LEN] = buf[..HEADER_LEN].try_into().expect("64 bytes");
+                let (kind, obfuscation) = Obfuscation::open(&header)?;
+                buf.drain(..HEADER_LEN);
+                self.obfuscation = Some(obfuscation);
+                self.plain_len = 0;
+                kind
+            }
+            Opening::Plain => {
+                let Some((kind, skip)) = detect(buf) else {
+                    return Ok(false);
+                };
+                buf.drain(..skip);
+                kind
+            }
+        };
+        debug!(
+            connection_id = self.connection_id,
+            ?kind,
+            obfuscated = self.obfuscation.is_some(),
+            "transport detected"
+        );
+        self.outgoing = Some(Outgoing::new(Framing::new(kind)));
+        Ok(true)
+    }
+
+    /// Writes framed packets in order, through the obfuscation keystream when there is one.
+    async fn write_all(
+        &mut self,
+        stream: &mut TcpStream,
+        mut packets: Vec<Vec<u8>>,
+    ) -> Result<(), CloseReason> {
+        for packet in &mut packets {
+            if let Some(obfuscation) = self.obfuscation.as_mut() {
+                obfuscation.encrypt(packet);
+            }
+            stream.write_all(packet).await?;
         }
         Ok(())
     }
@@ -173,7 +229,10 @@ impl Connection {
     fn on_packet(&mut self, payload: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), CloseReason> {
         let key_id = packet_key_id(payload).ok_or(CloseReason::Runt)?;
         if key_id == 0 {
-            return Err(CloseReason::Plain);
+            // A key exchange: answered so the client can tell why it cannot go on.
+            let reply = plain::answer(payload).ok_or(CloseReason::Plain)?;
+            out.push(self.framing().encode(&reply));
+            return Ok(());
         }
         // Asked every packet, so a key the world forgets stops working at once.
         let Some(data) = self.shared.backend.auth_key(key_id) else {
@@ -319,11 +378,4 @@ enum Reply {
     /// An API call: its `rpc_result` comes from the call worker.
     Later,
     None,
-}
-
-async fn write_all(stream: &mut TcpStream, packets: &[Vec<u8>]) -> Result<(), CloseReason> {
-    for packet in packets {
-        stream.write_all(packet).await?;
-    }
-    Ok(())
 }

@@ -32,6 +32,7 @@ const SELF_ID: i64 = 1000;
 mod client;
 mod faults;
 mod fixture;
+mod obfuscated;
 mod raw;
 
 use fixture::{Fixture, Rest, peel};

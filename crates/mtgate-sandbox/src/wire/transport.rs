@@ -2,7 +2,8 @@
 //!
 //! A connection announces its transport with its first bytes (`0xef` abridged, `0xeeeeeeee`
 //! intermediate, `0xdddddddd` padded intermediate); anything else is the first frame of the
-//! Full transport. Every framing error is fatal for the connection: the caller closes it.
+//! Full transport (once `obfuscated` has ruled out an obfuscation header). Every framing
+//! error is fatal for the connection: the caller closes it.
 
 use rand::Rng;
 

@@ -79,8 +79,25 @@ pub enum SeedChat {
 }
 
 /// Messages present at start: (chat, sender user id or None for a channel post, text).
-/// Oldest first; dates count back from "now" one minute apart.
+/// Oldest first; dates count back from "now" one minute apart. Every chat the examples use
+/// has some, so reading, editing and deleting show real output from the first request;
+/// posts in the account's own broadcast channel are its own (outgoing, editable).
 pub const SEED_MESSAGES: &[(SeedChat, Option<i64>, &str)] = &[
+    (
+        SeedChat::Channel(CHANNEL_ID),
+        None,
+        "Welcome to Sandbox News, the sandbox account's own channel.",
+    ),
+    (
+        SeedChat::Channel(CHANNEL_ID),
+        None,
+        "Posts here can be edited and deleted through mtgate.",
+    ),
+    (
+        SeedChat::Channel(CHANNEL_ID),
+        None,
+        "Read them back with GET /v1/messages/@sandbox_news.",
+    ),
     (
         SeedChat::User(5_000_002),
         Some(5_000_002),

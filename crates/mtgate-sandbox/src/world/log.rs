@@ -13,6 +13,9 @@ pub struct RequestLogEntry {
     pub peer: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The chat action of `messages.setTyping` (its TL name, e.g. `sendMessageTypingAction`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     pub ok: bool,
     /// The rpc_error name (`FLOOD_WAIT_1`, `PEER_ID_INVALID`…) when `ok` is false.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -24,4 +27,5 @@ pub struct RequestLogEntry {
 pub struct CallFacts {
     pub peer: Option<i64>,
     pub text: Option<String>,
+    pub action: Option<String>,
 }

@@ -7,10 +7,13 @@
 //! control API and the in-process handle expose.
 
 mod dispatch;
+mod entities;
 pub mod error;
 pub mod faults;
 pub mod fixture;
+mod full_info;
 mod handlers;
+mod lenient;
 pub mod log;
 pub mod model;
 mod peers;
@@ -91,6 +94,15 @@ impl World {
         self.secrets.unauthorized.key
     }
 
+    /// `(@username, key)` of the keys logged in as each other user at start.
+    pub fn other_keys(&self) -> Vec<(String, [u8; AUTH_KEY_LEN])> {
+        fixture::OTHERS
+            .iter()
+            .zip(&self.secrets.others)
+            .map(|(&(_, username, _), key)| (format!("@{username}"), key.key))
+            .collect()
+    }
+
     pub fn names(&self) -> WorldNames {
         WorldNames::fixed()
     }
@@ -102,14 +114,35 @@ impl World {
 
     /// What the sandbox holds for a chat, newest first (`peer` as the control API writes it).
     pub fn chat_messages(&self, peer: &str) -> Result<Vec<MessageView>, ControlError> {
-        let state = self.lock();
+        self.chat_messages_as(None, peer)
+    }
+
+    /// Like [`World::chat_messages`], seen by another user of the world (`@username` or id;
+    /// `None`: the account): private chats are per user, channels the same for everyone.
+    pub fn chat_messages_as(
+        &self,
+        viewer: Option<&str>,
+        peer: &str,
+    ) -> Result<Vec<MessageView>, ControlError> {
+        let mut state = self.lock();
+        let viewer = match viewer {
+            None => fixture::ME_ID,
+            Some(name) => match state.parse_peer(name) {
+                Some(model::ChatKey::User(id)) => id,
+                _ => return Err(ControlError::UnknownPeer(name.to_string())),
+            },
+        };
+        state.with_viewer(viewer, |state| Self::view_chat(state, peer))
+    }
+
+    fn view_chat(state: &mut State, peer: &str) -> Result<Vec<MessageView>, ControlError> {
         let chat = state
             .parse_peer(peer)
             .ok_or_else(|| ControlError::UnknownPeer(peer.to_string()))?;
         Ok(state
             .history(chat)
             .into_iter()
-            .map(|m| MessageView::of(m, state.channel_kind(chat)))
+            .map(|m| MessageView::of(m, state.channel_kind(chat), state.is_read(m)))
             .collect())
     }
 
@@ -123,6 +156,19 @@ impl World {
         for key in self.lock().keys.values_mut() {
             *key = state::KeyState::default();
         }
+    }
+
+    /// Logs out every key logged in as `user` (`@username` or id), as that user's "terminate
+    /// all sessions" does; other users' keys keep working.
+    pub fn revoke_user(&self, user: &str) -> Result<(), ControlError> {
+        let mut state = self.lock();
+        let Some(model::ChatKey::User(id)) = state.parse_peer(user) else {
+            return Err(ControlError::UnknownPeer(user.to_string()));
+        };
+        for key in state.keys.values_mut().filter(|k| k.user == Some(id)) {
+            *key = state::KeyState::default();
+        }
+        Ok(())
     }
 
     /// Back to the starting world: same keys and hashes, initial messages and logins, empty
@@ -155,7 +201,11 @@ impl World {
             },
         };
         let message = handlers::deliver_incoming(&mut state, &self.bus, sender, chat, text, now())?;
-        Ok(MessageView::of(&message, state.channel_kind(chat)))
+        Ok(MessageView::of(
+            &message,
+            state.channel_kind(chat),
+            state.is_read(&message),
+        ))
     }
 
     /// Accepts a pending QR login token (the one given, or the most recently exported one)
@@ -204,6 +254,11 @@ impl World {
         };
         let constructor_id = u32::from_le_bytes(body[..4].try_into().expect("peel checks 4 bytes"));
         let method = dispatch::method_name(constructor_id);
+        if state.old_layer_connections.contains(&origin.connection_id) {
+            // grammers and others read the trailing number as the error's value.
+            let name = format!("CONNECTION_LAYER_INVALID_{}", tl::LAYER);
+            return (method, Err(RpcErr::bad(&name)), CallFacts::default());
+        }
         if let Some((code, message)) = state.faults.take(&method) {
             return (
                 method,
@@ -214,7 +269,7 @@ impl World {
                 CallFacts::default(),
             );
         }
-        let authorized = match state.keys.get(&origin.auth_key_id) {
+        let user = match state.keys.get(&origin.auth_key_id) {
             None => {
                 return (
                     method,
@@ -222,26 +277,30 @@ impl World {
                     CallFacts::default(),
                 );
             }
-            Some(key) => key.user.is_some(),
+            Some(key) => key.user,
         };
-        if !authorized && !handlers::allowed_without_login(&method) {
+        if user.is_none() && !handlers::allowed_without_login(&method) {
             return (
                 method,
                 Err(RpcErr::unauthorized("AUTH_KEY_UNREGISTERED")),
                 CallFacts::default(),
             );
         }
-        let mut ctx = Ctx {
-            state,
-            secrets: &self.secrets,
-            bus: &self.bus,
-            key_id: origin.auth_key_id,
-            now: now(),
-            facts: CallFacts::default(),
-        };
-        let result = handlers::route(&mut ctx, constructor_id, &body);
-        let facts = ctx.facts;
-        (method, result, facts)
+        // The call sees the world as its key's user does (a key not logged in: as the
+        // account it is logging in to).
+        let viewer = user.unwrap_or(fixture::ME_ID);
+        state.with_viewer(viewer, |state| {
+            let mut ctx = Ctx {
+                state,
+                secrets: &self.secrets,
+                bus: &self.bus,
+                key_id: origin.auth_key_id,
+                now: now(),
+                facts: CallFacts::default(),
+            };
+            let result = handlers::route(&mut ctx, constructor_id, &body);
+            (method, result, ctx.facts)
+        })
     }
 }
 
@@ -255,13 +314,30 @@ impl Backend for World {
     }
 
     fn call(&self, origin: CallOrigin, body: &[u8]) -> RpcOutcome {
-        let body = dispatch::peel(body);
+        let layer = dispatch::announced_layer(body);
+        let client = dispatch::client_info(body);
+        let body = dispatch::peel(body).map(|mut body| {
+            lenient::normalize(&mut body);
+            body
+        });
         let mut state = self.lock();
+        if let (Some(client), Some(key)) = (client, state.keys.get_mut(&origin.auth_key_id)) {
+            key.client = Some(client);
+        }
+        match layer {
+            // Older layers name other constructors: refuse them by name rather than misread.
+            Some(layer) if layer < tl::LAYER => {
+                state.old_layer_connections.insert(origin.connection_id)
+            }
+            Some(_) => state.old_layer_connections.remove(&origin.connection_id),
+            None => false,
+        };
         let (method, result, facts) = self.handle(&mut state, origin, body);
         let entry = RequestLogEntry {
             method,
             peer: facts.peer,
             text: facts.text,
+            action: facts.action,
             ok: result.is_ok(),
             error: result.as_ref().err().map(|e| e.name.clone()),
         };

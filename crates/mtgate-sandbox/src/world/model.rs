@@ -78,4 +78,20 @@ pub struct StoredMessage {
     pub silent: bool,
     /// Whether the sender allowed a link preview (`!no_webpage`).
     pub link_preview: bool,
+    /// Pinned in its chat.
+    pub pinned: bool,
+    /// Where a forwarded message came from (absent when sent or forwarded without author).
+    pub fwd_from: Option<FwdFrom>,
+}
+
+/// The original of a forwarded message, as Telegram's `messageFwdHeader` names it: the
+/// first author is kept when a forward is forwarded again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FwdFrom {
+    /// The original author: a user, or the channel of a broadcast post.
+    pub from: ChatKey,
+    /// When the original was sent.
+    pub date: i32,
+    /// The original post's id when it was a channel post.
+    pub channel_post: Option<i32>,
 }

@@ -4,7 +4,6 @@
 use grammers_tl_types as tl;
 
 use super::error::RpcErr;
-use super::fixture;
 use super::model::ChatKey;
 use super::state::State;
 
@@ -14,7 +13,7 @@ impl State {
     pub fn input_peer(&self, peer: &tl::enums::InputPeer) -> Result<ChatKey, RpcErr> {
         use tl::enums::InputPeer as P;
         match peer {
-            P::PeerSelf => Ok(ChatKey::User(fixture::ME_ID)),
+            P::PeerSelf => Ok(ChatKey::User(self.viewer)),
             P::User(user) => self.checked_user(user.user_id, user.access_hash),
             P::Channel(channel) => self
                 .checked_channel(channel.channel_id, channel.access_hash)
@@ -28,7 +27,7 @@ impl State {
     pub fn input_user(&self, user: &tl::enums::InputUser) -> Result<i64, RpcErr> {
         use tl::enums::InputUser as U;
         match user {
-            U::UserSelf => Ok(fixture::ME_ID),
+            U::UserSelf => Ok(self.viewer),
             U::User(user) => match self.checked_user(user.user_id, user.access_hash)? {
                 ChatKey::User(id) => Ok(id),
                 ChatKey::Channel(_) => unreachable!("checked_user returns users"),
@@ -80,7 +79,7 @@ impl State {
     pub fn parse_peer(&self, text: &str) -> Option<ChatKey> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("me") || text.eq_ignore_ascii_case("self") {
-            return Some(ChatKey::User(fixture::ME_ID));
+            return Some(ChatKey::User(self.viewer));
         }
         if let Ok(number) = text.parse::<i64>() {
             let chat = if number > 0 {

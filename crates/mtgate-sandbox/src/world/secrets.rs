@@ -16,13 +16,16 @@ use crate::rpc::AUTH_KEY_LEN;
 pub struct KnownKey {
     pub id: i64,
     pub key: [u8; AUTH_KEY_LEN],
-    /// Whether the key starts (and is reset to) logged in as the account.
-    pub starts_authorized: bool,
+    /// The user the key starts (and is reset to) logged in as.
+    pub starts_as: Option<i64>,
 }
 
 pub struct Secrets {
     pub authorized: KnownKey,
     pub unauthorized: KnownKey,
+    /// One key logged in as each of the other users (`fixture::OTHERS`, same order), so tests
+    /// can run several accounts and real conversations.
+    pub others: Vec<KnownKey>,
     pub access_hashes: HashMap<i64, i64>,
     /// Derived on first use: 100 000 PBKDF2 rounds are too slow to pay for every sandbox
     /// when most never log in.
@@ -35,13 +38,13 @@ pub fn auth_key_id(key: &[u8; AUTH_KEY_LEN]) -> i64 {
     i64::from_le_bytes(digest[12..20].try_into().expect("8 bytes"))
 }
 
-fn random_key(starts_authorized: bool) -> KnownKey {
+fn random_key(starts_as: Option<i64>) -> KnownKey {
     let mut key = [0u8; AUTH_KEY_LEN];
     rand::thread_rng().fill_bytes(&mut key);
     KnownKey {
         id: auth_key_id(&key),
         key,
-        starts_authorized,
+        starts_as,
     }
 }
 
@@ -53,15 +56,22 @@ impl Secrets {
             .chain(fixture::CHANNELS.iter().map(|c| c.0));
         let access_hashes = ids.map(|id| (id, rng.gen_range(1..i64::MAX))).collect();
         Secrets {
-            authorized: random_key(true),
-            unauthorized: random_key(false),
+            authorized: random_key(Some(fixture::ME_ID)),
+            unauthorized: random_key(None),
+            others: fixture::OTHERS
+                .iter()
+                .map(|&(id, _, _)| random_key(Some(id)))
+                .collect(),
             access_hashes,
             verifier: std::sync::OnceLock::new(),
         }
     }
 
-    pub fn keys(&self) -> [&KnownKey; 2] {
+    pub fn keys(&self) -> Vec<&KnownKey> {
         [&self.authorized, &self.unauthorized]
+            .into_iter()
+            .chain(&self.others)
+            .collect()
     }
 
     /// The account password's SRP verifier (salts fixed per sandbox).

@@ -3,7 +3,8 @@
 
 use grammers_tl_types as tl;
 
-use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
+use super::fixture::ME_ID;
+use super::model::{ChannelRecord, ChatKey, FwdFrom, StoredMessage, UserRecord};
 
 /// A full (non-min) user with its access hash; `is_self` marks the account itself.
 pub fn user(record: &UserRecord, is_self: bool) -> tl::enums::User {
@@ -134,7 +135,7 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         from_scheduled: false,
         legacy: false,
         edit_hide: false,
-        pinned: false,
+        pinned: stored.pinned,
         noforwards: false,
         invert_media: false,
         offline: false,
@@ -152,8 +153,14 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         from_boosts_applied: None,
         from_rank: None,
         peer_id: stored.chat.tl_peer(),
-        saved_peer_id: None,
-        fwd_from: None,
+        // Saved Messages name the dialog a message is filed under: itself unless forwarded.
+        saved_peer_id: (stored.chat == ChatKey::User(ME_ID)).then(|| {
+            stored
+                .fwd_from
+                .map_or(ChatKey::User(ME_ID), |f| f.from)
+                .tl_peer()
+        }),
+        fwd_from: stored.fwd_from.map(fwd_header),
         via_bot_id: None,
         via_business_bot_id: None,
         guestchat_via_from: None,
@@ -182,6 +189,25 @@ pub fn message(stored: &StoredMessage) -> tl::enums::Message {
         schedule_repeat_period: None,
         summary_from_language: None,
         rich_message: None,
+    }
+    .into()
+}
+
+fn fwd_header(fwd: FwdFrom) -> tl::enums::MessageFwdHeader {
+    tl::types::MessageFwdHeader {
+        imported: false,
+        saved_out: false,
+        from_id: Some(fwd.from.tl_peer()),
+        from_name: None,
+        date: fwd.date,
+        channel_post: fwd.channel_post,
+        post_author: None,
+        saved_from_peer: None,
+        saved_from_msg_id: None,
+        saved_from_id: None,
+        saved_from_name: None,
+        saved_date: None,
+        psa_type: None,
     }
     .into()
 }
@@ -262,103 +288,6 @@ pub fn config(now: i32, this_dc: i32) -> tl::enums::Config {
         base_lang_pack_version: None,
         reactions_default: None,
         autologin_token: None,
-    }
-    .into()
-}
-
-/// `users.userFull` for one user.
-pub fn user_full(record: &UserRecord, is_self: bool) -> tl::enums::users::UserFull {
-    let full = tl::types::UserFull {
-        blocked: false,
-        phone_calls_available: false,
-        phone_calls_private: false,
-        can_pin_message: true,
-        has_scheduled: false,
-        video_calls_available: false,
-        voice_messages_forbidden: false,
-        translations_disabled: false,
-        stories_pinned_available: false,
-        blocked_my_stories_from: false,
-        wallpaper_overridden: false,
-        contact_require_premium: false,
-        read_dates_private: false,
-        sponsored_enabled: false,
-        can_view_revenue: false,
-        bot_can_manage_emoji_status: false,
-        display_gifts_button: false,
-        noforwards_my_enabled: false,
-        noforwards_peer_enabled: false,
-        unofficial_security_risk: false,
-        id: record.id,
-        about: Some(format!("{} lives in the mtgate sandbox", record.first_name)),
-        settings: peer_settings(),
-        personal_photo: None,
-        profile_photo: None,
-        fallback_photo: None,
-        notify_settings: notify_settings(),
-        bot_info: None,
-        pinned_msg_id: None,
-        common_chats_count: 0,
-        folder_id: None,
-        ttl_period: None,
-        theme: None,
-        private_forward_name: None,
-        bot_group_admin_rights: None,
-        bot_broadcast_admin_rights: None,
-        wallpaper: None,
-        stories: None,
-        business_work_hours: None,
-        business_location: None,
-        business_greeting_message: None,
-        business_away_message: None,
-        business_intro: None,
-        birthday: None,
-        personal_channel_id: None,
-        personal_channel_message: None,
-        stargifts_count: None,
-        starref_program: None,
-        bot_verification: None,
-        send_paid_messages_stars: None,
-        disallowed_gifts: None,
-        stars_rating: None,
-        stars_my_pending_rating: None,
-        stars_my_pending_rating_date: None,
-        main_tab: None,
-        saved_music: None,
-        note: None,
-        bot_manager_id: None,
-    };
-    tl::types::users::UserFull {
-        full_user: full.into(),
-        chats: Vec::new(),
-        users: vec![user(record, is_self)],
-    }
-    .into()
-}
-
-fn peer_settings() -> tl::enums::PeerSettings {
-    tl::types::PeerSettings {
-        report_spam: false,
-        add_contact: false,
-        block_contact: false,
-        share_contact: false,
-        need_contacts_exception: false,
-        report_geo: false,
-        autoarchived: false,
-        invite_members: false,
-        request_chat_broadcast: false,
-        business_bot_paused: false,
-        business_bot_can_reply: false,
-        geo_distance: None,
-        request_chat_title: None,
-        request_chat_date: None,
-        business_bot_id: None,
-        business_bot_manage_url: None,
-        charge_paid_message_stars: None,
-        registration_month: None,
-        phone_country: None,
-        name_change_date: None,
-        photo_change_date: None,
     }
     .into()
 }

@@ -36,6 +36,12 @@ pub struct MessageView {
     pub reply_to: Option<i32>,
     pub silent: bool,
     pub link_preview: bool,
+    pub pinned: bool,
+    /// Where a forward came from: `{"peer": <Bot-API id>, "date", "channel_post"?}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fwd_from: Option<Value>,
+    /// Read by the account (its own messages always are).
+    pub read: bool,
 }
 
 fn rfc3339(unix: i32) -> String {
@@ -45,7 +51,8 @@ fn rfc3339(unix: i32) -> String {
 }
 
 impl MessageView {
-    pub fn of(message: &StoredMessage, channel_kind: Option<ChannelKind>) -> Self {
+    /// `read` is whether the account has read it ([`State::is_read`](super::state::State::is_read)).
+    pub fn of(message: &StoredMessage, channel_kind: Option<ChannelKind>, read: bool) -> Self {
         MessageView {
             id: message.id,
             peer: PeerView {
@@ -61,6 +68,15 @@ impl MessageView {
             reply_to: message.reply_to,
             silent: message.silent,
             link_preview: message.link_preview,
+            pinned: message.pinned,
+            fwd_from: message.fwd_from.map(|f| {
+                let mut value = json!({"peer": f.from.bot_api_id(), "date": rfc3339(f.date)});
+                if let Some(post) = f.channel_post {
+                    value["channel_post"] = json!(post);
+                }
+                value
+            }),
+            read,
         }
     }
 }

@@ -109,3 +109,29 @@ async fn revoked_sessions_are_unauthorized_until_reset() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_key_exchange_stops_at_once_on_the_sandbox_fingerprint() {
+    use grammers_mtproto::authentication::Error::UnknownFingerprints;
+    use grammers_mtproto::transport::Full;
+    use grammers_mtsender::{InvocationError, ServerAddr};
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let address = sandbox.mtproto_addr();
+    // What grammers does for a DC it has no key for: connect, then req_pq_multi.
+    let attempt = within(
+        "key exchange",
+        grammers_mtsender::connect(Full::new(), ServerAddr::Tcp { address }),
+    )
+    .await;
+    match attempt {
+        Err(InvocationError::Authentication(UnknownFingerprints { fingerprints })) => {
+            assert_eq!(
+                fingerprints,
+                vec![mtgate_sandbox::wire::NO_KEY_EXCHANGE_FINGERPRINT]
+            );
+        }
+        Err(other) => panic!("expected unknown fingerprints, got {other:?}"),
+        Ok(_) => panic!("the sandbox cannot have created a key"),
+    }
+}

@@ -197,6 +197,8 @@ mod tests {
             reply_to: None,
             silent: false,
             link_preview: true,
+            pinned: false,
+            fwd_from: None,
         }
     }
 

@@ -2,6 +2,10 @@
 //! private chats answer `updateShortSentMessage`, channels `updates{updateMessageID,
 //! updateNewChannelMessage}`, deletions `affectedMessages`. Every change advances the right pts
 //! box and is logged there for `getDifference`.
+//!
+//! A private message is stored twice, as on Telegram: the sender's copy and the recipient's
+//! (with its own id and pts, pushed live to the recipient's sessions). Edits and deletions
+//! change only the caller's copy.
 
 use grammers_tl_types::{self as tl, Serializable};
 
@@ -11,10 +15,10 @@ use crate::world::error::RpcErr;
 use crate::world::fixture::{ChannelKind, ME_ID};
 use crate::world::model::{ChatKey, StoredMessage};
 use crate::world::state::State;
-use crate::world::to_tl;
+use crate::world::{entities, to_tl};
 
 /// The update announcing a new message in `chat` at `pts`.
-fn new_message_update(message: &StoredMessage, pts: i32) -> tl::enums::Update {
+pub(super) fn new_message_update(message: &StoredMessage, pts: i32) -> tl::enums::Update {
     let message = to_tl::message(message);
     match message_chat(&message) {
         ChatKey::User(_) => tl::types::UpdateNewMessage {
@@ -44,7 +48,7 @@ fn message_chat(message: &tl::enums::Message) -> ChatKey {
 }
 
 /// Stores a new message in `chat` and logs its update; returns it with its pts.
-fn create(state: &mut State, mut message: StoredMessage) -> (StoredMessage, i32) {
+pub(super) fn create(state: &mut State, mut message: StoredMessage) -> (StoredMessage, i32) {
     message.id = state.next_message_id(message.chat);
     state.store(message.clone());
     let pts_box = state.pts_box(message.chat);
@@ -53,7 +57,7 @@ fn create(state: &mut State, mut message: StoredMessage) -> (StoredMessage, i32)
     (message, pts)
 }
 
-fn updates(
+pub(super) fn updates(
     state: &State,
     list: Vec<tl::enums::Update>,
     chat: ChatKey,
@@ -79,7 +83,15 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         return Ok(reply.clone());
     }
     check_text(&request.message)?;
-    if ctx.state.channel_kind(chat) == Some(ChannelKind::ReadOnlyBroadcast) {
+    let kind = ctx.state.channel_kind(chat);
+    let viewer = ctx.state.viewer;
+    // Only the account owns the broadcast channels; other users may only read them.
+    let may_post = match kind {
+        Some(ChannelKind::ReadOnlyBroadcast) => false,
+        Some(kind) if kind.is_broadcast() => viewer == ME_ID,
+        _ => true,
+    };
+    if !may_post {
         return Err(RpcErr::forbidden("CHAT_WRITE_FORBIDDEN"));
     }
     let reply_to = match &request.reply_to {
@@ -98,30 +110,38 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         StoredMessage {
             id: 0,
             chat,
-            from: (!is_broadcast).then_some(ME_ID),
-            out: true,
+            from: (!is_broadcast).then_some(viewer),
+            // Channel messages are stored once, as the account sees them.
+            out: matches!(chat, ChatKey::User(_)) || viewer == ME_ID,
             date: ctx.now,
             text: request.message.clone(),
-            entities: request.entities.clone().unwrap_or_default(),
+            entities: entities::with_detected(
+                &request.message,
+                request.entities.clone().unwrap_or_default(),
+            ),
             edit_date: None,
             reply_to,
             silent: request.silent,
             link_preview: !request.no_webpage,
+            pinned: false,
+            fwd_from: None,
         },
     );
+    // Telegram answers a private send with the short form (echoing the entities it stored),
+    // but Saved Messages and channels with the full updates.
     let reply: tl::enums::Updates = match chat {
-        ChatKey::User(_) => tl::types::UpdateShortSentMessage {
+        ChatKey::User(id) if id != ME_ID => tl::types::UpdateShortSentMessage {
             out: true,
             id: message.id,
             pts,
             pts_count: 1,
             date: message.date,
             media: None,
-            entities: None,
+            entities: (!message.entities.is_empty()).then(|| message.entities.clone()),
             ttl_period: None,
         }
         .into(),
-        ChatKey::Channel(_) => {
+        _ => {
             let list = vec![
                 tl::types::UpdateMessageId {
                     id: message.id,
@@ -142,6 +162,17 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
             ctx.now,
         );
         ctx.push_to_other_sessions(&other_sessions);
+    }
+    if let ChatKey::User(recipient) = chat
+        && recipient != viewer
+    {
+        let copy = StoredMessage {
+            chat: ChatKey::User(viewer),
+            out: false,
+            reply_to: None,
+            ..message
+        };
+        copy_to(ctx.state, ctx.bus, recipient, copy);
     }
     let bytes = reply.to_bytes();
     ctx.state
@@ -168,8 +199,8 @@ pub fn edit(ctx: &mut Ctx, request: tl::functions::messages::EditMessage) -> Rep
         .unwrap_or_else(|| existing.text.clone());
     check_text(&text)?;
     let entities = match (&request.message, request.entities) {
-        (_, Some(entities)) => entities,
-        (Some(_), None) => Vec::new(),
+        (Some(_), given) => entities::with_detected(&text, given.unwrap_or_default()),
+        (None, Some(entities)) => entities,
         (None, None) => existing.entities.clone(),
     };
     if text == existing.text && entities == existing.entities {
@@ -206,7 +237,7 @@ pub fn edit(ctx: &mut Ctx, request: tl::functions::messages::EditMessage) -> Rep
     Ok(reply.to_bytes())
 }
 
-fn affected(pts: i32, pts_count: i32) -> Vec<u8> {
+pub(super) fn affected(pts: i32, pts_count: i32) -> Vec<u8> {
     tl::enums::messages::AffectedMessages::Messages(tl::types::messages::AffectedMessages {
         pts,
         pts_count,
@@ -219,7 +250,7 @@ pub fn delete_private(ctx: &mut Ctx, request: tl::functions::messages::DeleteMes
     let mut deleted = Vec::new();
     for id in request.id {
         if let Some(chat) = ctx.state.private_message(id).map(|m| m.chat) {
-            ctx.state.chats.get_mut(&chat).map(|m| m.remove(&id));
+            ctx.state.remove_message(chat, id);
             if deleted.is_empty() {
                 ctx.about(chat);
             }
@@ -227,7 +258,7 @@ pub fn delete_private(ctx: &mut Ctx, request: tl::functions::messages::DeleteMes
         }
     }
     let count = deleted.len() as i32;
-    let pts_box = &mut ctx.state.account_box;
+    let pts_box = ctx.state.private_box();
     let pts = pts_box.advance(count);
     if count > 0 {
         let update: tl::enums::Update = tl::types::UpdateDeleteMessages {
@@ -242,7 +273,7 @@ pub fn delete_private(ctx: &mut Ctx, request: tl::functions::messages::DeleteMes
     Ok(affected(pts, count))
 }
 
-fn update_short(update: tl::enums::Update, date: i32) -> tl::enums::Updates {
+pub(super) fn update_short(update: tl::enums::Update, date: i32) -> tl::enums::Updates {
     tl::types::UpdateShort { update, date }.into()
 }
 
@@ -251,7 +282,7 @@ pub fn delete_channel(ctx: &mut Ctx, request: tl::functions::channels::DeleteMes
     let channel_id = ctx.state.input_channel(&request.channel)?;
     let chat = ChatKey::Channel(channel_id);
     ctx.about(chat);
-    let owner = ctx.state.channels[&channel_id].kind.is_owner();
+    let owner = ctx.state.channels[&channel_id].kind.is_owner() && ctx.state.viewer == ME_ID;
     let present: Vec<i32> = request
         .id
         .iter()
@@ -261,10 +292,8 @@ pub fn delete_channel(ctx: &mut Ctx, request: tl::functions::channels::DeleteMes
     if !owner && !present.is_empty() {
         return Err(RpcErr::forbidden("MESSAGE_DELETE_FORBIDDEN"));
     }
-    if let Some(messages) = ctx.state.chats.get_mut(&chat) {
-        for id in &present {
-            messages.remove(id);
-        }
+    for id in &present {
+        ctx.state.remove_message(chat, *id);
     }
     let count = present.len() as i32;
     let pts_box = ctx.state.pts_box(chat);
@@ -321,11 +350,13 @@ pub fn deliver_incoming(
             out: false,
             date: now,
             text: text.to_string(),
-            entities: Vec::new(),
+            entities: entities::with_detected(text, Vec::new()),
             edit_date: None,
             reply_to: None,
             silent: false,
             link_preview: true,
+            pinned: false,
+            fwd_from: None,
         },
     );
     let push = updates(
@@ -336,5 +367,31 @@ pub fn deliver_incoming(
         now,
     );
     push_to_account(state, bus, &push, None);
+    if let ChatKey::User(_) = chat {
+        // The sender's own copy, as if it had sent the message from one of its sessions.
+        let copy = StoredMessage {
+            chat: ChatKey::User(ME_ID),
+            out: true,
+            ..message.clone()
+        };
+        copy_to(state, bus, from, copy);
+    }
     Ok(message)
+}
+
+/// Stores `owner`'s copy of a private message (a fresh id and pts in `owner`'s sequence) and
+/// pushes it to `owner`'s sessions.
+fn copy_to(state: &mut State, bus: &UpdateBus, owner: i64, copy: StoredMessage) {
+    state.with_viewer(owner, |state| {
+        let date = copy.date;
+        let (message, pts) = create(state, copy);
+        let push = updates(
+            state,
+            vec![new_message_update(&message, pts)],
+            message.chat,
+            message.from,
+            date,
+        );
+        push_to_account(state, bus, &push, None);
+    });
 }

@@ -1,13 +1,17 @@
 //! One function per API method, grouped by TL namespace, and the table that routes a
 //! constructor id to it.
 
+mod account;
 mod auth;
 mod channels;
 mod contacts;
 mod dialogs;
+mod forward;
 mod help;
 mod history;
 mod messages;
+mod pins;
+mod read;
 mod updates;
 mod users;
 
@@ -46,22 +50,22 @@ impl Ctx<'_> {
         self.facts.peer = Some(chat.bot_api_id());
     }
 
-    /// Whether another key is logged in as the account (and so must hear of changes).
+    /// Whether another key is logged in as the caller's user (and so must hear of changes).
     pub fn has_other_sessions(&self) -> bool {
         self.state
-            .keys_of(super::fixture::ME_ID)
+            .keys_of(self.state.viewer)
             .iter()
             .any(|&key| key != self.key_id)
     }
 
-    /// Sends `updates` to every key logged in as the account except the caller's, as
-    /// Telegram informs the account's other sessions.
+    /// Sends `updates` to every key logged in as the caller's user except the caller's, as
+    /// Telegram informs a user's other sessions.
     pub fn push_to_other_sessions(&self, updates: &tl::enums::Updates) {
         push_to_account(self.state, self.bus, updates, Some(self.key_id));
     }
 }
 
-/// Publishes `updates` to the keys logged in as the account (but `except`).
+/// Publishes `updates` to the keys logged in as the viewer (but `except`).
 pub fn push_to_account(
     state: &State,
     bus: &UpdateBus,
@@ -69,7 +73,7 @@ pub fn push_to_account(
     except: Option<i64>,
 ) {
     let bytes = updates.to_bytes();
-    for key in state.keys_of(super::fixture::ME_ID) {
+    for key in state.keys_of(state.viewer) {
         if Some(key) != except {
             bus.publish(Push {
                 auth_key_id: key,
@@ -118,6 +122,16 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::messages::SendMessage::CONSTRUCTOR_ID => run(ctx, body, messages::send),
         f::messages::EditMessage::CONSTRUCTOR_ID => run(ctx, body, messages::edit),
         f::messages::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_private),
+        f::messages::ReadHistory::CONSTRUCTOR_ID => run(ctx, body, read::read_history),
+        f::channels::ReadHistory::CONSTRUCTOR_ID => run(ctx, body, read::read_channel_history),
+        f::messages::SetTyping::CONSTRUCTOR_ID => run(ctx, body, read::set_typing),
+        f::messages::ForwardMessages::CONSTRUCTOR_ID => run(ctx, body, forward::forward),
+        f::messages::UpdatePinnedMessage::CONSTRUCTOR_ID => run(ctx, body, pins::update_pinned),
+        f::messages::GetPeerDialogs::CONSTRUCTOR_ID => run(ctx, body, dialogs::get_peer_dialogs),
+        f::channels::GetFullChannel::CONSTRUCTOR_ID => run(ctx, body, channels::get_full_channel),
+        f::account::GetAuthorizations::CONSTRUCTOR_ID => {
+            run(ctx, body, account::get_authorizations)
+        }
         f::auth::SendCode::CONSTRUCTOR_ID => run(ctx, body, auth::send_code),
         f::auth::SignIn::CONSTRUCTOR_ID => run(ctx, body, auth::sign_in),
         f::account::GetPassword::CONSTRUCTOR_ID => run(ctx, body, auth::get_password),
@@ -161,11 +175,11 @@ pub fn peers_for(
         };
     }
     user_ids.extend(senders);
-    user_ids.insert(super::fixture::ME_ID);
+    user_ids.insert(state.viewer);
     let users = user_ids
         .iter()
         .filter_map(|id| state.users.get(id))
-        .map(|u| super::to_tl::user(u, u.id == super::fixture::ME_ID))
+        .map(|u| super::to_tl::user(u, u.id == state.viewer))
         .collect();
     let chats = channel_ids
         .iter()

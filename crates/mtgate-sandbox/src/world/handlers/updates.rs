@@ -7,9 +7,9 @@ use super::{Ctx, Reply, peers_for};
 use crate::world::model::ChatKey;
 use crate::world::pts::Missed;
 
-fn state(ctx: &Ctx) -> tl::enums::updates::State {
+pub(super) fn state(ctx: &Ctx) -> tl::enums::updates::State {
     tl::types::updates::State {
-        pts: ctx.state.account_box.pts(),
+        pts: ctx.state.private_pts(),
         qts: 0,
         date: ctx.now,
         seq: 0,
@@ -46,14 +46,14 @@ fn all_private_chats(ctx: &Ctx) -> Vec<ChatKey> {
 
 pub fn get_difference(ctx: &mut Ctx, request: tl::functions::updates::GetDifference) -> Reply {
     let difference: tl::enums::updates::Difference =
-        match ctx.state.account_box.missed_since(request.pts) {
+        match ctx.state.private_box().missed_since(request.pts) {
             Missed::Nothing => tl::types::updates::DifferenceEmpty {
                 date: ctx.now,
                 seq: 0,
             }
             .into(),
             Missed::TooLong => tl::types::updates::DifferenceTooLong {
-                pts: ctx.state.account_box.pts(),
+                pts: ctx.state.private_pts(),
             }
             .into(),
             Missed::Updates(updates) => {

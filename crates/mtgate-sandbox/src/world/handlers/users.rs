@@ -3,9 +3,8 @@
 use grammers_tl_types::{self as tl, Serializable};
 
 use super::{Ctx, Reply};
-use crate::world::fixture::ME_ID;
 use crate::world::model::ChatKey;
-use crate::world::to_tl;
+use crate::world::{full_info, to_tl};
 
 /// One `User` per input, in order (`get_me` insists on exactly one for `[inputUserSelf]`).
 pub fn get_users(ctx: &mut Ctx, request: tl::functions::users::GetUsers) -> Reply {
@@ -15,7 +14,7 @@ pub fn get_users(ctx: &mut Ctx, request: tl::functions::users::GetUsers) -> Repl
         if request.id.len() == 1 {
             ctx.about(ChatKey::User(id));
         }
-        users.push(to_tl::user(&ctx.state.users[&id], id == ME_ID));
+        users.push(to_tl::user(&ctx.state.users[&id], id == ctx.state.viewer));
     }
     Ok(users.to_bytes())
 }
@@ -23,5 +22,5 @@ pub fn get_users(ctx: &mut Ctx, request: tl::functions::users::GetUsers) -> Repl
 pub fn get_full_user(ctx: &mut Ctx, request: tl::functions::users::GetFullUser) -> Reply {
     let id = ctx.state.input_user(&request.id)?;
     ctx.about(ChatKey::User(id));
-    Ok(to_tl::user_full(&ctx.state.users[&id], id == ME_ID).to_bytes())
+    Ok(full_info::user_full(&ctx.state.users[&id], id == ctx.state.viewer).to_bytes())
 }

@@ -5,6 +5,7 @@ use grammers_tl_types::{self as tl, Deserializable, RemoteCall};
 
 use super::*;
 
+mod actions;
 mod calls;
 mod control;
 mod login;

@@ -4,8 +4,8 @@
 
 use grammers_tl_types as tl;
 
-use super::message::{MessageView, PeerView, peer_id, timestamp};
-use super::peer::PeerType;
+use super::convert::{message_view, peer_id, timestamp};
+use crate::domain::{MessageView, PeerType, PeerView};
 
 /// The chat a request was about, as answers should refer to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub fn sent_message(
         None if created.len() == 1 => created.into_iter().next(),
         None => None,
     }?;
-    MessageView::from_raw(found, target.kind)
+    message_view(found, target.kind)
 }
 
 /// The message a `messages.editMessage` changed.
@@ -107,7 +107,7 @@ pub fn edited_message(
             _ => None,
         })
         .find(|m| m.id() == message_id && target.owns(m))
-        .and_then(|m| MessageView::from_raw(m, target.kind))
+        .and_then(|m| message_view(m, target.kind))
 }
 
 /// One `messages.Messages` answer, flattened.
@@ -163,7 +163,7 @@ impl<'a> MessagesPage<'a> {
             .messages
             .iter()
             .filter(|m| target.owns(m))
-            .filter_map(|m| MessageView::from_raw(m, target.kind))
+            .filter_map(|m| message_view(m, target.kind))
             .collect();
         views.sort_by_key(|m| std::cmp::Reverse(m.id));
         views
@@ -201,8 +201,8 @@ pub fn deleted_count(affected: &tl::enums::messages::AffectedMessages) -> usize 
 
 #[cfg(test)]
 mod tests {
+    use super::super::convert::tests::raw_message;
     use super::*;
-    use crate::domain::message::tests::raw_message;
 
     const CHANNEL: Target = Target {
         id: -1000000000055,

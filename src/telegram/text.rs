@@ -7,51 +7,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use grammers_client::parsers::{parse_html_message, parse_markdown_message};
 use grammers_tl_types as tl;
 
-use super::mentions::{html_mentions_ok, markdown_mentions_ok};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use crate::domain::mentions::{html_mentions_ok, markdown_mentions_ok};
 
-/// Telegram's limit for one text message, in UTF-16 code units.
-pub const MAX_TEXT_UTF16: usize = 4096;
-
-/// How `text` is to be read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ParseMode {
-    /// Sent as written; Telegram itself still links URLs and mentions.
-    #[default]
-    Plain,
-    /// CommonMark (`**bold**`, `*italic*`, `` `code` ``, `[text](url)`, fenced code blocks).
-    Markdown,
-    /// HTML tags (`<b>`, `<i>`, `<u>`, `<s>`, `<code>`, `<pre>`, `<a href>`, `<blockquote>`…).
-    Html,
-}
+use crate::domain::parse_mode::{MAX_TEXT_UTF16, ParseMode, TextError, utf16_len};
 
 /// Text ready for Telegram: what the recipient reads plus its formatting entities.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FormattedText {
     pub text: String,
     pub entities: Vec<tl::enums::MessageEntity>,
-}
-
-/// Why a text cannot be sent.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    #[error("`text` is empty{}", if *.after_parsing { " after applying parse_mode" } else { "" })]
-    Empty { after_parsing: bool },
-    #[error(
-        "the text is {length} UTF-16 code units long after parsing; Telegram allows at most {MAX_TEXT_UTF16}"
-    )]
-    TooLong { length: usize },
-    #[error("the {mode} text could not be parsed (check its links and mentions)")]
-    Unparsable { mode: &'static str },
-    #[error("the {mode} text has a tg://user?id= mention whose id is not a number")]
-    BadMention { mode: &'static str },
-}
-
-/// The length of `text` as Telegram counts it.
-pub fn utf16_len(text: &str) -> usize {
-    text.encode_utf16().count()
 }
 
 impl FormattedText {
@@ -86,7 +50,7 @@ impl FormattedText {
     }
 }
 
-/// A backstop for input grammers' parsers panic on that [`super::mentions`] does not catch:
+/// A backstop for input grammers' parsers panic on that [`crate::domain::mentions`] does not catch:
 /// the request gets a 400, and the panic hook logs one JSON line (no panic text on stderr).
 fn guarded(
     mode: &'static str,
@@ -204,20 +168,5 @@ mod tests {
                 Err(TextError::BadMention { .. })
             ));
         }
-    }
-
-    #[test]
-    fn parse_mode_reads_the_contract_names() {
-        for (name, mode) in [
-            ("plain", ParseMode::Plain),
-            ("markdown", ParseMode::Markdown),
-            ("html", ParseMode::Html),
-        ] {
-            assert_eq!(
-                serde_json::from_str::<ParseMode>(&format!("\"{name}\"")).unwrap(),
-                mode
-            );
-        }
-        assert!(serde_json::from_str::<ParseMode>("\"MarkdownV2\"").is_err());
     }
 }

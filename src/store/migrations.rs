@@ -1,0 +1,168 @@
+//! The schema, as numbered migrations applied in order at start-up and recorded in
+//! `schema_migrations`. A migration is never edited once released: changes are new numbers.
+//!
+//! The SQL is kept portable to PostgreSQL (`BIGINT`, `TEXT`, `BOOLEAN`, `BYTEA` — SQLite stores
+//! a `BYTEA` column's blobs as they are — and `$N` placeholders), so the PostgreSQL backend can
+//! run the same list. Numbers reserved for what comes next: 4 = outbox jobs, 5 = events.
+
+use sqlx::SqlitePool;
+
+use super::StoreError;
+
+/// One schema step: its number, a name for logs, and its statements.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    statements: &'static [&'static str],
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts and peers",
+        statements: &[
+            // One row per account (named in config; "default" today). `auth_key_id` is the
+            // public id of the session's key (never the key): a new key starts a fresh state.
+            "CREATE TABLE accounts (
+                name TEXT PRIMARY KEY,
+                auth_key_id TEXT,
+                self_id BIGINT,
+                created_at BIGINT NOT NULL
+            )",
+            // Peers by Bot-API dialog id. NULL means "not known", so writers that know
+            // different things (the grammers session, the resolver) complete one row.
+            "CREATE TABLE peers (
+                account TEXT NOT NULL,
+                id BIGINT NOT NULL,
+                access_hash BIGINT,
+                bot BOOLEAN,
+                is_self BOOLEAN,
+                channel_kind TEXT,
+                title TEXT,
+                usernames TEXT,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (account, id)
+            )",
+            // Lower-cased username → peer id, for lookups without Telegram.
+            "CREATE TABLE peer_usernames (
+                account TEXT NOT NULL,
+                username TEXT NOT NULL,
+                peer_id BIGINT NOT NULL,
+                PRIMARY KEY (account, username)
+            )",
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "update state",
+        statements: &[
+            "CREATE TABLE update_state (
+                account TEXT PRIMARY KEY,
+                pts INTEGER NOT NULL,
+                qts INTEGER NOT NULL,
+                date INTEGER NOT NULL,
+                seq INTEGER NOT NULL
+            )",
+            "CREATE TABLE channel_state (
+                account TEXT NOT NULL,
+                channel_id BIGINT NOT NULL,
+                pts INTEGER NOT NULL,
+                PRIMARY KEY (account, channel_id)
+            )",
+        ],
+    },
+    Migration {
+        version: 3,
+        name: "idempotency records",
+        statements: &[
+            // Scoped per API-key name and account; `fingerprint` is the request's SHA-256.
+            "CREATE TABLE idempotency (
+                key_name TEXT NOT NULL,
+                account TEXT NOT NULL,
+                idem_key TEXT NOT NULL,
+                fingerprint BYTEA NOT NULL,
+                status INTEGER NOT NULL,
+                headers TEXT NOT NULL,
+                body BYTEA NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                PRIMARY KEY (key_name, account, idem_key)
+            )",
+            "CREATE INDEX idempotency_expiry ON idempotency (expires_at)",
+        ],
+    },
+];
+
+/// Applies every migration not yet recorded, all in one write transaction taken up front
+/// (`BEGIN IMMEDIATE`), so two processes starting together on one file cannot both apply the
+/// same step: the second waits, then finds nothing left to do. (PostgreSQL will need an
+/// advisory lock for the same guarantee.)
+pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let (current,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *tx)
+        .await?;
+    let current = current.unwrap_or(0);
+    if let Some(newest) = MIGRATIONS.last()
+        && current > newest.version
+    {
+        return Err(StoreError::Schema(format!(
+            "the database is at schema version {current}, newer than this mtgate knows ({}): use a newer mtgate",
+            newest.version
+        )));
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        for statement in migration.statements {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(super::now())
+        .execute(&mut *tx)
+        .await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "store migrated"
+        );
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn stores_opened_together_on_one_new_file_both_start() {
+        let dir = std::env::temp_dir().join(format!(
+            "mtgate-store-race-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let (a, b) = tokio::join!(Store::open(&dir), Store::open(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(a.is_ok() && b.is_ok(), "{:?} {:?}", a.err(), b.err());
+    }
+
+    #[test]
+    fn versions_are_increasing_from_one() {
+        for (i, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, i as i64 + 1, "{}", migration.name);
+        }
+    }
+}
