@@ -43,6 +43,7 @@ pub fn apply(doc: &mut Value) {
             };
             for (method, op) in item.iter_mut() {
                 constrain_parameters(op);
+                object_or_nothing(op);
                 if path.starts_with("/v1/") || path.starts_with("/telegram/") {
                     add_statuses(method, op);
                 }
@@ -79,6 +80,11 @@ fn constrain_parameters(op: &mut Value) {
         let rules = match name.as_str() {
             "peer" => json!({ "pattern": PEER_PATTERN }),
             "id" | "before_id" => json!({ "minimum": 1 }),
+            // Opaque, but always `date_messageid_peer` as `DialogCursor::encode` writes it.
+            "cursor" => json!({
+                "minLength": 1,
+                "pattern": "^(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8})_(?:0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8})_-?[0-9]{1,18}$",
+            }),
             "limit" => json!({ "minimum": 1, "maximum": MAX_IDS }),
             "Idempotency-Key" => json!({
                 "minLength": 1,
@@ -93,14 +99,29 @@ fn constrain_parameters(op: &mut Value) {
     }
 }
 
+/// An optional body is absent or a JSON object; `null` is refused like any non-object, so
+/// `oneOf: [null, {$ref}]` becomes the `$ref` alone (the body stays optional).
+fn object_or_nothing(op: &mut Value) {
+    let Some(schema) = op.pointer_mut("/requestBody/content/application~1json/schema") else {
+        return;
+    };
+    let object = schema["oneOf"]
+        .as_array()
+        .and_then(|variants| variants.iter().find(|v| v.get("$ref").is_some()))
+        .cloned();
+    if let Some(object) = object {
+        *schema = object;
+    }
+}
+
 /// Bounds of request-body properties, by name.
 fn constrain_properties(props: &mut Map<String, Value>) {
     for (name, schema) in props.iter_mut() {
         let rules = match name.as_str() {
-            "peer" => json!({ "pattern": PEER_PATTERN }),
+            "peer" | "to" => json!({ "pattern": PEER_PATTERN }),
             // Non-empty, not only whitespace; 4096 UTF-16 units *after* parse_mode applies.
             "text" => json!({ "minLength": 1, "pattern": "\\S" }),
-            "reply_to" => json!({ "minimum": 1 }),
+            "reply_to" | "max_id" => json!({ "minimum": 1 }),
             "ids" => {
                 merge(schema, json!({ "minItems": 1, "maxItems": MAX_IDS }));
                 if let Some(items) = schema.get_mut("items") {

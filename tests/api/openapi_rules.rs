@@ -75,6 +75,16 @@ fn every_bound_the_server_enforces_is_in_the_document() {
             match name {
                 "peer" => assert_eq!(schema["pattern"], PEER_PATTERN, "{method} {path}"),
                 "id" | "before_id" => assert_eq!(schema["minimum"], 1, "{method} {path}"),
+                "cursor" => {
+                    let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+                    let cursor = mtgate::domain::chats::DialogCursor {
+                        date: 1_700_000_000,
+                        message_id: 0,
+                        peer: -1_001_234_567_890,
+                    };
+                    assert!(pattern.is_match(&cursor.encode()), "{method} {path}");
+                    assert!(!pattern.is_match("") && !pattern.is_match("0"));
+                }
                 "limit" => {
                     assert_eq!(schema["minimum"], 1);
                     assert_eq!(schema["maximum"], 100);
@@ -90,20 +100,19 @@ fn every_bound_the_server_enforces_is_in_the_document() {
         let Some(body) = op.pointer("/requestBody/content/application~1json/schema") else {
             continue;
         };
-        // An optional body is `oneOf: [null, {$ref}]`.
-        let body = body["oneOf"]
-            .as_array()
-            .and_then(|variants| variants.iter().find(|v| v.get("$ref").is_some()))
-            .unwrap_or(body);
+        assert!(
+            body.get("oneOf").is_none(),
+            "{method} {path}: a body is an object or absent"
+        );
         let body = schema_ref(&doc, body);
         let Some(props) = body["properties"].as_object() else {
             panic!("{method} {path}: a JSON body without properties: {body}");
         };
         for (name, prop) in props {
             match name.as_str() {
-                "peer" => assert_eq!(prop["pattern"], PEER_PATTERN, "{method} {path}"),
+                "peer" | "to" => assert_eq!(prop["pattern"], PEER_PATTERN, "{method} {path}"),
                 "text" => assert_eq!(prop["minLength"], 1, "{method} {path}"),
-                "reply_to" => assert_eq!(prop["minimum"], 1),
+                "reply_to" | "max_id" => assert_eq!(prop["minimum"], 1),
                 "ids" => {
                     assert_eq!(prop["minItems"], 1);
                     assert_eq!(prop["maxItems"], 100);
@@ -121,9 +130,12 @@ fn every_bound_the_server_enforces_is_in_the_document() {
             "Idempotency-Key",
             "before_id",
             "body.ids",
+            "body.max_id",
             "body.peer",
             "body.reply_to",
             "body.text",
+            "body.to",
+            "cursor",
             "id",
             "limit",
             "peer"
