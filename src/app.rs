@@ -3,7 +3,7 @@
 //! [`run`] takes its listener and shutdown future from the caller, so tests bind port 0 and
 //! stop the app whenever they like; [`serve_command`] is the binary's wiring around it.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use crate::accounts::{Account, AccountRegistry, AccountSpec};
 use crate::api::AppState;
 use crate::api::auth::KeyRing;
+use crate::api::edge::EdgeState;
 use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
@@ -158,7 +159,9 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
+    let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
+        edge,
         keys: Arc::new(KeyRing::new(config.keys())),
         key_metrics: Arc::new(KeyMetrics::default()),
         config: Arc::new(config),
@@ -179,13 +182,12 @@ pub async fn run(
     let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
-    let server = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested: finishing in-flight requests");
-            let _ = draining_tx.send(());
-        })
-        .into_future();
+    let edge = state.edge.clone();
+    let server = crate::api::edge::server::serve(listener, router(state), edge, async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+        let _ = draining_tx.send(());
+    });
     tracing::info!(%address, "mtgate is listening");
     let grace_expired = async {
         if draining_rx.await.is_err() {

@@ -53,6 +53,14 @@ Environment (also read from .env; the real environment wins):
   MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: pretty when stderr is a
                            terminal, json otherwise]
   RUST_LOG                 tracing filter [default: info]
+HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
+  MTGATE_HTTP_HEADER_TIMEOUT   a started request head must be complete within [default: 10s]
+  MTGATE_HTTP_BODY_TIMEOUT     a request body must be complete within [default: 15s]
+  MTGATE_HTTP_IDLE_TIMEOUT     idle keep-alive connections are closed after [default: 60s]
+  MTGATE_HTTP_MAX_CONNECTIONS  open connections; past it 503 OVERLOADED [default: 256]
+  MTGATE_HTTP_MAX_IN_FLIGHT    /v1 and /telegram requests at once; past it 503 [default: 128]
+  MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
+                               degrade /health [default: 30s]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -156,6 +164,17 @@ mod tests {
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "{var} missing from:\n{help}");
+        }
+        for (var, default, _) in crate::config::edge::VARIABLES {
+            let line = help
+                .lines()
+                .skip_while(|l| !l.contains(var))
+                .take(2)
+                .collect::<String>();
+            assert!(
+                line.contains(&format!("[default: {default}]")),
+                "{var} or its default missing from:\n{help}"
+            );
         }
     }
 

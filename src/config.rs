@@ -26,7 +26,9 @@ use crate::domain::AccountName;
 use crate::domain::peer::PeerSpec;
 use mtgate_session::StringSession;
 
+pub mod edge;
 pub use accounts_file::AccountConfig;
+pub use edge::EdgeConfig;
 pub use env::Environment;
 pub use errors::{Collector, ConfigError, ConfigErrors};
 pub use keys_file::ApiKey;
@@ -59,6 +61,8 @@ pub struct Config {
     pub flood_sleep_max: Duration,
     /// `MTGATE_LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// `MTGATE_HTTP_*` and `MTGATE_HEALTH_STALL_WINDOW` (see [`edge`]).
+    pub edge: EdgeConfig,
     /// `MTGATE_ACCOUNTS_FILE`: the accounts besides `default`, in name order.
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
@@ -78,6 +82,7 @@ struct ServiceSettings {
     state_dir: PathBuf,
     flood_sleep_max: Duration,
     log_format: LogFormat,
+    edge: EdgeConfig,
 }
 
 impl Config {
@@ -188,6 +193,7 @@ impl Config {
             state_dir: settings.state_dir,
             flood_sleep_max: settings.flood_sleep_max,
             log_format: settings.log_format,
+            edge: settings.edge,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
         }
@@ -230,11 +236,13 @@ fn service_settings(
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
     let flood_sleep_max = errors.take(vars::parse_flood_sleep_max(get("MTGATE_FLOOD_SLEEP_MAX")));
     let log_format = errors.take(vars::parse_log_format(get("MTGATE_LOG_FORMAT")));
+    let edge = errors.take(EdgeConfig::from_lookup(get));
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
         flood_sleep_max: flood_sleep_max?,
         log_format: log_format?,
+        edge: edge?,
     })
 }
 
@@ -314,6 +322,7 @@ impl fmt::Debug for Config {
             .field("state_dir", &self.state_dir)
             .field("flood_sleep_max", &self.flood_sleep_max)
             .field("log_format", &self.log_format)
+            .field("edge", &self.edge)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

@@ -14,7 +14,8 @@
 //!   client behind a `tokio::sync::Mutex`), reconnects, persisted state, health, the typed
 //!   operations (`telegram::ops`) and the one mapping of Telegram errors.
 //! - [`domain`]: plain types: request input (peers, message text) and operation results.
-//! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics.
+//! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics,
+//!   and the HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 //! - [`store`]: the durable store (SQLite): peers, update state, idempotency records.

@@ -99,7 +99,22 @@ pub fn init(choice: LogChoice, rust_log: Option<&str>) -> Result<(), ConfigError
             )
             .try_init(),
     };
+    install_panic_hook();
     Ok(())
+}
+
+/// Replaces the default panic hook (multi-line text on stderr, a backtrace per panic with
+/// `RUST_BACKTRACE=1`) with one log line through tracing: JSON like every other line, and
+/// inside the current span, so it carries the request id. The payload is left out: it may
+/// quote input (message text), which never goes to the logs.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, "a panic was contained (its message is not logged)");
+    }));
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub struct ChatsQuery {
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
     /// Read up to and including this message id (default: everything).
+    #[serde(default, deserialize_with = "crate::api::json::whole::option_i32")]
     pub max_id: Option<i32>,
 }
 

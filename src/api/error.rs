@@ -75,6 +75,9 @@ pub enum ApiError {
         message: String,
         telegram: Option<String>,
     },
+    /// 503 `OVERLOADED` with `Retry-After`: shed at the edge (too many requests in flight).
+    #[error("mtgate is serving as many requests as it allows; retry shortly")]
+    Overloaded,
     /// 501 `NOT_SUPPORTED_BY_SANDBOX`: the sandbox Telegram does not model this operation
     /// (a limitation of the sandbox, not of the request).
     #[error("{message}")]
@@ -132,6 +135,7 @@ impl ApiError {
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::FloodWait { .. } => "FLOOD_WAIT",
             Self::TelegramUnavailable(_) => "TELEGRAM_UNAVAILABLE",
+            Self::Overloaded => "OVERLOADED",
             Self::SessionUnauthorized { .. } => "SESSION_UNAUTHORIZED",
             Self::NotSupportedBySandbox { .. } => "NOT_SUPPORTED_BY_SANDBOX",
             Self::Timeout(_) => "TIMEOUT",
@@ -151,7 +155,7 @@ impl ApiError {
             Self::MessageNotModified { .. } | Self::IdempotencyConflict => StatusCode::CONFLICT,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::FloodWait { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } => {
+            Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } | Self::Overloaded => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::NotSupportedBySandbox { .. } => StatusCode::NOT_IMPLEMENTED,
@@ -184,6 +188,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
             Self::FloodWait { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            Self::Overloaded => Some(1),
             _ => None,
         };
         let body = ErrorBody {

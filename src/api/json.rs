@@ -5,6 +5,7 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::sync::OnceLock;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -21,9 +22,58 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A JSON body of type `T`, with our errors. `T` should use `#[serde(deny_unknown_fields)]`.
 pub struct ApiJson<T> {
     pub value: T,
-    /// The body re-serialized canonically (sorted keys, no whitespace), for idempotency
-    /// fingerprints: the same request written differently is still the same request.
-    pub canonical: Vec<u8>,
+    /// The body in canonical form, for idempotency fingerprints; computed only when asked
+    /// for (a request without `Idempotency-Key` never pays for it).
+    pub canonical: Canonical,
+}
+
+/// The request body, re-serialized canonically (sorted keys, no whitespace) on first use: the
+/// same request written differently is still the same request.
+pub struct Canonical {
+    raw: Vec<u8>,
+    canonical: OnceLock<Vec<u8>>,
+}
+
+impl Canonical {
+    fn new(raw: Vec<u8>) -> Self {
+        Self {
+            raw,
+            canonical: OnceLock::new(),
+        }
+    }
+
+    /// The canonical bytes (the raw body if it somehow does not re-parse).
+    pub fn bytes(&self) -> &[u8] {
+        self.canonical.get_or_init(|| {
+            serde_json::from_slice::<serde_json::Value>(&self.raw)
+                .ok()
+                .and_then(|tree| serde_json::to_vec(&tree).ok())
+                .unwrap_or_else(|| self.raw.clone())
+        })
+    }
+}
+
+/// Something a fingerprint can be taken over: a [`Canonical`] body (lazily) or fixed bytes.
+pub trait CanonicalBody {
+    fn canonical_bytes(&self) -> &[u8];
+}
+
+impl CanonicalBody for Canonical {
+    fn canonical_bytes(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+impl<const N: usize> CanonicalBody for [u8; N] {
+    fn canonical_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl CanonicalBody for [u8] {
+    fn canonical_bytes(&self) -> &[u8] {
+        self
+    }
 }
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -36,33 +86,52 @@ where
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         check_content_type(req.headers())?;
         let bytes = read_body(req.into_body(), MAX_BODY_BYTES).await?;
-        parse_json(&bytes)
+        parse_json(bytes)
     }
 }
 
-/// Parses `bytes` as `T`, naming the field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<ApiJson<T>, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::invalid(
-            "the request body is empty; send a JSON object",
-        ));
+/// Parses `bytes` straight into `T` (no intermediate `serde_json::Value`), naming the field
+/// at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: impl Into<Vec<u8>>) -> Result<ApiJson<T>, ApiError> {
+    let bytes = bytes.into();
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(ApiError::invalid(
+                "the request body is empty; send a JSON object",
+            ));
+        }
+        // A struct would also accept a JSON array; the API takes objects only.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    Err(e) => not_json(&e),
+                    Ok(_) => ApiError::invalid("the request body must be a JSON object"),
+                },
+            );
+        }
     }
-    let tree: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::invalid(format!("the request body is not valid JSON: {e}")))?;
-    if !tree.is_object() {
-        return Err(ApiError::invalid("the request body must be a JSON object"));
-    }
-    let canonical = serde_json::to_vec(&tree).unwrap_or_default();
-    let value = serde_path_to_error::deserialize(tree).map_err(|e| {
+    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    let value = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." {
+        if inner.is_syntax() || inner.is_eof() {
+            not_json(&inner)
+        } else if path == "." {
             ApiError::invalid(format!("invalid request body: {inner}"))
         } else {
             ApiError::invalid(format!("invalid request body at `{path}`: {inner}"))
         }
     })?;
-    Ok(ApiJson { value, canonical })
+    reader.end().map_err(|e| not_json(&e))?;
+    Ok(ApiJson {
+        value,
+        canonical: Canonical::new(bytes),
+    })
+}
+
+fn not_json(e: &serde_json::Error) -> ApiError {
+    ApiError::invalid(format!("the request body is not valid JSON: {e}"))
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -153,6 +222,44 @@ where
     }
 }
 
+/// Whole numbers as JSON Schema counts them: `2068.0` is the integer 2068 (the OpenAPI
+/// document says `integer`, and a client may well send it that way), `2068.5` is not.
+/// Use with `#[serde(default, deserialize_with = "…")]`.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// A JSON number that must be a whole number fitting `i32`.
+    struct WholeI32(i32);
+
+    impl<'de> Deserialize<'de> for WholeI32 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let n = serde_json::Number::deserialize(d)?;
+            let whole = match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Some(i),
+                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Some(f as i64),
+                _ => None,
+            };
+            whole
+                .and_then(|i| i32::try_from(i).ok())
+                .map(WholeI32)
+                .ok_or_else(|| {
+                    D::Error::custom(format!("`{n}` is not a whole number in the i32 range"))
+                })
+        }
+    }
+
+    pub fn option_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        Ok(Option::<WholeI32>::deserialize(d)?.map(|w| w.0))
+    }
+
+    pub fn vec_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
+        Ok(Vec::<WholeI32>::deserialize(d)?
+            .into_iter()
+            .map(|w| w.0)
+            .collect())
+    }
+}
+
 /// A JSON answer with a status: what handlers return on success.
 pub fn json_response<T: Serialize>(
     status: axum::http::StatusCode,
@@ -206,6 +313,17 @@ mod tests {
     async fn malformed_json_says_so() {
         let e = extract(JSON, r#"{"text": "hi""#).await.unwrap_err();
         assert!(e.contains("not valid JSON"), "{e}");
+        let e = extract(JSON, r#"{"text": "hi"} trailing"#)
+            .await
+            .unwrap_err();
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = extract(JSON, r#"[1,"#).await.unwrap_err();
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = extract(JSON, r#"["hi"]"#).await.unwrap_err();
+        assert!(
+            e.contains("JSON object"),
+            "a struct must not accept an array: {e}"
+        );
     }
 
     #[tokio::test]
@@ -265,10 +383,33 @@ mod tests {
         );
     }
 
+    #[derive(Debug, Deserialize)]
+    struct Ints {
+        #[serde(default, deserialize_with = "whole::option_i32")]
+        one: Option<i32>,
+        #[serde(default, deserialize_with = "whole::vec_i32")]
+        many: Vec<i32>,
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_are_integers_and_fractions_are_not() {
+        let ints: Ints = parse_json(br#"{"one": 2068.0, "many": [1, 39.0]}"#.to_vec())
+            .unwrap()
+            .value;
+        assert_eq!((ints.one, ints.many), (Some(2068), vec![1, 39]));
+        let ints: Ints = parse_json(br#"{"one": null}"#.to_vec()).unwrap().value;
+        assert_eq!((ints.one, ints.many.len()), (None, 0));
+        for bad in [r#"{"one": 1.5}"#, r#"{"one": 3e10}"#, r#"{"many": ["1"]}"#] {
+            let e = parse_json::<Ints>(bad.as_bytes().to_vec()).err().unwrap();
+            assert_eq!(e.code(), "INVALID_REQUEST", "{bad}");
+        }
+    }
+
     #[test]
     fn canonical_bodies_ignore_key_order_and_whitespace() {
-        let a = parse_json::<serde_json::Value>(br#"{"b":1, "a":[1,2]}"#).unwrap();
-        let b = parse_json::<serde_json::Value>(br#"{"a":[1,2],"b":1}"#).unwrap();
-        assert_eq!(a.canonical, b.canonical);
+        let a = parse_json::<serde_json::Value>(br#"{"b":1, "a":[1,2]}"#.to_vec()).unwrap();
+        let b = parse_json::<serde_json::Value>(br#"{"a":[1,2],"b":1}"#.to_vec()).unwrap();
+        assert_eq!(a.canonical.bytes(), b.canonical.bytes());
+        assert_eq!(a.canonical.bytes(), br#"{"a":[1,2],"b":1}"#);
     }
 }

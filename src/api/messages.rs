@@ -58,7 +58,7 @@ pub fn routes() -> Router<AppState> {
         (status = 201, description = "Sent (or, with `Idempotent-Replayed: true`, the answer to an earlier request with the same Idempotency-Key)", body = MessageView, headers(("Idempotent-Replayed" = Option<String>, description = "`true` when this answer replays an earlier one"))),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
-        (status = 404, description = "Unknown peer (PEER_NOT_FOUND)", body = ErrorBody),
+        (status = 404, description = "Unknown peer (PEER_NOT_FOUND) or `reply_to` message (MESSAGE_NOT_FOUND)", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
         (status = 502, description = "Unexpected Telegram error (INTERNAL)", body = ErrorBody),
         (status = 504, description = "Timed out (TIMEOUT)", body = ErrorBody),

@@ -26,6 +26,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .collect();
     let mut body = merge_by_account(&parts);
     body.push_str(&state.key_metrics.render());
+    body.push_str(&state.edge.render());
     (
         [(
             header::CONTENT_TYPE,

@@ -30,11 +30,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(openapi_json))
 }
 
-/// The document, built once.
+/// The document, built once, with the server's constraints and statuses written in
+/// ([`super::openapi_rules`]).
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    super::openapi_rules::apply(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("the OpenAPI document serializes")
 });
 
 /// The OpenAPI document as JSON.
@@ -67,7 +68,10 @@ pub enum TelegramErrors {
         description = "The sandbox Telegram does not model this (NOT_SUPPORTED_BY_SANDBOX); never sent by real Telegram"
     )]
     NotSupportedBySandbox(ErrorBody),
-    #[response(status = 503, description = "Telegram unavailable or session unusable")]
+    #[response(
+        status = 503,
+        description = "Telegram unavailable (TELEGRAM_UNAVAILABLE), session unusable (SESSION_UNAUTHORIZED) or too many requests in flight (OVERLOADED, with `Retry-After`)"
+    )]
     Unavailable(ErrorBody),
 }
 
@@ -77,7 +81,7 @@ pub struct ErrorDetail {
     /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
     /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, KEY_SCOPE,
     /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED,
-    /// NOT_SUPPORTED_BY_SANDBOX, TIMEOUT, INTERNAL.
+    /// NOT_SUPPORTED_BY_SANDBOX, OVERLOADED, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
     pub code: String,
     /// A sentence for humans.

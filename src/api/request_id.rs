@@ -1,26 +1,35 @@
-//! A request id per HTTP request: a sane `X-Request-Id` from the caller is kept, anything else
-//! is replaced by a fresh one. The id is stored in the request's extensions (the trace span
-//! reads it) and echoed on the response, so callers can quote it when reporting a problem.
+//! A request id per HTTP request, with tower-http's request-id layers: a sane `X-Request-Id`
+//! from the caller is kept, anything else is replaced by a fresh one; the id is echoed on the
+//! response and read by the trace span, so every log line of a request carries it.
+//!
+//! tower-http keeps any caller id as is, so [`drop_unacceptable`] first removes ids that
+//! would be unsafe or costly to log (too long, spaces, control characters).
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue};
+use tower_http::request_id::{MakeRequestId, RequestId};
 
-pub const HEADER: &str = "x-request-id";
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Longest caller-supplied id accepted; longer ones are replaced rather than logged.
 const MAX_LEN: usize = 128;
 
-/// The request's id, available to handlers and spans through request extensions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestId(pub String);
-
 /// Accepts ids of printable ASCII without spaces, up to [`MAX_LEN`] characters.
-fn acceptable(value: &HeaderValue) -> Option<String> {
+fn acceptable(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
-    let ok = !bytes.is_empty() && bytes.len() <= MAX_LEN && bytes.iter().all(u8::is_ascii_graphic);
-    ok.then(|| String::from_utf8_lossy(bytes).into_owned())
+    !bytes.is_empty() && bytes.len() <= MAX_LEN && bytes.iter().all(u8::is_ascii_graphic)
+}
+
+/// Removes a caller id that is not [`acceptable`], so a fresh one is made instead.
+pub fn drop_unacceptable(mut request: Request) -> Request {
+    if request
+        .headers()
+        .get(&HEADER)
+        .is_some_and(|v| !acceptable(v))
+    {
+        request.headers_mut().remove(&HEADER);
+    }
+    request
 }
 
 /// A new random id: 128 bits as 32 hex characters.
@@ -28,19 +37,23 @@ pub fn generate() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-/// Middleware: assigns the id before anything else runs and echoes it on the way out.
-pub async fn assign(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(HEADER)
-        .and_then(acceptable)
-        .unwrap_or_else(generate);
-    let header = HeaderValue::from_str(&id).expect("ids are printable ASCII");
-    request.headers_mut().insert(HEADER, header.clone());
-    request.extensions_mut().insert(RequestId(id));
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(HEADER, header);
-    response
+/// Makes ids with [`generate`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RandomId;
+
+impl MakeRequestId for RandomId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&generate()).ok().map(RequestId::new)
+    }
+}
+
+/// The id of a request, as the span and log lines show it.
+pub fn of<B>(request: &axum::http::Request<B>) -> &str {
+    request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -49,16 +62,20 @@ mod tests {
 
     #[test]
     fn reasonable_caller_ids_are_kept() {
-        let v = HeaderValue::from_static("abc-123_DEF.4");
-        assert_eq!(acceptable(&v).as_deref(), Some("abc-123_DEF.4"));
+        assert!(acceptable(&HeaderValue::from_static("abc-123_DEF.4")));
     }
 
     #[test]
     fn empty_spaced_or_huge_ids_are_replaced() {
-        assert_eq!(acceptable(&HeaderValue::from_static("")), None);
-        assert_eq!(acceptable(&HeaderValue::from_static("a b")), None);
+        assert!(!acceptable(&HeaderValue::from_static("")));
+        assert!(!acceptable(&HeaderValue::from_static("a b")));
         let long = HeaderValue::from_str(&"x".repeat(MAX_LEN + 1)).unwrap();
-        assert_eq!(acceptable(&long), None);
+        assert!(!acceptable(&long));
+        let request = Request::builder()
+            .header("x-request-id", "a b")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert!(drop_unacceptable(request).headers().get(&HEADER).is_none());
     }
 
     #[test]

@@ -1,19 +1,27 @@
 //! Assembles every route and layer into one axum Router.
 //!
-//! Layers, outermost first: request id → trace span → request timeout → body limit; the
-//! API-key check wraps only the `/v1` and `/telegram` routes (session, messages, peers), so
+//! Layers, outermost first: request id (tower-http) → trace span → request timeout
+//! (tower-http, JSON body) → body limit; the in-flight cap and the API-key check wrap only
+//! the `/v1` and `/telegram` routes (session, messages, peers), so
 //! health probes, `/metrics` and the OpenAPI document (`/openapi.json`) need no key.
 
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::HttpBody;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::middleware::{self, Next};
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower::util::{MapRequestLayer, MapResponseLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::request_id::{self, RequestId};
+use super::edge::shed::InFlightLimitLayer;
+use super::request_id::{self, RandomId};
 use super::{
     ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
     session,
@@ -35,7 +43,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
-        ));
+        ))
+        // Outside the key check: shedding is the cheapest answer there is.
+        .route_layer(InFlightLimitLayer::new(state.edge.clone()));
     let app = Router::new()
         .merge(health::routes())
         .merge(metrics::routes())
@@ -44,32 +54,47 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(move |request: Request, next: Next| {
-            with_timeout(request_timeout, request, next)
-        }))
         .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let id = request
-                        .extensions()
-                        .get::<RequestId>()
-                        .map(|id| id.0.as_str())
-                        .unwrap_or_default();
-                    tracing::info_span!(
-                        "http_request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id = %id,
-                        key = tracing::field::Empty,
-                        account = tracing::field::Empty,
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
-                .on_failure(()),
+            // Outermost first. Library layers with plain (unboxed) futures.
+            ServiceBuilder::new()
+                .layer(MapRequestLayer::new(request_id::drop_unacceptable))
+                .layer(SetRequestIdLayer::new(request_id::HEADER, RandomId))
+                .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            tracing::info_span!(
+                                "http_request",
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                request_id = %request_id::of(request),
+                                key = tracing::field::Empty,
+                                account = tracing::field::Empty,
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO))
+                        .on_failure(()),
+                )
+                .layer(MapResponseLayer::new(json_timeout_body))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    request_timeout,
+                )),
         )
-        .layer(middleware::from_fn(request_id::assign))
         .with_state(state);
     accounts_routes::with_account_paths(app)
+}
+
+/// tower-http's timeout answers an empty 504; every error here is JSON. (The handlers' own
+/// 504s always have a body, so an empty one can only be the backstop's.)
+fn json_timeout_body(response: Response) -> Response {
+    let bare_timeout = response.status() == StatusCode::GATEWAY_TIMEOUT
+        && response.body().size_hint().exact() == Some(0);
+    if bare_timeout {
+        ApiError::Timeout("the request did not finish in time".into()).into_response()
+    } else {
+        response
+    }
 }
 
 /// Longest a request may take: two Telegram calls (resolve, then act) plus slack.
@@ -77,13 +102,27 @@ fn request_timeout(state: &AppState) -> Duration {
     state.config.flood_sleep_max * 2 + Duration::from_secs(60)
 }
 
-async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout(format!(
-            "the request did not finish within {} s",
-            limit.as_secs()
-        ))
-        .into_response(),
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_backstop_timeouts_empty_504_becomes_a_json_timeout_error() {
+        let bare = Response::builder()
+            .status(StatusCode::GATEWAY_TIMEOUT)
+            .body(Body::empty())
+            .unwrap();
+        let fixed = json_timeout_body(bare);
+        assert_eq!(fixed.status(), StatusCode::GATEWAY_TIMEOUT);
+        let bytes = axum::body::to_bytes(fixed.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "TIMEOUT");
+
+        let own = ApiError::Timeout("the Telegram call timed out".into()).into_response();
+        let kept = json_timeout_body(own);
+        let bytes = axum::body::to_bytes(kept.into_body(), 4096).await.unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("the Telegram call timed out"));
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::auth::KeyRing;
+use super::edge::EdgeState;
 use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// The HTTP edge's limits and live counts (connection cap, in-flight slots).
+    pub edge: Arc<EdgeState>,
     /// Accepted API keys (digests, names, scopes).
     pub keys: Arc<KeyRing>,
     /// Requests per key name and account.

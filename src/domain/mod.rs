@@ -4,6 +4,7 @@
 pub mod account_name;
 pub mod chats;
 pub mod key_scope;
+pub mod mentions;
 pub mod message;
 pub mod parse_mode;
 pub mod peer;

@@ -30,6 +30,8 @@ pub enum TextError {
     TooLong { length: usize },
     #[error("the {mode} text could not be parsed (check its links and mentions)")]
     Unparsable { mode: &'static str },
+    #[error("the {mode} text has a tg://user?id= mention whose id is not a number")]
+    BadMention { mode: &'static str },
 }
 
 /// The length of `text` as Telegram counts it.

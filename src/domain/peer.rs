@@ -20,6 +20,19 @@ pub enum PeerSpec {
     Id(PeerId),
 }
 
+/// The peer forms as a JSON Schema (ECMA) pattern, for the OpenAPI document. Everything it
+/// matches, [`PeerSpec::parse`] accepts, with one exception: `t.me/joinchat` (an invite link
+/// without its hash). It is stricter than the parser in places (no surrounding spaces,
+/// lower-case link hosts, ids within the ranges of today's ids), never looser.
+pub const PEER_PATTERN: &str = concat!(
+    "^(?:[mM][eE]|[sS][eE][lL][fF]",
+    "|@?[A-Za-z][A-Za-z0-9_]{0,31}",
+    "|(?:[hH][tT][tT][pP][sS]?://)?(?:www\\.)?(?:t\\.me|telegram\\.me|telegram\\.dog)/[A-Za-z][A-Za-z0-9_]{4,31}",
+    "|[1-9][0-9]{0,11}",
+    "|-(?:[1-9][0-9]?|[2-9][0-9]{2}|1[1-9][0-9]|10[1-9]|[1-9][0-9]{3,11})",
+    "|-100[1-9][0-9]{9})$"
+);
+
 /// Longest username Telegram hands out.
 const USERNAME_MAX: usize = 32;
 

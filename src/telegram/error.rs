@@ -113,7 +113,13 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 /// Names meaning "no such message here" (an edit or delete of a deleted message…).
-const MESSAGE_NOT_FOUND: &[&str] = &["MESSAGE_ID_INVALID", "MESSAGE_IDS_EMPTY", "MSG_ID_INVALID"];
+const MESSAGE_NOT_FOUND: &[&str] = &[
+    "MESSAGE_ID_INVALID",
+    "MESSAGE_IDS_EMPTY",
+    "MSG_ID_INVALID",
+    // A reply to a message that is not in the chat.
+    "REPLY_MESSAGE_ID_INVALID",
+];
 
 /// Names Telegram uses (code 401) when the auth key no longer has a usable user.
 const KEY_UNUSABLE: &[&str] = &[

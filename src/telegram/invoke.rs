@@ -6,6 +6,7 @@ use grammers_client::{Client, InvocationError};
 use grammers_session::Session;
 use grammers_tl_types as tl;
 
+use super::flood::FloodScope;
 use super::manager::Shared;
 use super::migrate::{self, DataCentres};
 use super::{ClientManager, TelegramError};
@@ -22,8 +23,25 @@ impl ClientManager {
     where
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
     {
+        self.invoke_in_chat(None, request).await
+    }
+
+    /// [`Self::invoke`] for a call that acts on one chat (Bot-API id): a flood wait learned
+    /// there is remembered for that chat only (see [`super::flood`]).
+    pub async fn invoke_in_chat<R>(
+        &self,
+        chat: Option<i64>,
+        request: R,
+    ) -> Result<R::Return, TelegramError>
+    where
+        R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
+    {
         let shared = self.shared();
-        self.call(method_name::<R>(), |client| async move {
+        let scope = FloodScope {
+            method: method_name::<R>(),
+            chat,
+        };
+        self.call_in(scope, |client| async move {
             let dcs = GrammersDcs {
                 client: &client,
                 shared,

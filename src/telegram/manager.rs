@@ -20,11 +20,13 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::TelegramError;
+use super::flood::{self, FloodMemory, FloodScope};
 use super::health::{ConnectionState, HealthSnapshot, HealthTracker, SelfUser};
 use super::invoke::method_name;
 use super::metrics::Metrics;
 use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
+use super::stall::StallWatch;
 use super::supervisor;
 use crate::config::Config;
 
@@ -46,6 +48,9 @@ pub struct ManagerOptions {
     pub io_retry_delay: Duration,
     /// How long shutdown waits for the pool to close its connections.
     pub shutdown_timeout: Duration,
+    /// Calls waiting with no success (call or probe) for this long count as a stall: the
+    /// supervisor probes at once, and health degrades if the probe fails too.
+    pub stall_window: Duration,
 }
 
 impl ManagerOptions {
@@ -53,6 +58,7 @@ impl ManagerOptions {
     pub fn for_config(config: &Config) -> Self {
         Self {
             call_timeout: Duration::from_secs(30) + config.flood_sleep_max,
+            stall_window: config.edge.stall_window,
             ..Self::default()
         }
     }
@@ -68,6 +74,7 @@ impl Default for ManagerOptions {
             reconnect_max: Duration::from_secs(5),
             io_retry_delay: Duration::from_millis(250),
             shutdown_timeout: Duration::from_secs(5),
+            stall_window: Duration::from_secs(30),
         }
     }
 }
@@ -80,6 +87,10 @@ pub(super) struct Shared {
     pub session: Arc<PersistentSession>,
     /// Poked by failed calls so the supervisor probes at once.
     pub wake: Notify,
+    /// This account's remembered flood waits.
+    pub flood: FloodMemory,
+    /// Calls in flight and the last success, for stall detection.
+    pub stall: StallWatch,
     /// DCs other than the first home the authorization was carried to (after a migrate).
     pub authorized_dcs: Mutex<HashSet<i32>>,
 }
@@ -125,10 +136,12 @@ impl ClientManager {
         let shared = Arc::new(Shared {
             health: HealthTracker::new(),
             metrics,
-            options,
             session,
             wake: Notify::new(),
             authorized_dcs: Mutex::new(HashSet::new()),
+            flood: FloodMemory::new(),
+            stall: StallWatch::new(options.stall_window),
+            options,
         });
         let runner = tokio::spawn(pool.runner.run());
         let supervisor = tokio::spawn(supervisor::run(
@@ -212,18 +225,40 @@ impl ClientManager {
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<T, InvocationError>>,
     {
+        self.call_in(FloodScope::method(method), op).await
+    }
+
+    /// [`Self::call`] within a flood scope: inside a remembered wait for `scope` the call is
+    /// refused at once (a 420 with the remaining seconds) without reaching Telegram, and a
+    /// wait Telegram hands back is remembered for `scope`.
+    pub async fn call_in<T, F, Fut>(&self, scope: FloodScope, op: F) -> Result<T, TelegramError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, InvocationError>>,
+    {
+        let method = scope.method;
+        let shared = &*self.shared;
+        if let Some(refusal) = flood::check(&shared.flood, &shared.metrics, scope) {
+            shared.metrics.record_call(method, "flood_remembered", None);
+            return Err(TelegramError::Refused(refusal));
+        }
         let client = match self.client().await {
             Ok(client) => client,
             Err(error) => {
-                self.shared
+                shared
                     .metrics
                     .record_call(method, error.outcome_label(), None);
                 return Err(error);
             }
         };
-        let result = timed_call(&self.shared, method, op(client)).await;
+        let in_flight = shared.stall.begin();
+        let result = timed_call(shared, method, op(client)).await;
+        drop(in_flight);
         if let Err(error) = &result {
-            note_failure(&self.shared, error);
+            if let TelegramError::Refused(refusal) = error {
+                flood::learn(&shared.flood, &shared.metrics, scope, refusal);
+            }
+            note_failure(shared, error);
         }
         result
     }
@@ -281,7 +316,10 @@ pub(super) async fn timed_call<T>(
         };
         let latency = started.elapsed();
         let outcome = match &result {
-            Ok(_) => "ok",
+            Ok(_) => {
+                shared.stall.succeeded();
+                "ok"
+            }
             Err(error) => error.outcome_label(),
         };
         let span = tracing::Span::current();
@@ -314,6 +352,9 @@ fn note_failure(shared: &Shared, error: &TelegramError) {
         }
         // Another 401 (e.g. the key lost its user mid-way): let a probe decide.
         TelegramError::Refused(r) if r.code == 401 => shared.wake.notify_one(),
+        // A call that hangs may mean a connection that hangs: a probe tells (and degrades
+        // health when it times out too).
+        TelegramError::Timeout => shared.wake.notify_one(),
         _ => {}
     }
 }

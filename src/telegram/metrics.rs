@@ -57,7 +57,12 @@ pub struct Metrics {
     reconnects: AtomicU64,
     flood_slept: AtomicU64,
     flood_returned: AtomicU64,
+    /// Flood memory by (method, scope kind, wait kind, outcome): see [`super::flood`].
+    flood_scopes: Mutex<BTreeMap<FloodKey, u64>>,
 }
+
+/// (method, `chat`|`method`, wait kind, `remembered`|`refused`).
+type FloodKey = (&'static str, &'static str, &'static str, &'static str);
 
 impl Metrics {
     pub fn new() -> Self {
@@ -92,6 +97,19 @@ impl Metrics {
             FloodOutcome::Returned => &self.flood_returned,
         }
         .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A wait learned (`remembered`) or a call refused from memory (`refused`).
+    pub fn record_flood_scope(
+        &self,
+        method: &'static str,
+        scope: &'static str,
+        kind: &'static str,
+        outcome: &'static str,
+    ) {
+        *lock(&self.flood_scopes)
+            .entry((method, scope, kind, outcome))
+            .or_default() += 1;
     }
 
     pub fn reconnects(&self) -> u64 {
@@ -163,6 +181,17 @@ impl Metrics {
             self.flood_slept.load(Ordering::Relaxed),
             self.flood_returned.load(Ordering::Relaxed),
         );
+        out.push_str(
+            "# HELP mtgate_telegram_flood_scope_total Waits remembered per scope, and calls \
+             refused from that memory without reaching Telegram.\n\
+             # TYPE mtgate_telegram_flood_scope_total counter\n",
+        );
+        for ((method, scope, kind, outcome), n) in lock(&self.flood_scopes).iter() {
+            let _ = writeln!(
+                out,
+                "mtgate_telegram_flood_scope_total{{method=\"{method}\",scope=\"{scope}\",kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
         out
     }
 }
@@ -219,6 +248,18 @@ mod tests {
         assert!(text.contains("mtgate_telegram_flood_waits_total{outcome=\"returned\"} 2"));
         assert!(text.contains("mtgate_telegram_connection_state 2"));
         assert!(text.contains("mtgate_telegram_connected 0"));
+    }
+
+    #[test]
+    fn flood_memory_is_counted_by_scope() {
+        let m = Metrics::new();
+        m.record_flood_scope("messages.sendMessage", "chat", "FLOOD_WAIT", "remembered");
+        m.record_flood_scope("messages.sendMessage", "chat", "FLOOD_WAIT", "refused");
+        m.record_flood_scope("messages.sendMessage", "chat", "FLOOD_WAIT", "refused");
+        let text = m.render(ConnectionState::Connected);
+        assert!(text.contains(
+            "mtgate_telegram_flood_scope_total{method=\"messages.sendMessage\",scope=\"chat\",kind=\"FLOOD_WAIT\",outcome=\"refused\"} 2"
+        ));
     }
 
     #[test]

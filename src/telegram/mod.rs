@@ -15,8 +15,11 @@
 //! - [`peer_records`]: grammers and resolver peers ↔ the store's peer records.
 //! - [`metrics`]: Telegram call metrics for `/metrics`.
 //! - [`text`]: message text parsed into Telegram entities (`parse_mode`).
+//! - [`flood`]: flood waits remembered per scope, so calls inside them never reach Telegram.
+//! - [`stall`]: notices calls hanging with nothing succeeding, so health degrades.
 
 pub mod error;
+pub mod flood;
 pub mod health;
 pub mod invoke;
 pub mod manager;
@@ -28,6 +31,7 @@ pub mod reconnect;
 pub mod resolver;
 pub mod retry;
 pub mod session_store;
+pub mod stall;
 mod supervisor;
 pub mod text;
 

@@ -32,6 +32,10 @@ pub(super) async fn run(
 ) {
     let options = shared.options.clone();
     let mut schedule = ReconnectSchedule::new(options.reconnect_initial, options.reconnect_max);
+    // Ticks kept across iterations: a sleep made inside the select would restart with every
+    // update, and under traffic the liveness probe would never run.
+    let mut liveness = ticker(options.liveness_interval);
+    let mut stall_check = ticker(stall_check_interval(shared.stall.window()));
     loop {
         match shared.health.state() {
             ConnectionState::Stopped | ConnectionState::Failed => return,
@@ -82,13 +86,34 @@ pub(super) async fn run(
                             let _ = probe(&shared, &client).await;
                         }
                     }
-                    _ = tokio::time::sleep(options.liveness_interval) => {
+                    _ = liveness.tick() => {
                         let _ = probe(&shared, &client).await;
+                    }
+                    _ = stall_check.tick() => {
+                        if shared.stall.stalled(std::time::Instant::now()) {
+                            tracing::warn!(
+                                window_ms = shared.stall.window().as_millis() as u64,
+                                "Telegram calls are waiting and nothing succeeded; probing"
+                            );
+                            let _ = probe(&shared, &client).await;
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// An interval whose first tick is one period away and that never bursts to catch up.
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
+}
+
+/// How often to look for a stall: a quarter of the window, within 50 ms..5 s.
+fn stall_check_interval(window: Duration) -> Duration {
+    (window / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
 }
 
 /// The pool's updates channel closed: its runner ended. During shutdown that is expected;
@@ -230,7 +255,7 @@ async fn remember_self(shared: &Shared, user: &User) {
 /// What `/telegram/session/status` and the health snapshot keep about the account.
 pub(super) fn self_user(user: &User) -> SelfUser {
     SelfUser {
-        id: user.id().bare_id_unchecked(),
+        id: user.raw.id(),
         username: user.username().map(str::to_owned),
         first_name: user.first_name().map(str::to_owned),
         last_name: user.last_name().map(str::to_owned),

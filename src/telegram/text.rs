@@ -7,6 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use grammers_client::parsers::{parse_html_message, parse_markdown_message};
 use grammers_tl_types as tl;
 
+use crate::domain::mentions::{html_mentions_ok, markdown_mentions_ok};
+
 use crate::domain::parse_mode::{MAX_TEXT_UTF16, ParseMode, TextError, utf16_len};
 
 /// Text ready for Telegram: what the recipient reads plus its formatting entities.
@@ -26,6 +28,12 @@ impl FormattedText {
         }
         let (text, entities) = match mode {
             ParseMode::Plain => (raw.to_owned(), Vec::new()),
+            ParseMode::Markdown if !markdown_mentions_ok(raw) => {
+                return Err(TextError::BadMention { mode: "markdown" });
+            }
+            ParseMode::Html if !html_mentions_ok(raw) => {
+                return Err(TextError::BadMention { mode: "html" });
+            }
             ParseMode::Markdown => guarded("markdown", || parse_markdown_message(raw))?,
             ParseMode::Html => guarded("html", || parse_html_message(raw))?,
         };
@@ -42,8 +50,8 @@ impl FormattedText {
     }
 }
 
-/// grammers' parsers `unwrap` some input (e.g. `tg://user?id=x` with a non-numeric id); a
-/// caller's typo must be a 400, never a crashed request.
+/// A backstop for input grammers' parsers panic on that [`crate::domain::mentions`] does not catch:
+/// the request gets a 400, and the panic hook logs one JSON line (no panic text on stderr).
 fn guarded(
     mode: &'static str,
     parse: impl FnOnce() -> (String, Vec<tl::enums::MessageEntity>),
@@ -157,7 +165,7 @@ mod tests {
             };
             assert!(matches!(
                 FormattedText::parse(raw, mode),
-                Err(TextError::Unparsable { .. })
+                Err(TextError::BadMention { .. })
             ));
         }
     }

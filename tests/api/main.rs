@@ -4,6 +4,10 @@
 mod accounts;
 mod chat_actions;
 mod common;
+mod edge_flood;
+mod edge_health;
+mod edge_limits;
+mod edge_panics;
 mod errors_logging;
 mod errors_malformed_input;
 mod errors_sandbox;
@@ -20,6 +24,7 @@ mod messages_idempotency;
 mod messages_send;
 mod messages_support;
 mod openapi_document;
+mod openapi_rules;
 mod openapi_served;
 mod peers_coalescing;
 mod peers_resolution;

@@ -4,6 +4,7 @@ use axum::http::{HeaderMap, Method};
 
 use super::MAX_IDS;
 use crate::api::ApiError;
+use crate::api::json::CanonicalBody;
 use crate::domain::ParseMode;
 use crate::idempotency::{Fingerprint, IdempotencyKey, IdempotencyScope};
 use crate::telegram::text::FormattedText;
@@ -44,12 +45,12 @@ pub fn message_ids(ids: &[i32]) -> Result<Vec<i32>, ApiError> {
 
 /// The idempotency key and request fingerprint, when the caller sent `Idempotency-Key`.
 /// Keys are scoped per caller (API-key name) and per account the request acts on (`scope`).
-pub fn idempotency_of(
+pub fn idempotency_of<B: CanonicalBody + ?Sized>(
     scope: IdempotencyScope,
     headers: &HeaderMap,
     method: Method,
     path: &str,
-    canonical_body: &[u8],
+    canonical_body: &B,
 ) -> Result<Option<(IdempotencyKey, Fingerprint)>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -57,7 +58,8 @@ pub fn idempotency_of(
     let key = IdempotencyKey::parse(scope, raw.as_bytes()).map_err(ApiError::invalid)?;
     Ok(Some((
         key,
-        Fingerprint::of(method.as_str(), path, canonical_body),
+        // Canonicalized only here: without a key the body is never re-serialized.
+        Fingerprint::of(method.as_str(), path, canonical_body.canonical_bytes()),
     )))
 }
 

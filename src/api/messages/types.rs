@@ -19,6 +19,7 @@ pub struct SendMessageRequest {
     #[schema(value_type = Option<crate::api::schemas::ParseMode>)]
     pub parse_mode: Option<ParseMode>,
     /// Id of the message in the same chat this one replies to.
+    #[serde(default, deserialize_with = "crate::api::json::whole::option_i32")]
     pub reply_to: Option<i32>,
     /// Send without a notification sound (default false).
     pub silent: Option<bool>,
@@ -45,6 +46,7 @@ pub struct DeleteMessagesRequest {
     /// The chat; `MTGATE_DEFAULT_PEER` when absent.
     pub peer: Option<String>,
     /// 1 to 100 message ids of that chat.
+    #[serde(deserialize_with = "crate::api::json::whole::vec_i32")]
     pub ids: Vec<i32>,
     /// Delete for everyone (default true). Channels and supergroups always delete for everyone.
     pub revoke: Option<bool>,

@@ -27,7 +27,7 @@ impl TelegramAccount {
             min_id: 0,
             hash: 0,
         };
-        let answer = self.call(request).await?;
+        let answer = self.call_in_chat(Some(peer.id), request).await?;
         let page = MessagesPage::of(&answer);
         Ok(HistoryPage {
             messages: page.views(target(&peer)),

@@ -77,7 +77,21 @@ impl TelegramAccount {
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
         R::Return: CarriesPeers,
     {
-        let answer = self.manager.invoke(request).await?;
+        self.call_in_chat(None, request).await
+    }
+
+    /// [`Self::call`] for a call that acts on `chat` (Bot-API id), so a flood wait learned
+    /// there is remembered for that chat only.
+    pub(super) async fn call_in_chat<R>(
+        &self,
+        chat: Option<i64>,
+        request: R,
+    ) -> Result<R::Return, TelegramError>
+    where
+        R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
+        R::Return: CarriesPeers,
+    {
+        let answer = self.manager.invoke_in_chat(chat, request).await?;
         let (users, chats) = answer.peers();
         self.peers.learn(users, chats);
         Ok(answer)

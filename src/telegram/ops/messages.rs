@@ -43,7 +43,7 @@ impl TelegramAccount {
             suggested_post: None,
             rich_message: None,
         };
-        let updates = self.call(request).await?;
+        let updates = self.call_in_chat(Some(peer.id), request).await?;
         sent_message(&updates, random_id, target(&peer), &text.text)
             .ok_or_else(|| TelegramError::Incomplete("the sent message".into()))
     }
@@ -71,7 +71,7 @@ impl TelegramAccount {
             quick_reply_shortcut_id: None,
             rich_message: None,
         };
-        let updates = self.call(request).await?;
+        let updates = self.call_in_chat(Some(peer.id), request).await?;
         if let Some(view) = edited_message(&updates, id, target(&peer)) {
             return Ok(view);
         }
