@@ -26,6 +26,9 @@ use crate::telegram::session_store::{PersistentSession, auth_key_id};
 use crate::telegram::text::FormattedText;
 use crate::telegram::{ClientManager, ManagerOptions, TelegramAccount, TelegramError};
 
+mod typing;
+pub use typing::MAX_DURATION as MAX_ACTION_DURATION;
+
 /// The name of the `TG_SESSION` account (`/v1/…` ≡ `/v1/accounts/default/…`).
 pub const DEFAULT_ACCOUNT: &str = "default";
 
@@ -61,9 +64,10 @@ impl AccountSpec {
 /// One Telegram account and everything mtgate keeps for it.
 pub struct Account {
     name: String,
-    telegram: TelegramAccount,
+    telegram: Arc<TelegramAccount>,
     default_peer: Option<PeerSpec>,
     request_timeout: Duration,
+    typing: typing::TypingKeeper,
 }
 
 impl Account {
@@ -88,9 +92,10 @@ impl Account {
         );
         Ok(Self {
             name: spec.name,
-            telegram: TelegramAccount::new(manager, Arc::new(peers)),
+            telegram: Arc::new(TelegramAccount::new(manager, Arc::new(peers))),
             default_peer: spec.default_peer,
             request_timeout: config.flood_sleep_max + REQUEST_TIME_BUDGET,
+            typing: typing::TypingKeeper::default(),
         })
     }
 
@@ -274,12 +279,19 @@ impl Account {
         self.telegram.mark_read(peer, max_id).await
     }
 
+    /// Shows `action` in `peer`'s chat now and, with a `duration`, keeps it showing until
+    /// then (a later action for the chat, or `cancel`, replaces it).
     pub async fn send_action(
         &self,
         peer: &PeerSpec,
         action: ChatAction,
+        duration: Option<Duration>,
     ) -> Result<(), TelegramError> {
-        self.telegram.send_action(peer, action).await
+        let until = duration.map(|d| tokio::time::Instant::now() + d);
+        let sent = self.telegram.send_action(peer, action).await;
+        let until = until.filter(|_| sent.is_ok());
+        self.typing.keep(&self.telegram, peer, action, until);
+        sent
     }
 
     pub async fn chats(

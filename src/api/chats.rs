@@ -1,6 +1,8 @@
 //! The `/v1/chats` endpoints: the dialog list with unread counts, marking a chat read, and
 //! chat actions ("typing…").
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -52,8 +54,12 @@ pub struct ReadRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
-    /// What to show (default `typing`); shown for about five seconds, send again to keep it.
+    /// What to show (default `typing`). Telegram shows it for about five seconds.
     pub action: Option<ChatAction>,
+    /// Keep showing it for this many seconds (1–300): mtgate sends it again every 4 s until
+    /// then. A later action for the chat, or `cancel`, replaces it.
+    #[serde(default, deserialize_with = "crate::api::json::whole::option_i32")]
+    pub duration: Option<i32>,
 }
 
 /// The account's chats, most recently active first, with unread counts.
@@ -157,9 +163,53 @@ pub async fn send_action(
     let action = body
         .action
         .map_or_else(domain::ChatAction::default, Into::into);
+    let duration = action_duration(body.duration)?;
     let work = async {
-        account.send_action(&spec, action).await?;
+        account.send_action(&spec, action, duration).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     };
     Ok(within_deadline(&account, work).await)
+}
+
+/// The `duration` of a chat action, checked: whole seconds from 1 to the account's maximum.
+fn action_duration(seconds: Option<i32>) -> Result<Option<Duration>, ApiError> {
+    let Some(seconds) = seconds else {
+        return Ok(None);
+    };
+    let max = crate::accounts::MAX_ACTION_DURATION.as_secs();
+    match u64::try_from(seconds) {
+        Ok(s) if (1..=max).contains(&s) => Ok(Some(Duration::from_secs(s))),
+        _ => Err(ApiError::invalid(format!(
+            "`duration` must be from 1 to {max} seconds, not {seconds}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_duration_means_show_it_once() {
+        assert_eq!(action_duration(None).unwrap(), None);
+    }
+
+    #[test]
+    fn a_duration_is_whole_seconds_from_one_to_the_maximum() {
+        assert_eq!(
+            action_duration(Some(1)).unwrap(),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            action_duration(Some(300)).unwrap(),
+            Some(Duration::from_secs(300))
+        );
+        for bad in [0, -5, 301, i32::MAX] {
+            let error = action_duration(Some(bad)).unwrap_err();
+            assert!(
+                error.to_string().contains(&bad.to_string()),
+                "{bad}: {error}"
+            );
+        }
+    }
 }

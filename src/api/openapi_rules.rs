@@ -122,6 +122,10 @@ fn constrain_properties(props: &mut Map<String, Value>) {
             // Non-empty, not only whitespace; 4096 UTF-16 units *after* parse_mode applies.
             "text" => json!({ "minLength": 1, "pattern": "\\S" }),
             "reply_to" | "max_id" => json!({ "minimum": 1 }),
+            "duration" => json!({
+                "minimum": 1,
+                "maximum": crate::accounts::MAX_ACTION_DURATION.as_secs(),
+            }),
             "ids" => {
                 merge(schema, json!({ "minItems": 1, "maxItems": MAX_IDS }));
                 if let Some(items) = schema.get_mut("items") {

@@ -7,6 +7,8 @@ use crate::messages_support;
 use messages_support::*;
 use serde_json::{Value, json};
 
+use crate::common::{DEADLINE, TestApp, eventually};
+
 /// Delivers `text` from `from` (to the private chat, or to `peer`); returns its id.
 fn incoming(app: &crate::common::TestApp, from: &str, peer: Option<&str>, text: &str) -> i32 {
     app.sandbox
@@ -182,6 +184,43 @@ async fn reading_up_to_an_id_and_then_everything_marks_messages_read() {
     post_json(&app, &path, json!({"max_id": 0}))
         .await
         .assert_error(400, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn typing_with_a_duration_is_sent_again_until_a_cancel_replaces_it() {
+    let app = ready_app().await;
+    let w = world(&app);
+    let path = format!("/v1/chats/{}/typing", w.other);
+    let kept = post_json(&app, &path, json!({"action": "typing", "duration": 60})).await;
+    assert_eq!(kept.status, 204, "{:?}", kept.body);
+    let typing_calls = |app: &TestApp| {
+        requests(app)
+            .into_iter()
+            .filter(|r| r["method"] == "messages.setTyping")
+            .map(|r| r["action"].clone())
+            .collect::<Vec<Value>>()
+    };
+    // Telegram shows an action for ~5 s: mtgate repeats it (every 4 s) while the duration lasts.
+    eventually(DEADLINE, "the typing action to be sent again", || async {
+        (typing_calls(&app).len() >= 2).then_some(())
+    })
+    .await;
+    let cancel = post_json(&app, &path, json!({"action": "cancel"})).await;
+    assert_eq!(cancel.status, 204, "{:?}", cancel.body);
+    let calls = typing_calls(&app);
+    assert_eq!(calls.last(), Some(&json!("sendMessageCancelAction")));
+    assert!(
+        calls[..calls.len() - 1]
+            .iter()
+            .all(|a| a == "sendMessageTypingAction"),
+        "{calls:?}"
+    );
+
+    for bad in [json!(0), json!(301), json!("5")] {
+        post_json(&app, &path, json!({"duration": bad}))
+            .await
+            .assert_error(400, "INVALID_REQUEST");
+    }
 }
 
 #[tokio::test]
