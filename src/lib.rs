@@ -6,19 +6,25 @@
 //! - [`cli`]: the `mtgate` command line; dispatches to the three commands below.
 //! - [`app`]: `mtgate serve`: wires config, telemetry, the client manager and the HTTP
 //!   server; [`app::run`] takes its listener and shutdown future from the caller.
-//! - [`config`]: environment (`.env` via dotenvy) validated once into a typed [`config::Config`].
+//! - [`config`]: environment (`.env` via dotenvy) and the accounts and keys files, validated
+//!   once into a typed [`config::Config`]; every problem is reported at once.
 //! - [`telemetry`]: tracing subscriber (bunyan JSON or pretty).
 //! - [`accounts`]: [`accounts::Account`] (one Telegram account: its client manager, peer
 //!   knowledge, health, typed operations) and the registry that picks one per request.
 //! - [`telegram`]: everything that names grammers: one client manager per account (grammers
-//!   client behind a `tokio::sync::Mutex`), reconnects, persisted state, health, the typed
+//!   client behind a `tokio::sync::Mutex`), the supervisor (liveness probes, reconnects),
+//!   flood memory (`telegram::flood`), stall detection (`telegram::stall`), health, the typed
 //!   operations (`telegram::ops`) and the one mapping of Telegram errors.
-//! - [`domain`]: plain types: request input (peers, message text) and operation results.
-//! - [`api`]: axum routes, the [`api::error::ApiError`] boundary, auth, health, OpenAPI, metrics,
-//!   and the HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
+//! - [`domain`]: plain types: request input (peers, message text, account names, key scopes)
+//!   and operation results.
+//! - [`api`]: axum routes (also under `/v1/accounts/{account}/…`), the
+//!   [`api::error::ApiError`] boundary, auth and key scopes, health, OpenAPI, metrics, and the
+//!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
-//! - [`store`]: the durable store (SQLite): peers, update state, idempotency records.
+//! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
+//!   update state, idempotency records, one view per account; the only code that writes
+//!   state to disk.
 
 pub mod accounts;
 pub mod api;
