@@ -135,9 +135,17 @@ pub async fn build_state_with(
             format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let store = Store::open(&config.state_dir)
-        .await
-        .map_err(state_dir_error)?;
+    let store = match &config.database_url {
+        None => Store::open(&config.state_dir)
+            .await
+            .map_err(state_dir_error)?,
+        Some(url) => Store::connect(url).await.map_err(|e| {
+            ConfigError::new(
+                "MTGATE_DATABASE_URL",
+                format!("cannot use the PostgreSQL database: {e}"),
+            )
+        })?,
+    };
     let default = Account::start(
         AccountSpec::default_of(&config),
         &store,

@@ -49,6 +49,8 @@ Environment (also read from .env; the real environment wins):
   MTGATE_DEFAULT_PEER      peer used when a request names none
   MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
                            idempotency answers; 0700/0600) [default: ./data]
+  MTGATE_DATABASE_URL      postgres://user:password@host:port/db: the store on PostgreSQL
+                           (for replicas) instead of SQLite under MTGATE_STATE_DIR
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
   MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: pretty when stderr is a
                            terminal, json otherwise]
@@ -159,6 +161,7 @@ mod tests {
             "MTGATE_KEYS_FILE",
             "MTGATE_DEFAULT_PEER",
             "MTGATE_STATE_DIR",
+            "MTGATE_DATABASE_URL",
             "MTGATE_FLOOD_SLEEP_MAX",
             "MTGATE_LOG_FORMAT",
             "RUST_LOG",

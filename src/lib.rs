@@ -22,9 +22,9 @@
 //!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
-//! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
-//!   update state, idempotency records, one view per account; the only code that writes
-//!   state to disk.
+//! - [`store`]: the durable store (sqlx: SQLite at `MTGATE_STATE_DIR/mtgate.db` by default,
+//!   PostgreSQL with `MTGATE_DATABASE_URL`): peers, update state, idempotency records, one
+//!   view per account; the only code that writes state to disk.
 
 pub mod accounts;
 pub mod api;

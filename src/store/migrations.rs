@@ -1,13 +1,13 @@
 //! The schema, as numbered migrations applied in order at start-up and recorded in
 //! `schema_migrations`. A migration is never edited once released: changes are new numbers.
 //!
-//! The SQL is kept portable to PostgreSQL (`BIGINT`, `TEXT`, `BOOLEAN`, `BYTEA` — SQLite stores
-//! a `BYTEA` column's blobs as they are — and `$N` placeholders), so the PostgreSQL backend can
-//! run the same list. Numbers reserved for what comes next: 4 = outbox jobs, 5 = events.
+//! The SQL is portable between SQLite and PostgreSQL (`BIGINT`, `TEXT`, `BOOLEAN`, `BYTEA` —
+//! SQLite stores a `BYTEA` column's blobs as they are — and `$N` placeholders), so both
+//! backends run the same list. Numbers reserved for what comes next: 4 = outbox jobs, 5 = events.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
-use super::StoreError;
+use super::{Backend, StoreError};
 
 /// One schema step: its number, a name for logs, and its statements.
 struct Migration {
@@ -93,12 +93,12 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Applies every migration not yet recorded, all in one write transaction taken up front
-/// (`BEGIN IMMEDIATE`), so two processes starting together on one file cannot both apply the
-/// same step: the second waits, then finds nothing left to do. (PostgreSQL will need an
-/// advisory lock for the same guarantee.)
-pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+/// Applies every migration not yet recorded, all in one write transaction that holds the
+/// database's write lock from its start (`BEGIN IMMEDIATE` on SQLite, an advisory lock on
+/// PostgreSQL), so processes starting together cannot both apply the same step: the others
+/// wait, then find nothing left to do.
+pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let mut tx = super::backend::begin_write(pool, backend).await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY,

@@ -36,4 +36,5 @@ mod runtime_session;
 mod runtime_session_strings;
 mod sandbox_command;
 mod serve_sandbox_output;
+mod store_postgres;
 mod store_restart;
