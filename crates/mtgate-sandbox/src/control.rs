@@ -7,7 +7,7 @@
 //! | `GET /requests` | | every handled RPC, in order: `[{"method","peer"?,"text"?,"ok","error"?}]` |
 //! | `GET /chats/{peer}/messages?as=@user` | | the chat's messages, newest first (ground truth); `as` (optional): as another user of the world sees them (private chats are per user) |
 //! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}`, `{"auth_key_duplicated":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
-//! | `GET /connections` | | every connection's use of an auth key, oldest first: `[{"connection_id","auth_key_id","user"?,"opened_at_ms","closed_at_ms"?,"duplicate"}]` (`closed_at_ms` null while live) |
+//! | `GET /connections` | | every connection's use of an auth key, oldest first: `[{"connection_id","auth_key_id","user"?,"opened_at_ms","closed_at_ms"?,"first_call_ms"?,"last_call_ms"?,"duplicate"}]` (`closed_at_ms` null while live) |
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
