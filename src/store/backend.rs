@@ -103,6 +103,15 @@ pub async fn postgres(url: &str) -> Result<AnyPool, StoreError> {
         .await?)
 }
 
+/// SQL for the database's clock in Unix milliseconds (leases and heartbeats use it, so no
+/// replica's own clock is ever compared with another's).
+pub fn now_ms_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT)",
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    }
+}
+
 /// A transaction holding the database's write lock from its first statement.
 pub async fn begin_write(
     pool: &AnyPool,

@@ -91,6 +91,30 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX idempotency_expiry ON idempotency (expires_at)",
         ],
     },
+    Migration {
+        version: 4,
+        name: "replicas and account leases",
+        statements: &[
+            // Each replica's advertised internal address (for forwarding) and heartbeat.
+            // Times are the database's clock, in Unix milliseconds, so replicas never compare
+            // their own clocks.
+            "CREATE TABLE replicas (
+                id TEXT PRIMARY KEY,
+                address TEXT NOT NULL,
+                started_at_ms BIGINT NOT NULL,
+                last_seen_ms BIGINT NOT NULL
+            )",
+            // Who may drive an account's Telegram connection, until when; `token` grows with
+            // every new holder (the fencing token). `holder` NULL = released.
+            "CREATE TABLE leases (
+                account TEXT PRIMARY KEY,
+                holder TEXT,
+                token BIGINT NOT NULL,
+                acquired_at_ms BIGINT NOT NULL,
+                expires_at_ms BIGINT NOT NULL
+            )",
+        ],
+    },
 ];
 
 /// Applies every migration not yet recorded, all in one write transaction that holds the

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 mod account;
 mod backend;
+mod cluster;
 mod files;
 mod idempotency;
 pub mod legacy;
@@ -31,6 +32,7 @@ mod writer;
 
 pub use account::AccountStore;
 pub use backend::Backend;
+pub use cluster::{Granted, LeaseRecord, ReplicaRecord};
 pub use idempotency::{IdempotencyRecord, IdempotencyScope};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
@@ -172,6 +174,58 @@ impl Store {
     /// Deletes expired idempotency records; returns how many.
     pub async fn purge_expired_idempotency(&self) -> Result<u64, StoreError> {
         idempotency::purge(&self.inner.pool, now()).await
+    }
+
+    /// Records that replica `id` (reachable at `address`) is alive; returns the database's
+    /// clock (Unix ms).
+    pub async fn heartbeat(&self, id: &str, address: &str) -> Result<i64, StoreError> {
+        cluster::heartbeat(self.pool(), self.backend(), id, address).await
+    }
+
+    /// Every replica that ever sent a heartbeat (until forgotten), and the database's clock.
+    pub async fn replicas(&self) -> Result<(Vec<ReplicaRecord>, i64), StoreError> {
+        cluster::replicas(self.pool(), self.backend()).await
+    }
+
+    /// Forgets replicas last seen before `before_ms`.
+    pub async fn forget_replicas(&self, before_ms: i64) -> Result<u64, StoreError> {
+        cluster::forget_replicas(self.pool(), before_ms).await
+    }
+
+    /// Every account lease, and the database's clock.
+    pub async fn leases(&self) -> Result<(Vec<LeaseRecord>, i64), StoreError> {
+        cluster::leases(self.pool(), self.backend()).await
+    }
+
+    /// Takes `account`'s lease for `holder` if nobody holds it.
+    pub async fn acquire_lease(
+        &self,
+        account: &str,
+        holder: &str,
+        ttl_ms: i64,
+    ) -> Result<Option<Granted>, StoreError> {
+        cluster::acquire(self.pool(), self.backend(), account, holder, ttl_ms).await
+    }
+
+    /// Extends a lease `holder` still has.
+    pub async fn renew_lease(
+        &self,
+        account: &str,
+        holder: &str,
+        token: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Granted>, StoreError> {
+        cluster::renew(self.pool(), self.backend(), account, holder, token, ttl_ms).await
+    }
+
+    /// Gives a lease up at once.
+    pub async fn release_lease(
+        &self,
+        account: &str,
+        holder: &str,
+        token: i64,
+    ) -> Result<bool, StoreError> {
+        cluster::release(self.pool(), account, holder, token).await
     }
 
     fn pool(&self) -> &AnyPool {

@@ -357,6 +357,87 @@ async fn a_file_where_the_directory_should_be_fails_the_open() {
     assert!(matches!(result, Err(StoreError::Io(_))));
 }
 
+async fn a_lease_is_held_by_one_replica_until_released_or_expired(store: Store) {
+    let first = store.acquire_lease("default", "r1", 60_000).await.unwrap();
+    let first = first.expect("a free lease is taken");
+    assert!(first.expires_at_ms >= first.now_ms + 59_000);
+    assert_eq!(
+        store.acquire_lease("default", "r2", 60_000).await.unwrap(),
+        None,
+        "a held lease is not taken"
+    );
+    let renewed = store
+        .renew_lease("default", "r1", first.token, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(renewed.map(|g| g.token), Some(first.token));
+    assert_eq!(
+        store
+            .renew_lease("default", "r2", first.token, 60_000)
+            .await
+            .unwrap(),
+        None,
+        "only the holder renews"
+    );
+    assert!(
+        store
+            .release_lease("default", "r1", first.token)
+            .await
+            .unwrap()
+    );
+    let second = store.acquire_lease("default", "r2", 60_000).await.unwrap();
+    let second = second.expect("a released lease is taken");
+    assert!(second.token > first.token, "the fencing token grows");
+    assert_eq!(
+        store
+            .renew_lease("default", "r1", first.token, 60_000)
+            .await
+            .unwrap(),
+        None,
+        "the old holder cannot renew what it gave up"
+    );
+    let (leases, _) = store.leases().await.unwrap();
+    assert_eq!(leases.len(), 1);
+    assert_eq!(leases[0].holder.as_deref(), Some("r2"));
+}
+
+async fn an_expired_lease_is_taken_over_and_its_old_holder_is_fenced(store: Store) {
+    let stale = store
+        .acquire_lease("alice", "r1", -1)
+        .await
+        .unwrap()
+        .unwrap();
+    let taken = store.acquire_lease("alice", "r2", 60_000).await.unwrap();
+    let taken = taken.expect("an expired lease is taken");
+    assert!(taken.token > stale.token);
+    assert_eq!(
+        store
+            .renew_lease("alice", "r1", stale.token, 60_000)
+            .await
+            .unwrap(),
+        None,
+        "a stalled holder cannot extend a lease another took"
+    );
+    assert!(
+        !store
+            .release_lease("alice", "r1", stale.token)
+            .await
+            .unwrap()
+    );
+}
+
+async fn heartbeats_list_replicas_with_the_databases_clock(store: Store) {
+    let seen = store.heartbeat("r1", "http://10.0.0.1:8000").await.unwrap();
+    store.heartbeat("r2", "http://10.0.0.2:8000").await.unwrap();
+    store.heartbeat("r1", "http://10.0.0.9:8000").await.unwrap();
+    let (replicas, now) = store.replicas().await.unwrap();
+    assert_eq!(replicas.len(), 2);
+    assert_eq!(replicas[0].address, "http://10.0.0.9:8000");
+    assert!(replicas[0].last_seen_ms >= seen && now >= replicas[0].last_seen_ms);
+    assert_eq!(store.forget_replicas(now + 1).await.unwrap(), 2);
+    assert!(store.replicas().await.unwrap().0.is_empty());
+}
+
 /// Runs each check on in-memory SQLite and on a fresh PostgreSQL database (the test
 /// process's own server, see `mtgate_testdb`): both backends must behave the same.
 macro_rules! on_both_backends {
@@ -388,6 +469,9 @@ on_both_backends!(
     a_new_session_key_forgets_what_the_old_one_learned,
     another_self_user_forgets_the_peers_of_the_first,
     idempotency_records_are_scoped_by_key_name_and_account_and_expire,
+    a_lease_is_held_by_one_replica_until_released_or_expired,
+    an_expired_lease_is_taken_over_and_its_old_holder_is_fenced,
+    heartbeats_list_replicas_with_the_databases_clock,
 );
 
 /// A store on a new database of the test process's PostgreSQL server.
