@@ -20,6 +20,8 @@
 //! - [`api`]: axum routes (also under `/v1/accounts/{account}/…`), the
 //!   [`api::error::ApiError`] boundary, auth and key scopes, health, OpenAPI, metrics, and the
 //!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
+//! - [`cluster`]: replicas on one PostgreSQL database: account leases (one live connection
+//!   per account), heartbeats, who holds what (requests for other accounts are forwarded).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 //! - [`store`]: the durable store (sqlx: SQLite at `MTGATE_STATE_DIR/mtgate.db` by default,
@@ -30,6 +32,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod idempotency;

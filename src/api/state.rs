@@ -7,6 +7,7 @@ use super::auth::KeyRing;
 use super::edge::EdgeState;
 use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
 use crate::store::Store;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub key_metrics: Arc<KeyMetrics>,
     /// The durable store, closed (queued writes flushed) when the app stops.
     pub store: Store,
+    /// This replica's place among others on one PostgreSQL database; `None` when alone.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

@@ -23,6 +23,9 @@ pub struct LeaseGate {
     token: AtomicI64,
     /// Bumped on every grant, extension and revoke, so watchers re-read the gate.
     changes: watch::Sender<u64>,
+    /// Whether the account's connection is closed here (set by the client manager), so a
+    /// replica giving a lease up releases it only once it really stopped using it.
+    idle: watch::Sender<bool>,
 }
 
 impl Default for LeaseGate {
@@ -39,7 +42,19 @@ impl LeaseGate {
             until: AtomicU64::new(0),
             token: AtomicI64::new(0),
             changes: watch::channel(0).0,
+            idle: watch::channel(true).0,
         }
+    }
+
+    /// The client manager reports whether it holds a connection for the account.
+    pub fn set_idle(&self, idle: bool) {
+        self.idle.send_replace(idle);
+    }
+
+    /// Waits until the account's connection is closed here.
+    pub async fn idle(&self) {
+        let mut idle = self.idle.subscribe();
+        let _ = idle.wait_for(|idle| *idle).await;
     }
 
     /// Opens the gate for the lease `token` until `until`.

@@ -398,12 +398,18 @@ async fn follow_gate(manager: std::sync::Weak<ClientManager>, gate: Arc<LeaseGat
     loop {
         gate.opened().await;
         match manager.upgrade() {
-            Some(manager) => manager.resume().await,
+            Some(manager) => {
+                gate.set_idle(false);
+                manager.resume().await;
+            }
             None => return,
         }
         gate.closed().await;
         match manager.upgrade() {
-            Some(manager) => manager.suspend().await,
+            Some(manager) => {
+                manager.suspend().await;
+                gate.set_idle(true);
+            }
             None => return,
         }
     }

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod chat_actions;
+mod cluster_replicas;
+mod cluster_support;
 mod common;
 mod edge_flood;
 mod edge_health;

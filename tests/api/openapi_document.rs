@@ -24,6 +24,7 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/chats/{peer}/typing"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
+    ("GET", "/v1/cluster"),
 ];
 
 fn spec() -> oas3::OpenApiV3Spec {
