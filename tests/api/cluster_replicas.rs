@@ -28,6 +28,27 @@ async fn sends_through_every_replica_land_once_and_each_account_has_one_holder()
             assert_eq!(cluster.copies(account, &text), 1, "{text}");
         }
     }
+    for (i, replica) in cluster.replicas.iter().enumerate() {
+        let metrics = cluster
+            .client
+            .get(cluster.url(i, "/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for account in ACCOUNTS {
+            let held = holders
+                .iter()
+                .any(|(a, r)| a == account && *r == replica.id);
+            let sample = format!(
+                "mtgate_lease_held{{account=\"{account}\"}} {}",
+                u8::from(held)
+            );
+            assert!(metrics.contains(&sample), "{} lacks {sample}", replica.id);
+        }
+    }
     let view = cluster.cluster_view(1).await.expect("GET /v1/cluster");
     let replicas = view["replicas"].as_array().unwrap();
     assert_eq!(replicas.len(), 3, "{view}");
