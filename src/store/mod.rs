@@ -1,6 +1,6 @@
 //! The durable store: the only code that touches disk for what mtgate learns and promises —
 //! per account, peers with access hashes, the self user, update state, and idempotency
-//! records (later: outbox jobs and events).
+//! records, outbox jobs (later: events).
 //!
 //! - SQLite by default, at `MTGATE_STATE_DIR/mtgate.db`, in WAL mode with a small pool.
 //!   sqlx runs each SQLite connection on its own thread, so no query blocks a runtime thread.
@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 mod account;
 mod files;
 mod idempotency;
+pub mod jobs;
 pub mod legacy;
 mod migrations;
 mod peers;
@@ -30,6 +31,7 @@ mod writer;
 
 pub use account::AccountStore;
 pub use idempotency::{IdempotencyRecord, IdempotencyScope};
+pub use jobs::{EnqueueKey, Enqueued, JobFilter, Transitioned};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
 
