@@ -21,6 +21,7 @@ use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
+use crate::outbox::Outboxes;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
@@ -159,8 +160,12 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
+    let outboxes = Outboxes::start(&registry, &store, &config.outbox)
+        .await
+        .map_err(state_dir_error)?;
     let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
+        outboxes: Arc::new(outboxes),
         edge,
         keys: Arc::new(KeyRing::new(config.keys())),
         key_metrics: Arc::new(KeyMetrics::default()),
@@ -179,6 +184,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let accounts = state.accounts.clone();
+    let outboxes = state.outboxes.clone();
     let store = state.store.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
@@ -206,6 +212,8 @@ pub async fn run(
             Ok(())
         }
     };
+    // Before the accounts disconnect, so sends in flight can finish.
+    outboxes.shutdown().await;
     accounts.shutdown().await;
     // After every account stopped, so what they learned last is flushed too.
     if let Err(e) = store.close().await {

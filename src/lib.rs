@@ -21,9 +21,11 @@
 //!   [`api::error::ApiError`] boundary, auth and key scopes, health, OpenAPI, metrics, and the
 //!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
+//! - [`outbox`]: the durable outbox: jobs stored with their idempotency record, one
+//!   scheduler per account (FIFO per chat, priorities, pacing, flood parking, retries).
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 //! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
-//!   update state, idempotency records, one view per account; the only code that writes
+//!   update state, idempotency records, outbox jobs, one view per account; the only code that writes
 //!   state to disk.
 
 pub mod accounts;
@@ -34,6 +36,7 @@ pub mod config;
 pub mod domain;
 pub mod idempotency;
 pub mod login;
+pub mod outbox;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

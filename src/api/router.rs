@@ -23,8 +23,8 @@ use tracing::Level;
 use super::edge::shed::InFlightLimitLayer;
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
-    session,
+    ApiError, AppState, accounts_routes, auth, chats, health, jobs, messages, metrics, openapi,
+    outbox, peers, session,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::actions::routes())
         .merge(chats::routes())
         .merge(peers::routes())
+        .merge(outbox::routes())
+        .merge(jobs::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

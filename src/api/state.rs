@@ -9,6 +9,7 @@ use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
+use crate::outbox::Outboxes;
 use crate::store::Store;
 
 /// Shared application state.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Requests per key name and account.
     pub key_metrics: Arc<KeyMetrics>,
+    /// Every account's outbox (scheduler and jobs).
+    pub outboxes: Arc<Outboxes>,
     /// The durable store, closed (queued writes flushed) when the app stops.
     pub store: Store,
 }

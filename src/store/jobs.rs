@@ -36,7 +36,7 @@ pub enum Enqueued {
 pub enum Transitioned {
     Applied {
         from: JobState,
-        job: Job,
+        job: Box<Job>,
     },
     /// The job is in a state this change may not start from.
     Refused(JobState),
@@ -102,10 +102,8 @@ impl Store {
                 .await?;
         // Never earlier than a stored job: FIFO within a chat follows (due, seq).
         let created = now_ms.max(last_created.unwrap_or(0));
-        let mut seq = last_seq.unwrap_or(0);
         let mut stored = Vec::with_capacity(jobs.len());
-        for new in jobs {
-            seq += 1;
+        for (seq, new) in (last_seq.unwrap_or(0) + 1..).zip(jobs) {
             let id = new_job_id();
             let state = match new.send_at {
                 Some(at) if at > now_ms => JobState::Scheduled,
@@ -324,7 +322,10 @@ pub async fn transition(
     let job = get(conn, account, id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("job {id} vanished mid-transaction")))?;
-    Ok(Transitioned::Applied { from, job })
+    Ok(Transitioned::Applied {
+        from,
+        job: Box::new(job),
+    })
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,121 @@
+//! Proactive pacing: one token bucket per limit (chat, group, account). A send takes a token
+//! from each bucket that applies; a bucket without one says when it will have one, so the
+//! scheduler sleeps until then instead of polling.
+//!
+//! Buckets refill slightly below the configured rate ([`SAFETY`]): Telegram counts arrivals,
+//! and a request can arrive a little later or earlier than it left. Every bucket starts
+//! empty at the scheduler's start (as if nothing had been sent for a moment before), so a
+//! restart right after a burst does not burst again into limits Telegram still counts.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::domain::Rate;
+
+/// The share of the configured rate actually used.
+pub const SAFETY: f64 = 0.96;
+
+/// A token bucket: up to `capacity` sends at once, refilled at `per_sec`.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    capacity: f64,
+    per_sec: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// A bucket for `rate` holding what it would have gained since `started` (the
+    /// scheduler's start), at `now`.
+    pub fn new(rate: Rate, started: Instant, now: Instant) -> Self {
+        let capacity = f64::from(rate.count.max(1));
+        let per_sec = capacity / rate.per.as_secs_f64().max(1e-3) * SAFETY;
+        let gained = now.saturating_duration_since(started).as_secs_f64() * per_sec;
+        Self {
+            capacity,
+            per_sec,
+            tokens: gained.min(capacity),
+            at: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.capacity);
+        self.at = self.at.max(now);
+    }
+
+    /// When a token is (or will be) available.
+    pub fn ready_at(&mut self, now: Instant) -> Instant {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            now
+        } else {
+            now + Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec)
+        }
+    }
+
+    /// Takes a token; the caller checked [`Self::ready_at`].
+    pub fn take(&mut self, now: Instant) {
+        self.refill(now);
+        self.tokens -= 1.0;
+    }
+}
+
+/// When every bucket in `buckets` has a token (`now` if they all do).
+pub fn ready_at<'a>(now: Instant, buckets: impl IntoIterator<Item = &'a mut Bucket>) -> Instant {
+    buckets
+        .into_iter()
+        .map(|b| b.ready_at(now))
+        .max()
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn per_second(n: u32) -> Rate {
+        Rate::new(n, Duration::from_secs(1))
+    }
+
+    #[test]
+    fn a_bucket_started_now_is_empty_and_fills_at_a_bit_under_the_rate() {
+        let t0 = Instant::now();
+        let mut bucket = Bucket::new(per_second(10), t0, t0);
+        let ready = bucket.ready_at(t0);
+        let wait = ready - t0;
+        assert!(wait > Duration::from_millis(100), "{wait:?}");
+        assert!(wait < Duration::from_millis(110), "{wait:?}");
+    }
+
+    #[test]
+    fn a_full_bucket_allows_its_burst_then_the_steady_rate() {
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_secs(60);
+        let mut bucket = Bucket::new(Rate::new(3, Duration::from_secs(60)), t0, later);
+        for _ in 0..3 {
+            assert_eq!(bucket.ready_at(later), later);
+            bucket.take(later);
+        }
+        let next = bucket.ready_at(later) - later;
+        // 3 per minute at 96 %: one every 20.8 s.
+        assert!(
+            next > Duration::from_secs(20) && next < Duration::from_secs(21),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn the_joint_readiness_is_the_latest_bucket() {
+        let t0 = Instant::now();
+        let now = t0 + Duration::from_secs(10);
+        let mut fast = Bucket::new(per_second(100), t0, now);
+        let mut slow = Bucket::new(per_second(1), t0, now);
+        slow.take(now);
+        let ready = ready_at(now, [&mut fast, &mut slow]);
+        assert!(ready - now > Duration::from_millis(900));
+        assert_eq!(ready_at(now, []), now);
+    }
+}
