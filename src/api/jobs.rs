@@ -20,13 +20,13 @@ use crate::store::{JobFilter, Transitioned};
 
 /// Page size when `limit` is not given, and the largest allowed.
 pub const DEFAULT_LIMIT: u32 = 50;
-pub const MAX_LIMIT: u32 = 200;
+pub const MAX_LIMIT: u32 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/jobs", get(list_jobs))
-        .route("/v1/jobs/{id}", get(get_job).delete(cancel_job))
-        .route("/v1/jobs/{id}/retry", post(retry_job))
+        .route("/v1/jobs/{job_id}", get(get_job).delete(cancel_job))
+        .route("/v1/jobs/{job_id}/retry", post(retry_job))
 }
 
 /// Lists jobs, oldest first.
@@ -91,9 +91,9 @@ pub async fn list_jobs(
 /// One job.
 #[utoipa::path(
     get,
-    path = "/v1/jobs/{id}",
+    path = "/v1/jobs/{job_id}",
     tag = "outbox",
-    params(("id" = String, Path, description = "The job id")),
+    params(("job_id" = String, Path, description = "The job id (`job_…`)")),
     responses(
         (status = 200, description = "The job", body = JobAnswer),
         (status = 404, description = "No such job (JOB_NOT_FOUND)", body = ErrorBody),
@@ -114,9 +114,9 @@ pub async fn get_job(
 /// Cancels a job not yet handed to Telegram.
 #[utoipa::path(
     delete,
-    path = "/v1/jobs/{id}",
+    path = "/v1/jobs/{job_id}",
     tag = "outbox",
-    params(("id" = String, Path, description = "The job id")),
+    params(("job_id" = String, Path, description = "The job id (`job_…`)")),
     responses(
         (status = 200, description = "Cancelled", body = JobAnswer),
         (status = 404, description = "No such job (JOB_NOT_FOUND)", body = ErrorBody),
@@ -146,9 +146,9 @@ pub async fn cancel_job(
 /// Puts a failed or dead job back in the queue.
 #[utoipa::path(
     post,
-    path = "/v1/jobs/{id}/retry",
+    path = "/v1/jobs/{job_id}/retry",
     tag = "outbox",
-    params(("id" = String, Path, description = "The job id")),
+    params(("job_id" = String, Path, description = "The job id (`job_…`)")),
     responses(
         (status = 202, description = "Queued again", body = JobAnswer),
         (status = 404, description = "No such job (JOB_NOT_FOUND)", body = ErrorBody),

@@ -208,7 +208,7 @@ pub struct JobsQuery {
     pub state: Option<JobStateName>,
     /// Only jobs for this chat (any peer form).
     pub peer: Option<String>,
-    /// Page size, 1 to 200 (default 50).
+    /// Page size, 1 to 100 (default 50).
     pub limit: Option<u32>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,

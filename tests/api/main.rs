@@ -26,6 +26,8 @@ mod messages_support;
 mod openapi_document;
 mod openapi_rules;
 mod openapi_served;
+mod outbox_jobs;
+mod outbox_support;
 mod peers_coalescing;
 mod peers_resolution;
 mod readme;

@@ -22,6 +22,12 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/chats"),
     ("POST", "/v1/chats/{peer}/read"),
     ("POST", "/v1/chats/{peer}/typing"),
+    ("POST", "/v1/outbox"),
+    ("POST", "/v1/outbox/batch"),
+    ("GET", "/v1/jobs"),
+    ("GET", "/v1/jobs/{job_id}"),
+    ("DELETE", "/v1/jobs/{job_id}"),
+    ("POST", "/v1/jobs/{job_id}/retry"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
 ];
