@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn a_full_bucket_allows_its_burst_then_the_steady_rate() {
         let t0 = Instant::now();
-        let later = t0 + Duration::from_secs(60);
+        let later = t0 + Duration::from_secs(120);
         let mut bucket = Bucket::new(Rate::new(3, Duration::from_secs(60)), t0, later);
         for _ in 0..3 {
             assert_eq!(bucket.ready_at(later), later);
