@@ -68,7 +68,7 @@ pub async fn attempt(shared: &Shared, chat: String, id: String, spec: PeerSpec) 
     };
     let outcome = match shared
         .account
-        .send(&spec, &text, options, job.random_id)
+        .send_queued(&spec, &text, options, job.random_id)
         .await
     {
         Ok(view) => {

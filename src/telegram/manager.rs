@@ -184,6 +184,11 @@ impl ClientManager {
         &self.shared
     }
 
+    /// The sender pool's handle, for calls that bypass its retry policy.
+    pub(super) async fn pool(&self) -> grammers_mtsender::SenderPoolHandle {
+        self.inner.lock().await.pool.clone()
+    }
+
     /// The session's home DC.
     pub fn dc_id(&self) -> i32 {
         self.shared.session.home_dc_id().unwrap_or_default()

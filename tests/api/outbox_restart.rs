@@ -33,7 +33,6 @@ async fn jobs_queued_and_in_flight_at_a_kill_are_each_sent_exactly_once_after_a_
         [
             ("MTGATE_OUTBOX_RATES", "off"),
             ("MTGATE_LOG_FORMAT", "json"),
-            ("MTGATE_FLOOD_SLEEP_MAX", "0"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );

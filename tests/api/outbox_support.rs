@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use crate::common::{AppOptions, TestApp, eventually};
 use crate::messages_support::{Answer, ground_truth, ready_app_with};
 
-/// Variables every outbox test starts with: quick retries, flood waits never slept through
-/// by the client (so the outbox sees them), pacing off unless a test sets it.
+/// Variables every outbox test starts with: quick retries, pacing off unless a test sets it.
+/// `MTGATE_FLOOD_SLEEP_MAX` keeps its default (10 s): the outbox never sleeps through a
+/// wait, whatever it says.
 pub fn outbox_options() -> AppOptions {
     AppOptions::default()
-        .var("MTGATE_FLOOD_SLEEP_MAX", "0")
         .var("MTGATE_OUTBOX_RATES", "off")
         .var("MTGATE_OUTBOX_RETRY_BASE", "100ms")
         .var("MTGATE_OUTBOX_RETRY_MAX", "400ms")
