@@ -30,6 +30,7 @@ mod outbox_flood;
 mod outbox_jobs;
 mod outbox_order;
 mod outbox_restart;
+mod outbox_scope;
 mod outbox_support;
 mod peers_coalescing;
 mod peers_resolution;
