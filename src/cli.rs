@@ -61,6 +61,12 @@ HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HTTP_MAX_IN_FLIGHT    /v1 and /telegram requests at once; past it 503 [default: 128]
   MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
                                degrade /health [default: 30s]
+Outbox (POST /v1/outbox; see docs/outbox.md):
+  MTGATE_OUTBOX_RATES          pacing per chat, group, account (N/s, N/m, N/h, or off)
+                               [default: chat=1/s,group=20/m,account=30/s]
+  MTGATE_OUTBOX_RETRY_BUDGET   transient failures before a job is dead [default: 8]
+  MTGATE_OUTBOX_RETRY_BASE     first retry delay, doubling with jitter [default: 2s]
+  MTGATE_OUTBOX_RETRY_MAX      longest retry delay [default: 5m]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -165,7 +171,10 @@ mod tests {
         ] {
             assert!(help.contains(var), "{var} missing from:\n{help}");
         }
-        for (var, default, _) in crate::config::edge::VARIABLES {
+        let documented = crate::config::edge::VARIABLES
+            .iter()
+            .chain(crate::config::outbox::VARIABLES);
+        for (var, default, _) in documented {
             let line = help
                 .lines()
                 .skip_while(|l| !l.contains(var))
