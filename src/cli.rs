@@ -75,7 +75,8 @@ const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
 unauthorized_session (for login flows), other_sessions (logged in as each other user, by
 @username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
-POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
+POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info,
+POST /limits (sending rates and slow mode: FLOOD_WAIT_N / SLOWMODE_WAIT_N beyond them).
 Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
@@ -97,6 +98,15 @@ pub struct SandboxArgs {
     /// Address the control API (HTTP) listens on.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub control: SocketAddr,
+    /// Enforce Telegram's sending limits, e.g. `chat=1/s,group=20/m,account=30/s`: beyond
+    /// them sends get FLOOD_WAIT_N (also `POST /limits` on the control API) [default: off].
+    #[arg(long, value_name = "RATES", value_parser = parse_limits)]
+    pub limits: Option<String>,
+}
+
+/// Checks `--limits` as the sandbox will read it.
+fn parse_limits(raw: &str) -> Result<String, String> {
+    mtgate_sandbox::world::limits::Rates::parse(raw).map(|_| raw.to_owned())
 }
 
 #[derive(Debug, Args, Default)]
@@ -135,7 +145,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => crate::app::serve_command(args),
-        Command::Sandbox(args) => mtgate_sandbox::command::run(args.listen, args.control),
+        Command::Sandbox(args) => {
+            mtgate_sandbox::command::run(args.listen, args.control, args.limits.as_deref())
+        }
         Command::Login(args) => crate::login::run(args),
     }
 }

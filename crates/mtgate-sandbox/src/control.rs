@@ -11,6 +11,7 @@
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
 //! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
+//! | `POST /limits` | `{"rates":"chat=1/s,group=20/m,account=30/s"}` (or `"off"`, the default), `{"slow_mode":{"peer":"@supergroup","seconds":N}}` (0: off); both at once allowed | `204`: beyond the rates sends get FLOOD_WAIT_N, in slow mode SLOWMODE_WAIT_N (`400` bad rates, `404` not a supergroup) |
 //!
 //! `peer` is written as in the HTTP API: `@username`, `username`, `t.me/username`, a
 //! Bot-API-style id or `me`. `/incoming` without `peer` (or with a user) delivers into the
@@ -32,6 +33,7 @@ use serde_json::{Value, json};
 
 use super::wire::MtprotoServer;
 use super::world::faults::InjectedError;
+use super::world::limits::Rates;
 use super::world::{ControlError, MessageView, RequestLogEntry, World};
 
 /// In-process control of one sandbox. Cheap to clone.
@@ -178,6 +180,20 @@ impl SandboxControl {
         self.world.accept_login_token(token)
     }
 
+    /// Enforces Telegram's sending limits (`chat=1/s,group=20/m,account=30/s`, or `off`):
+    /// beyond them a send gets FLOOD_WAIT_N. The error is a sentence about `rates`.
+    pub fn set_limits(&self, rates: &str) -> Result<(), String> {
+        let rates = Rates::parse(rates)?;
+        self.world.set_limits(rates);
+        Ok(())
+    }
+
+    /// Slow mode on the supergroup `peer`: one message per `seconds` per sender, beyond it
+    /// SLOWMODE_WAIT_N (0 lifts it).
+    pub fn set_slow_mode(&self, peer: &str, seconds: u32) -> Result<(), ControlError> {
+        self.world.set_slow_mode(peer, seconds)
+    }
+
     /// The JSON `mtgate sandbox` prints.
     pub fn info(&self) -> Value {
         (*self.info).clone()
@@ -194,6 +210,7 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/reset", post(reset))
         .route("/login-tokens/accept", post(accept_login_token))
         .route("/info", get(info))
+        .route("/limits", post(limits))
         .with_state(control)
 }
 
@@ -276,6 +293,48 @@ async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response 
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => io_error(e),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsBody {
+    rates: Option<String>,
+    slow_mode: Option<SlowMode>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlowMode {
+    peer: String,
+    seconds: u32,
+}
+
+async fn limits(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let body: LimitsBody = match parse(&body) {
+        Ok(body) => body,
+        Err(bad) => return bad.into_response(),
+    };
+    if body.rates.is_none() && body.slow_mode.is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "give `rates`, `slow_mode` or both",
+        );
+    }
+    // Validated before anything changes, so a bad body changes nothing.
+    let rates = match body.rates.as_deref().map(Rates::parse).transpose() {
+        Ok(rates) => rates,
+        Err(why) => return error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", why),
+    };
+    if let Some(slow) = &body.slow_mode
+        && let Err(e) = control.set_slow_mode(&slow.peer, slow.seconds)
+    {
+        return control_error(e);
+    }
+    if let Some(rates) = rates {
+        control.world.set_limits(rates);
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ pub mod fixture;
 mod full_info;
 mod handlers;
 mod lenient;
+pub mod limits;
 pub mod log;
 pub mod model;
 mod peers;
@@ -149,6 +150,26 @@ impl World {
     /// Fails the next `times` calls of `method` with the given rpc_error.
     pub fn inject_rpc_error(&self, error: InjectedError) {
         self.lock().faults.add(error);
+    }
+
+    /// Sets the sending limits (`chat=1/s,group=20/m,account=30/s`, or `off`).
+    pub fn set_limits(&self, rates: limits::Rates) {
+        self.lock().limits.set_rates(rates);
+    }
+
+    /// Slow mode of `seconds` (0: off) on the supergroup `peer`.
+    pub fn set_slow_mode(&self, peer: &str, seconds: u32) -> Result<(), ControlError> {
+        let mut state = self.lock();
+        let chat = match state.parse_peer(peer) {
+            Some(chat @ model::ChatKey::Channel(_))
+                if state.channel_kind(chat).is_some_and(|k| !k.is_broadcast()) =>
+            {
+                chat
+            }
+            _ => return Err(ControlError::UnknownPeer(peer.to_string())),
+        };
+        state.limits.set_slow_mode(chat, seconds);
+        Ok(())
     }
 
     /// Logs every key out, as "terminate all sessions" does: calls get AUTH_KEY_UNREGISTERED.

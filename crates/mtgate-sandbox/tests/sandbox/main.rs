@@ -5,6 +5,7 @@ mod actions;
 mod client;
 mod faults;
 mod fidelity;
+mod limits;
 mod login;
 mod support;
 mod users;
