@@ -125,3 +125,69 @@ async fn eventually_delivered(app: &crate::common::TestApp, chat: &str, text: &s
     })
     .await;
 }
+
+#[tokio::test]
+async fn slow_mode_parks_the_supergroup_alone_and_its_messages_keep_their_order() {
+    let app = outbox_app().await;
+    let w = world(&app);
+    app.sandbox
+        .control()
+        .set_slow_mode(&w.supergroup, 2)
+        .unwrap();
+    let first = enqueue_text(&app, &w.supergroup, "slow 1").await;
+    let second = enqueue_text(&app, &w.supergroup, "slow 2").await;
+    let meanwhile = enqueue_text(&app, &w.channel, "fast").await;
+    wait_for_state(&app, meanwhile["id"].as_str().unwrap(), "sent", DEADLINE).await;
+    wait_for_state(&app, first["id"].as_str().unwrap(), "sent", DEADLINE).await;
+    let sent = wait_for_state(&app, second["id"].as_str().unwrap(), "sent", DEADLINE).await;
+    assert_eq!(sent["error"], serde_json::Value::Null);
+    assert_eq!(
+        delivered_with(&app, &w.supergroup, "slow"),
+        ["slow 1", "slow 2"]
+    );
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .contains("mtgate_outbox_flood_parks_total{account=\"default\",scope=\"account\"} 0"),
+        "slow mode never parks the account: {metrics}"
+    );
+}
+
+#[tokio::test]
+async fn pacing_at_the_sandboxs_limits_draws_no_flood_wait() {
+    let rates = "chat=5/s,group=60/m,account=10/s";
+    let app =
+        crate::messages_support::ready_app_with(outbox_options().var("MTGATE_OUTBOX_RATES", rates))
+            .await;
+    app.sandbox.control().set_limits(rates).unwrap();
+    let w = world(&app);
+    let chats = [w.channel.clone(), w.supergroup.clone(), w.other.clone()];
+    let peers: Vec<&String> = (0..8).flat_map(|_| chats.iter()).collect();
+    let answer = Answer::of(
+        app.post("/v1/outbox/batch")
+            .json(&json!({"peers": peers, "text": "paced"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{:?}", answer.body);
+    for job in answer.body["jobs"].as_array().unwrap() {
+        wait_for_state(&app, job["id"].as_str().unwrap(), "sent", DEADLINE).await;
+    }
+    let refused: Vec<serde_json::Value> = crate::messages_support::requests(&app)
+        .into_iter()
+        .filter(|r| r["method"] == "messages.sendMessage" && r["ok"] == false)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    for chat in &chats {
+        assert_eq!(delivered_with(&app, chat, "paced").len(), 8);
+    }
+}

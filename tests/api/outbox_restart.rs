@@ -123,3 +123,31 @@ async fn jobs_queued_and_in_flight_at_a_kill_are_each_sent_exactly_once_after_a_
     }
     drop(second);
 }
+
+#[tokio::test]
+async fn a_graceful_restart_finishes_the_sends_in_flight_and_resumes_the_queue() {
+    use crate::outbox_support::{delivered_with, outbox_options, wait_for_state};
+    let mut app = crate::messages_support::ready_app_with(outbox_options()).await;
+    let chat = app.sandbox.world().others[0].clone();
+    app.sandbox.control().set_delay(Duration::from_millis(800));
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let job = crate::outbox_support::enqueue_text(&app, &chat, &format!("graceful {i}")).await;
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    wait_for_state(&app, &ids[0], "sending", Duration::from_secs(5)).await;
+    app.restart().await;
+    app.sandbox.control().set_delay(Duration::ZERO);
+    // The send in flight finished before the stop: it was not left `sending`.
+    let first = crate::outbox_support::job(&app, &ids[0]).await;
+    assert_eq!(first["state"], "sent", "{first}");
+    assert_eq!(first["attempts"], 1);
+    app.wait_until_healthy().await;
+    for id in &ids {
+        wait_for_state(&app, id, "sent", crate::common::DEADLINE).await;
+    }
+    assert_eq!(
+        delivered_with(&app, &chat, "graceful"),
+        ["graceful 0", "graceful 1", "graceful 2"]
+    );
+}
