@@ -11,6 +11,7 @@
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
 //! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
+//! | `POST /population` | `{"users":N,"groups":M}` (each up to 1000) | `200 {"users":["@crowd001_sandbox",…],"groups":["@crowd001_chat",…]}`: that many more users and supergroups (owned by the account) exist until the next reset |
 //! | `POST /limits` | `{"rates":"chat=1/s,group=20/m,account=30/s"}` (or `"off"`, the default), `{"slow_mode":{"peer":"@supergroup","seconds":N}}` (0: off); both at once allowed | `204`: beyond the rates sends get FLOOD_WAIT_N, in slow mode SLOWMODE_WAIT_N (`400` bad rates, `404` not a supergroup) |
 //!
 //! `peer` is written as in the HTTP API: `@username`, `username`, `t.me/username`, a
@@ -194,6 +195,11 @@ impl SandboxControl {
         self.world.set_slow_mode(peer, seconds)
     }
 
+    /// Adds users and supergroups up to these counts; their `@usernames`.
+    pub fn populate(&self, users: u32, groups: u32) -> (Vec<String>, Vec<String>) {
+        self.world.populate(users, groups)
+    }
+
     /// The JSON `mtgate sandbox` prints.
     pub fn info(&self) -> Value {
         (*self.info).clone()
@@ -211,6 +217,7 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/login-tokens/accept", post(accept_login_token))
         .route("/info", get(info))
         .route("/limits", post(limits))
+        .route("/population", post(population))
         .with_state(control)
 }
 
@@ -293,6 +300,32 @@ async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response 
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => io_error(e),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Population {
+    #[serde(default)]
+    users: u32,
+    #[serde(default)]
+    groups: u32,
+}
+
+async fn population(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let wanted: Population = match parse(&body) {
+        Ok(wanted) => wanted,
+        Err(bad) => return bad.into_response(),
+    };
+    let max = super::world::population::MAX_ADDED;
+    if wanted.users > max || wanted.groups > max {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("`users` and `groups` go up to {max}"),
+        );
+    }
+    let (users, groups) = control.populate(wanted.users, wanted.groups);
+    axum::Json(json!({"users": users, "groups": groups})).into_response()
 }
 
 #[derive(Deserialize)]

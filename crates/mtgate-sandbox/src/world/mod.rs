@@ -18,6 +18,7 @@ pub mod limits;
 pub mod log;
 pub mod model;
 mod peers;
+pub mod population;
 mod pts;
 mod secrets;
 mod srp;

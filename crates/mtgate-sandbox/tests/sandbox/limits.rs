@@ -87,3 +87,28 @@ async fn bad_limits_are_refused_and_change_nothing() {
     assert!(sandbox.control().set_limits("account=0/s").is_err());
     assert!(sandbox.control().set_limits("off").is_ok());
 }
+
+#[tokio::test]
+async fn a_populated_world_has_more_users_and_groups_to_write_to() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let answer = post(&sandbox, "/population", json!({"users": 2, "groups": 1})).await;
+    assert_eq!(answer.status(), 200);
+    let names: Value = answer.json().await.unwrap();
+    assert_eq!(
+        names["users"],
+        json!(["@crowd001_sandbox", "@crowd002_sandbox"])
+    );
+    assert_eq!(names["groups"], json!(["@crowd001_chat"]));
+    let tg = connect(sandbox.session());
+    for name in ["@crowd002_sandbox", "@crowd001_chat"] {
+        let chat = peer(&tg, name).await;
+        within("send", tg.client.send_message(chat, "hello crowd"))
+            .await
+            .unwrap();
+        assert_eq!(ground_truth(&sandbox, name).await[0]["text"], "hello crowd");
+    }
+    let again = post(&sandbox, "/population", json!({"users": 2})).await;
+    assert_eq!(again.status(), 200);
+    let too_many = post(&sandbox, "/population", json!({"users": 5000})).await;
+    assert_eq!(too_many.status(), 400);
+}
