@@ -18,6 +18,7 @@ pub mod worker;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -32,6 +33,9 @@ use transitions::Transitions;
 
 /// Most jobs one batch may enqueue.
 pub const MAX_BATCH: usize = 1000;
+
+/// The quiet time assumed for an account the outbox never sent for (fills every bucket).
+const NEVER_SENT: Duration = Duration::from_secs(24 * 3600);
 
 /// Transitions buffered for a slow subscriber before it starts missing some.
 const LISTENER_BUFFER: usize = 1024;
@@ -72,6 +76,7 @@ impl Outbox {
         config: OutboxConfig,
     ) -> Result<Arc<Self>, StoreError> {
         let pending = store.pending_jobs(account.name()).await?;
+        let last_send = store.last_send_ms(account.name()).await?;
         if !pending.is_empty() {
             tracing::info!(
                 account = %account.name(),
@@ -90,8 +95,12 @@ impl Outbox {
             account,
             config,
         });
+        let quiet = match last_send {
+            Some(last) => Duration::from_millis(u64::try_from(now_ms() - last).unwrap_or(0)),
+            None => NEVER_SENT,
+        };
         let (commands, receiver) = mpsc::unbounded_channel();
-        let scheduler = Scheduler::new(shared.clone(), pending);
+        let scheduler = Scheduler::new(shared.clone(), pending, quiet);
         let task = tokio::spawn(scheduler.run(receiver));
         Ok(Arc::new(Self {
             shared,

@@ -3,9 +3,10 @@
 //! scheduler sleeps until then instead of polling.
 //!
 //! Buckets refill slightly below the configured rate ([`SAFETY`]): Telegram counts arrivals,
-//! and a request can arrive a little later or earlier than it left. Every bucket starts
-//! empty at the scheduler's start (as if nothing had been sent for a moment before), so a
-//! restart right after a burst does not burst again into limits Telegram still counts.
+//! and a request can arrive a little later or earlier than it left. A new bucket holds what
+//! the quiet time before it earned: Telegram's own bucket was at least empty at the last
+//! send and has refilled since, so a restart right after a burst does not burst again into
+//! limits Telegram still counts, and a start after a quiet spell goes at full speed.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use tokio::time::Instant;
 use crate::domain::Rate;
 
 /// The share of the configured rate actually used.
-pub const SAFETY: f64 = 0.96;
+pub const SAFETY: f64 = 0.97;
 
 /// A token bucket: up to `capacity` sends at once, refilled at `per_sec`.
 #[derive(Clone, Debug)]
@@ -26,12 +27,12 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// A bucket for `rate` holding what it would have gained since `started` (the
-    /// scheduler's start), at `now`.
-    pub fn new(rate: Rate, started: Instant, now: Instant) -> Self {
+    /// A bucket for `rate` at `now`, holding what `quiet` (the time without a send before
+    /// `now`) earned it.
+    pub fn new(rate: Rate, quiet: Duration, now: Instant) -> Self {
         let capacity = f64::from(rate.count.max(1));
         let per_sec = capacity / rate.per.as_secs_f64().max(1e-3) * SAFETY;
-        let gained = now.saturating_duration_since(started).as_secs_f64() * per_sec;
+        let gained = quiet.as_secs_f64() * per_sec;
         Self {
             capacity,
             per_sec,
@@ -54,6 +55,12 @@ impl Bucket {
         } else {
             now + Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec)
         }
+    }
+
+    /// Whether it is full (a chat idle this long may be forgotten).
+    pub fn is_full(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.tokens >= self.capacity
     }
 
     /// Takes a token; the caller checked [`Self::ready_at`].
@@ -83,18 +90,18 @@ mod tests {
     #[test]
     fn a_bucket_started_now_is_empty_and_fills_at_a_bit_under_the_rate() {
         let t0 = Instant::now();
-        let mut bucket = Bucket::new(per_second(10), t0, t0);
+        let mut bucket = Bucket::new(per_second(10), Duration::ZERO, t0);
         let ready = bucket.ready_at(t0);
         let wait = ready - t0;
         assert!(wait > Duration::from_millis(100), "{wait:?}");
-        assert!(wait < Duration::from_millis(110), "{wait:?}");
+        assert!(wait < Duration::from_millis(105), "{wait:?}");
     }
 
     #[test]
     fn a_full_bucket_allows_its_burst_then_the_steady_rate() {
-        let t0 = Instant::now();
-        let later = t0 + Duration::from_secs(120);
-        let mut bucket = Bucket::new(Rate::new(3, Duration::from_secs(60)), t0, later);
+        let later = Instant::now();
+        let quiet = Duration::from_secs(120);
+        let mut bucket = Bucket::new(Rate::new(3, Duration::from_secs(60)), quiet, later);
         for _ in 0..3 {
             assert_eq!(bucket.ready_at(later), later);
             bucket.take(later);
@@ -109,10 +116,10 @@ mod tests {
 
     #[test]
     fn the_joint_readiness_is_the_latest_bucket() {
-        let t0 = Instant::now();
-        let now = t0 + Duration::from_secs(10);
-        let mut fast = Bucket::new(per_second(100), t0, now);
-        let mut slow = Bucket::new(per_second(1), t0, now);
+        let now = Instant::now();
+        let quiet = Duration::from_secs(10);
+        let mut fast = Bucket::new(per_second(100), quiet, now);
+        let mut slow = Bucket::new(per_second(1), quiet, now);
         slow.take(now);
         let ready = ready_at(now, [&mut fast, &mut slow]);
         assert!(ready - now > Duration::from_millis(900));

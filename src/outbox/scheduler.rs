@@ -28,6 +28,8 @@ use crate::domain::{Job, PeerSpec, PeerType, Transition};
 const MAX_IN_FLIGHT: usize = 64;
 /// How long a job whose state could not be stored waits before it is tried again.
 const STORE_RETRY: Duration = Duration::from_secs(1);
+/// Above this many chats known, idle ones are forgotten.
+const SWEEP_ABOVE: usize = 256;
 /// How long shutdown waits for sends in flight before returning them to the queue.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -48,26 +50,30 @@ pub struct Scheduler {
     account_bucket: Option<Bucket>,
     account_parked_until: Option<Instant>,
     started: Instant,
+    /// How long nothing had been sent when the scheduler started.
+    quiet_before: Duration,
     in_flight: JoinSet<Done>,
     /// Job id → chat of every send in flight.
     running: HashMap<String, String>,
 }
 
 impl Scheduler {
-    /// A scheduler holding `pending` (the store's queued, scheduled and sending jobs).
-    pub fn new(shared: Arc<Shared>, pending: Vec<Job>) -> Self {
+    /// A scheduler holding `pending` (the store's queued, scheduled and sending jobs), for
+    /// an account that sent nothing for `quiet_before`.
+    pub fn new(shared: Arc<Shared>, pending: Vec<Job>, quiet_before: Duration) -> Self {
         let started = Instant::now();
         let account_bucket = shared
             .config
             .rates
             .account
-            .map(|rate| Bucket::new(rate, started, started));
+            .map(|rate| Bucket::new(rate, quiet_before, started));
         let mut scheduler = Self {
             shared,
             chats: HashMap::new(),
             account_bucket,
             account_parked_until: None,
             started,
+            quiet_before,
             in_flight: JoinSet::new(),
             running: HashMap::new(),
         };
@@ -154,12 +160,12 @@ impl Scheduler {
                     .spawn(async move { worker::expire(&shared, chat, head.id).await });
                 continue;
             }
-            let started = self.started;
+            let quiet = now.saturating_duration_since(self.started) + self.quiet_before;
             let chat_bucket = match rates.chat {
                 Some(rate) => Some(
                     queue
                         .chat_bucket
-                        .get_or_insert_with(|| Bucket::new(rate, started, now)),
+                        .get_or_insert_with(|| Bucket::new(rate, quiet, now)),
                 ),
                 None => None,
             };
@@ -168,7 +174,7 @@ impl Scheduler {
                 (Some(rate), None | Some(PeerType::Group)) => Some(
                     queue
                         .group_bucket
-                        .get_or_insert_with(|| Bucket::new(rate, started, now)),
+                        .get_or_insert_with(|| Bucket::new(rate, quiet, now)),
                 ),
                 _ => None,
             };
@@ -266,13 +272,22 @@ impl Scheduler {
                 }
             }
         }
-        if let Some(queue) = self.chats.get(&done.chat)
-            && queue.is_empty()
-            && !queue.busy
-            && !queue.parked(now)
-        {
-            self.chats.remove(&done.chat);
+        if self.chats.len() > SWEEP_ABOVE {
+            self.sweep(now);
         }
+    }
+
+    /// Forgets chats with nothing queued, in flight or parked whose buckets are full again
+    /// (forgetting one earlier would hand it a fresh bucket, and a burst, too soon).
+    fn sweep(&mut self, now: Instant) {
+        self.chats.retain(|_, q| {
+            let idle = q.is_empty() && !q.busy && !q.parked(now);
+            let rested = [&mut q.chat_bucket, &mut q.group_bucket]
+                .into_iter()
+                .flatten()
+                .all(|b| b.is_full(now));
+            !(idle && rested)
+        });
     }
 
     /// Parks the whole account when another chat is parked by a FLOOD_WAIT too.

@@ -208,6 +208,17 @@ impl Store {
         rows.iter().map(job_of).collect()
     }
 
+    /// When `account` last handed a job to Telegram, as far as the jobs tell (Unix ms).
+    pub async fn last_send_ms(&self, account: &str) -> Result<Option<i64>, StoreError> {
+        let (last,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(updated_at_ms) FROM jobs WHERE account = $1 AND attempts > 0",
+        )
+        .bind(account)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(last)
+    }
+
     /// How many jobs of `account` are in each (stored) state and priority.
     pub async fn job_counts(
         &self,
