@@ -96,7 +96,11 @@ fn main() -> ExitCode {
     let options = Options::parse();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     // `--only outbox`: the outbox broadcast alone (issue 12), its own report.
-    if options.only.as_ref().is_some_and(|o| o.iter().any(|k| k == "outbox")) {
+    if options
+        .only
+        .as_ref()
+        .is_some_and(|o| o.iter().any(|k| k == "outbox"))
+    {
         return match runtime.block_on(run_outbox(&options)) {
             Ok(report) if report.ok() => ExitCode::SUCCESS,
             Ok(_) => ExitCode::from(1),

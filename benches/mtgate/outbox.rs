@@ -127,7 +127,10 @@ pub async fn run(logs: &Path, quick: bool) -> Result<OutboxReport, Error> {
         Service::start_with(&sandbox.info, logs, name, &state_dir, &api_key, &env)
     };
     let first = start("serve-outbox-1").await?;
-    eprintln!("outbox bench {run_id}: {total} messages to {} chats", chats.len());
+    eprintln!(
+        "outbox bench {run_id}: {total} messages to {} chats",
+        chats.len()
+    );
     for k in 0..per_chat {
         let body = json!({"peers": chats, "text": format!("ob {run_id} {k:03}")});
         let response = http
@@ -182,6 +185,9 @@ pub async fn run(logs: &Path, quick: bool) -> Result<OutboxReport, Error> {
         })
         .count();
     let ok_sends = sends.iter().filter(|r| r["ok"] == true).count();
+    for (i, r) in sends.iter().enumerate().filter(|(_, r)| r["ok"] == false) {
+        eprintln!("send {i} of {}: {} in chat {}", sends.len(), r["error"], r["peer"]);
+    }
 
     let prefix = format!("ob {run_id} ");
     let (mut lost, mut duplicated, mut order_violations) = (0, 0, 0);
@@ -241,7 +247,11 @@ fn theoretical_min(total: usize, per_chat: usize, _groups: usize) -> f64 {
 }
 
 async fn post_ok(http: &reqwest::Client, url: &str, body: Value) -> Result<(), Error> {
-    http.post(url).json(&body).send().await?.error_for_status()?;
+    http.post(url)
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 

@@ -97,7 +97,15 @@ impl Service {
             std::env::temp_dir().join(format!("mtgate-bench-{}-{nth}", std::process::id()));
         let _ = std::fs::remove_dir_all(&state_dir);
         let api_key = format!("bench-{:016x}", rand::random::<u64>());
-        Self::start_with(sandbox, logs, &format!("serve-{nth}"), &state_dir, &api_key, &[]).await
+        Self::start_with(
+            sandbox,
+            logs,
+            &format!("serve-{nth}"),
+            &state_dir,
+            &api_key,
+            &[],
+        )
+        .await
     }
 
     /// [`Self::start`] on a given state directory (kept as it is, so a restart finds what the
@@ -150,9 +158,7 @@ impl Service {
                 break;
             }
             if let Some(status) = child.try_wait()? {
-                return Err(
-                    format!("mtgate serve exited with {status} (see {nth}.log)").into(),
-                );
+                return Err(format!("mtgate serve exited with {status} (see {nth}.log)").into());
             }
             if started.elapsed() > START_DEADLINE {
                 return Err("mtgate serve was not ready within 30 s".into());

@@ -244,16 +244,15 @@ impl Store {
         change: &Transition,
         now_ms: i64,
     ) -> Result<Transitioned, StoreError> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let outcome = transition(&mut tx, account, id, change, now_ms).await?;
-        tx.commit().await?;
-        Ok(outcome)
+        let mut conn = self.pool().acquire().await?;
+        transition(&mut conn, account, id, change, now_ms).await
     }
 }
 
-/// The one place a job changes state: checks that `change` may start from the job's state,
-/// then writes it. Runs inside the caller's transaction (where an event about the change can
-/// be appended too).
+/// The one place a job changes state: one `UPDATE … WHERE state IN (allowed) RETURNING`, so
+/// the check and the change are atomic without a transaction of their own (and cost one
+/// round trip). Runs on the caller's connection, inside its transaction if it has one (where
+/// an event about the change can be appended too).
 pub async fn transition(
     conn: &mut SqliteConnection,
     account: &str,
@@ -261,19 +260,6 @@ pub async fn transition(
     change: &Transition,
     now_ms: i64,
 ) -> Result<Transitioned, StoreError> {
-    let current: Option<(String,)> =
-        sqlx::query_as("SELECT state FROM jobs WHERE account = $1 AND id = $2")
-            .bind(account)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((current,)) = current else {
-        return Ok(Transitioned::NotFound);
-    };
-    let from = parse_state(&current)?;
-    if !change.from_states().contains(&from) {
-        return Ok(Transitioned::Refused(from));
-    }
     let to = change.to_state().as_str();
     let error = match change {
         Transition::Retry { error, .. } | Transition::Failed(error) | Transition::Dead(error) => {
@@ -284,7 +270,7 @@ pub async fn transition(
         }
         _ => None,
     };
-    // Each change sets the state and `updated_at_ms` ($1-$4), plus its own columns ($5, $6).
+    // Each change sets the state and `updated_at_ms`, plus its own columns ($5, $6).
     let (set, fifth, sixth): (&str, Option<i64>, Option<String>) = match change {
         Transition::Sending => (
             "attempts = attempts + 1, next_attempt_at_ms = NULL",
@@ -315,8 +301,17 @@ pub async fn transition(
             None,
         ),
     };
+    let allowed = change
+        .from_states()
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The right-hand sides read the row as it was, so `previous_state` keeps the old state.
     let sql = format!(
-        "UPDATE jobs SET state = $3, updated_at_ms = $4, {set} WHERE account = $1 AND id = $2"
+        "UPDATE jobs SET previous_state = state, state = $3, updated_at_ms = $4, {set}
+         WHERE account = $1 AND id = $2 AND state IN ({allowed})
+         RETURNING previous_state, {COLUMNS}"
     );
     let mut query = sqlx::query(&sql)
         .bind(account)
@@ -329,14 +324,23 @@ pub async fn transition(
     if set.contains("$6") {
         query = query.bind(sixth);
     }
-    query.execute(&mut *conn).await?;
-    let job = get(conn, account, id)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("job {id} vanished mid-transaction")))?;
-    Ok(Transitioned::Applied {
-        from,
-        job: Box::new(job),
-    })
+    if let Some(row) = query.fetch_optional(&mut *conn).await? {
+        let from = parse_state(&row.try_get::<String, _>("previous_state")?)?;
+        return Ok(Transitioned::Applied {
+            from,
+            job: Box::new(job_of(&row)?),
+        });
+    }
+    let current: Option<(String,)> =
+        sqlx::query_as("SELECT state FROM jobs WHERE account = $1 AND id = $2")
+            .bind(account)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match current {
+        None => Ok(Transitioned::NotFound),
+        Some((state,)) => Ok(Transitioned::Refused(parse_state(&state)?)),
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -98,6 +98,7 @@ const MIGRATIONS: &[Migration] = &[
             // One row per job, keyed by account. `seq` grows per account in enqueue order
             // (FIFO within a chat, listing cursor); times are Unix milliseconds. `body` is the
             // send's JSON (text included: never logged). `random_id` is derived from the job.
+            // `previous_state`: the state before the last change (read back by the change).
             "CREATE TABLE jobs (
                 account TEXT NOT NULL,
                 id TEXT NOT NULL,
@@ -114,6 +115,7 @@ const MIGRATIONS: &[Migration] = &[
                 next_attempt_at_ms BIGINT,
                 message_id BIGINT,
                 error TEXT,
+                previous_state TEXT,
                 created_at_ms BIGINT NOT NULL,
                 updated_at_ms BIGINT NOT NULL,
                 PRIMARY KEY (account, id)
