@@ -186,7 +186,12 @@ pub async fn run(logs: &Path, quick: bool) -> Result<OutboxReport, Error> {
         .count();
     let ok_sends = sends.iter().filter(|r| r["ok"] == true).count();
     for (i, r) in sends.iter().enumerate().filter(|(_, r)| r["ok"] == false) {
-        eprintln!("send {i} of {}: {} in chat {}", sends.len(), r["error"], r["peer"]);
+        eprintln!(
+            "send {i} of {}: {} in chat {}",
+            sends.len(),
+            r["error"],
+            r["peer"]
+        );
     }
 
     let prefix = format!("ob {run_id} ");

@@ -18,7 +18,6 @@ pub mod worker;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -33,9 +32,6 @@ use transitions::Transitions;
 
 /// Most jobs one batch may enqueue.
 pub const MAX_BATCH: usize = 1000;
-
-/// The quiet time assumed for an account the outbox never sent for (fills every bucket).
-const NEVER_SENT: Duration = Duration::from_secs(24 * 3600);
 
 /// Transitions buffered for a slow subscriber before it starts missing some.
 const LISTENER_BUFFER: usize = 1024;
@@ -76,7 +72,15 @@ impl Outbox {
         config: OutboxConfig,
     ) -> Result<Arc<Self>, StoreError> {
         let pending = store.pending_jobs(account.name()).await?;
-        let last_send = store.last_send_ms(account.name()).await?;
+        // The sends within the longest pacing period rebuild the buckets.
+        let window = [config.rates.chat, config.rates.group, config.rates.account]
+            .into_iter()
+            .flatten()
+            .map(|r| r.per)
+            .max()
+            .unwrap_or_default();
+        let since = now_ms() - i64::try_from(window.as_millis()).unwrap_or(0);
+        let recent = store.recent_sends(account.name(), since).await?;
         if !pending.is_empty() {
             tracing::info!(
                 account = %account.name(),
@@ -95,12 +99,8 @@ impl Outbox {
             account,
             config,
         });
-        let quiet = match last_send {
-            Some(last) => Duration::from_millis(u64::try_from(now_ms() - last).unwrap_or(0)),
-            None => NEVER_SENT,
-        };
         let (commands, receiver) = mpsc::unbounded_channel();
-        let scheduler = Scheduler::new(shared.clone(), pending, quiet);
+        let scheduler = Scheduler::new(shared.clone(), pending, &recent);
         let task = tokio::spawn(scheduler.run(receiver));
         Ok(Arc::new(Self {
             shared,

@@ -49,34 +49,48 @@ pub struct Scheduler {
     chats: HashMap<String, ChatQueue>,
     account_bucket: Option<Bucket>,
     account_parked_until: Option<Instant>,
-    started: Instant,
-    /// How long nothing had been sent when the scheduler started.
-    quiet_before: Duration,
     in_flight: JoinSet<Done>,
     /// Job id → chat of every send in flight.
     running: HashMap<String, String>,
 }
 
 impl Scheduler {
-    /// A scheduler holding `pending` (the store's queued, scheduled and sending jobs), for
-    /// an account that sent nothing for `quiet_before`.
-    pub fn new(shared: Arc<Shared>, pending: Vec<Job>, quiet_before: Duration) -> Self {
-        let started = Instant::now();
-        let account_bucket = shared
-            .config
-            .rates
+    /// A scheduler holding `pending` (the store's queued, scheduled and sending jobs), its
+    /// buckets rebuilt from `recent` (chat and Unix ms of the sends the store remembers,
+    /// oldest first).
+    pub fn new(shared: Arc<Shared>, pending: Vec<Job>, recent: &[(String, i64)]) -> Self {
+        let now = Instant::now();
+        let now_ms = super::now_ms();
+        let rates = shared.config.rates;
+        let all: Vec<i64> = recent.iter().map(|(_, t)| *t).collect();
+        let account_bucket = rates
             .account
-            .map(|rate| Bucket::new(rate, quiet_before, started));
+            .map(|rate| Bucket::replayed(rate, &all, now_ms, now));
         let mut scheduler = Self {
             shared,
             chats: HashMap::new(),
             account_bucket,
             account_parked_until: None,
-            started,
-            quiet_before,
             in_flight: JoinSet::new(),
             running: HashMap::new(),
         };
+        let mut by_chat: HashMap<&str, Vec<i64>> = HashMap::new();
+        for (chat, t) in recent {
+            by_chat.entry(chat.as_str()).or_default().push(*t);
+        }
+        for (chat, times) in by_chat {
+            let Ok(spec) = PeerSpec::parse(chat) else {
+                continue;
+            };
+            let mut queue = ChatQueue::new(spec);
+            queue.chat_bucket = rates
+                .chat
+                .map(|rate| Bucket::replayed(rate, &times, now_ms, now));
+            queue.group_bucket = rates
+                .group
+                .map(|rate| Bucket::replayed(rate, &times, now_ms, now));
+            scheduler.chats.insert(chat.to_owned(), queue);
+        }
         scheduler.add(pending);
         scheduler
     }
@@ -160,12 +174,11 @@ impl Scheduler {
                     .spawn(async move { worker::expire(&shared, chat, head.id).await });
                 continue;
             }
-            let quiet = now.saturating_duration_since(self.started) + self.quiet_before;
             let chat_bucket = match rates.chat {
                 Some(rate) => Some(
                     queue
                         .chat_bucket
-                        .get_or_insert_with(|| Bucket::new(rate, quiet, now)),
+                        .get_or_insert_with(|| Bucket::new(rate, now)),
                 ),
                 None => None,
             };
@@ -174,7 +187,7 @@ impl Scheduler {
                 (Some(rate), None | Some(PeerType::Group)) => Some(
                     queue
                         .group_bucket
-                        .get_or_insert_with(|| Bucket::new(rate, quiet, now)),
+                        .get_or_insert_with(|| Bucket::new(rate, now)),
                 ),
                 _ => None,
             };

@@ -208,15 +208,22 @@ impl Store {
         rows.iter().map(job_of).collect()
     }
 
-    /// When `account` last handed a job to Telegram, as far as the jobs tell (Unix ms).
-    pub async fn last_send_ms(&self, account: &str) -> Result<Option<i64>, StoreError> {
-        let (last,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MAX(updated_at_ms) FROM jobs WHERE account = $1 AND attempts > 0",
+    /// The chat and time (Unix ms) of every job `account` handed to Telegram since
+    /// `since_ms`, oldest first (the time of its last change: at or after the send).
+    pub async fn recent_sends(
+        &self,
+        account: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT chat, updated_at_ms FROM jobs WHERE account = $1 AND attempts > 0
+             AND updated_at_ms > $2 ORDER BY updated_at_ms",
         )
         .bind(account)
-        .fetch_one(self.pool())
+        .bind(since_ms)
+        .fetch_all(self.pool())
         .await?;
-        Ok(last)
+        Ok(rows)
     }
 
     /// How many jobs of `account` are in each (stored) state and priority.
