@@ -221,7 +221,7 @@ pub async fn run(logs: &Path, quick: bool) -> Result<OutboxReport, Error> {
     drop(sandbox);
     let _ = std::fs::remove_dir_all(&state_dir);
 
-    let theoretical_min_s = theoretical_min(total, per_chat, groups.len());
+    let theoretical_min_s = theoretical_min(total, per_chat);
     Ok(OutboxReport {
         run_id,
         chats: chats.len(),
@@ -244,7 +244,7 @@ pub async fn run(logs: &Path, quick: bool) -> Result<OutboxReport, Error> {
 
 /// The least time the sandbox's buckets (starting full) allow: for each bucket, the sends
 /// beyond its capacity at its rate; the slowest bucket decides.
-fn theoretical_min(total: usize, per_chat: usize, _groups: usize) -> f64 {
+fn theoretical_min(total: usize, per_chat: usize) -> f64 {
     let bucket = |n: usize, (count, secs): (f64, f64)| ((n as f64 - count).max(0.0)) * secs / count;
     bucket(total, ACCOUNT)
         .max(bucket(per_chat, CHAT))

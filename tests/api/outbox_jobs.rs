@@ -31,6 +31,25 @@ async fn an_enqueued_message_is_answered_202_with_its_job_and_then_sent_once() {
     assert_eq!(truth[0]["text"], "queued hello");
     assert_eq!(sent["message_id"], truth[0]["id"]);
     assert_eq!(delivered_with(&app, &w.other, "queued hello").len(), 1);
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "mtgate_outbox_jobs{account=\"default\",state=\"sent\",priority=\"normal\"} 1",
+        "mtgate_outbox_jobs{account=\"default\",state=\"queued\",priority=\"normal\"} 0",
+        "mtgate_outbox_enqueued_total{account=\"default\",priority=\"normal\"} 1",
+        "mtgate_outbox_send_latency_seconds_count{account=\"default\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line}\n{metrics}"
+        );
+    }
 }
 
 #[tokio::test]
