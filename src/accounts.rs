@@ -20,6 +20,7 @@ use crate::domain::{
 };
 use crate::store::{AccountStore, Store, StoreError, legacy};
 use crate::telegram::health::HealthSnapshot;
+use crate::telegram::invoke::Waits;
 use crate::telegram::lease::LeaseGate;
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
@@ -142,6 +143,20 @@ impl Account {
         random_id: i64,
     ) -> Result<MessageView, TelegramError> {
         self.telegram.send(peer, text, options, random_id).await
+    }
+
+    /// [`Self::send`] for the outbox: every flood wait comes back at once (none is slept
+    /// through), so the scheduler parks the chat instead of a send holding on.
+    pub async fn send_queued(
+        &self,
+        peer: &PeerSpec,
+        text: &FormattedText,
+        options: SendOptions,
+        random_id: i64,
+    ) -> Result<MessageView, TelegramError> {
+        self.telegram
+            .send_with(peer, text, options, random_id, Waits::Return)
+            .await
     }
 
     pub async fn edit(

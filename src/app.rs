@@ -22,6 +22,7 @@ use crate::cli::ServeArgs;
 use crate::cluster::Cluster;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
+use crate::outbox::Outboxes;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
@@ -181,8 +182,12 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
+    let outboxes = Outboxes::start(&registry, &store, &config.outbox)
+        .await
+        .map_err(state_dir_error)?;
     let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
+        outboxes: Arc::new(outboxes),
         edge,
         keys: Arc::new(KeyRing::new(config.keys())),
         key_metrics: Arc::new(KeyMetrics::default()),
@@ -202,6 +207,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let accounts = state.accounts.clone();
+    let outboxes = state.outboxes.clone();
     let store = state.store.clone();
     let address = listener.local_addr()?;
     let cluster = state.cluster.clone();
@@ -233,6 +239,8 @@ pub async fn run(
             Ok(())
         }
     };
+    // Before the accounts disconnect, so sends in flight can finish.
+    outboxes.shutdown().await;
     accounts.shutdown().await;
     // Connections closed: the other replicas may take the accounts at once.
     if let Some(cluster) = &cluster {

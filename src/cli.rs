@@ -69,6 +69,12 @@ HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HTTP_MAX_IN_FLIGHT    /v1 and /telegram requests at once; past it 503 [default: 128]
   MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
                                degrade /health [default: 30s]
+Outbox (POST /v1/outbox; see docs/outbox.md):
+  MTGATE_OUTBOX_RATES          pacing per chat, group, account (N/s, N/m, N/h, or off)
+                               [default: chat=1/s,group=20/m,account=30/s]
+  MTGATE_OUTBOX_RETRY_BUDGET   transient failures before a job is dead [default: 8]
+  MTGATE_OUTBOX_RETRY_BASE     first retry delay, doubling with jitter [default: 2s]
+  MTGATE_OUTBOX_RETRY_MAX      longest retry delay [default: 5m]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -77,7 +83,8 @@ const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
 unauthorized_session (for login flows), other_sessions (logged in as each other user, by
 @username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
-POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
+POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info,
+POST /limits (sending rates and slow mode: FLOOD_WAIT_N / SLOWMODE_WAIT_N beyond them).
 Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
@@ -99,6 +106,15 @@ pub struct SandboxArgs {
     /// Address the control API (HTTP) listens on.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub control: SocketAddr,
+    /// Enforce Telegram's sending limits, e.g. `chat=1/s,group=20/m,account=30/s`: beyond
+    /// them sends get FLOOD_WAIT_N (also `POST /limits` on the control API) [default: off].
+    #[arg(long, value_name = "RATES", value_parser = parse_limits)]
+    pub limits: Option<String>,
+}
+
+/// Checks `--limits` as the sandbox will read it.
+fn parse_limits(raw: &str) -> Result<String, String> {
+    mtgate_sandbox::world::limits::Rates::parse(raw).map(|_| raw.to_owned())
 }
 
 #[derive(Debug, Args, Default)]
@@ -137,7 +153,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => crate::app::serve_command(args),
-        Command::Sandbox(args) => mtgate_sandbox::command::run(args.listen, args.control),
+        Command::Sandbox(args) => {
+            mtgate_sandbox::command::run(args.listen, args.control, args.limits.as_deref())
+        }
         Command::Login(args) => crate::login::run(args),
     }
 }
@@ -177,7 +195,10 @@ mod tests {
         ] {
             assert!(help.contains(var), "{var} missing from:\n{help}");
         }
-        for (var, default, _) in crate::config::edge::VARIABLES {
+        let documented = crate::config::edge::VARIABLES
+            .iter()
+            .chain(crate::config::outbox::VARIABLES);
+        for (var, default, _) in documented {
             let line = help
                 .lines()
                 .skip_while(|l| !l.contains(var))

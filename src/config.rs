@@ -28,12 +28,14 @@ use mtgate_session::StringSession;
 
 pub mod cluster;
 pub mod edge;
+pub mod outbox;
 pub use accounts_file::AccountConfig;
 pub use cluster::ClusterConfig;
 pub use edge::EdgeConfig;
 pub use env::Environment;
 pub use errors::{Collector, ConfigError, ConfigErrors};
 pub use keys_file::ApiKey;
+pub use outbox::OutboxConfig;
 pub use vars::{DEFAULT_FLOOD_SLEEP_MAX_SECS, MAX_FLOOD_SLEEP_MAX_SECS};
 
 /// `MTGATE_LISTEN` when unset.
@@ -70,6 +72,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `MTGATE_HTTP_*` and `MTGATE_HEALTH_STALL_WINDOW` (see [`edge`]).
     pub edge: EdgeConfig,
+    /// `MTGATE_OUTBOX_*` (see [`outbox`]).
+    pub outbox: OutboxConfig,
     /// `MTGATE_ACCOUNTS_FILE`: the accounts besides `default`, in name order.
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
@@ -92,6 +96,7 @@ struct ServiceSettings {
     flood_sleep_max: Duration,
     log_format: LogFormat,
     edge: EdgeConfig,
+    outbox: OutboxConfig,
 }
 
 impl Config {
@@ -205,6 +210,7 @@ impl Config {
             flood_sleep_max: settings.flood_sleep_max,
             log_format: settings.log_format,
             edge: settings.edge,
+            outbox: settings.outbox,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
         }
@@ -252,6 +258,7 @@ fn service_settings(
     let flood_sleep_max = errors.take(vars::parse_flood_sleep_max(get("MTGATE_FLOOD_SLEEP_MAX")));
     let log_format = errors.take(vars::parse_log_format(get("MTGATE_LOG_FORMAT")));
     let edge = errors.take(EdgeConfig::from_lookup(get));
+    let outbox = errors.take(OutboxConfig::from_lookup(get));
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
@@ -260,6 +267,7 @@ fn service_settings(
         flood_sleep_max: flood_sleep_max?,
         log_format: log_format?,
         edge: edge?,
+        outbox: outbox?,
     })
 }
 
@@ -345,6 +353,7 @@ impl fmt::Debug for Config {
             .field("flood_sleep_max", &self.flood_sleep_max)
             .field("log_format", &self.log_format)
             .field("edge", &self.edge)
+            .field("outbox", &self.outbox)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

@@ -23,10 +23,12 @@
 //! - [`cluster`]: replicas on one PostgreSQL database: account leases (one live connection
 //!   per account), heartbeats, who holds what (requests for other accounts are forwarded).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
+//! - [`outbox`]: the durable outbox: jobs stored with their idempotency record, one
+//!   scheduler per account (FIFO per chat, priorities, pacing, flood parking, retries).
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 //! - [`store`]: the durable store (sqlx: SQLite at `MTGATE_STATE_DIR/mtgate.db` by default,
-//!   PostgreSQL with `MTGATE_DATABASE_URL`): peers, update state, idempotency records, one
-//!   view per account; the only code that writes state to disk.
+//!   PostgreSQL with `MTGATE_DATABASE_URL`): peers, update state, idempotency records, outbox
+//!   jobs, replicas and leases, one view per account; the only code that writes state to disk.
 
 pub mod accounts;
 pub mod api;
@@ -37,6 +39,7 @@ pub mod config;
 pub mod domain;
 pub mod idempotency;
 pub mod login;
+pub mod outbox;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

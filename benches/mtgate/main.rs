@@ -6,11 +6,13 @@
 //! scenario at concurrency 1, 16 and 64, prints a table, writes `target/bench/mtgate.json`
 //! (process logs under `target/bench/logs/`), and exits 1 only if a message was lost or
 //! duplicated (2 if the bench itself could not run). Timings are reported, never asserted.
+//! `--only outbox` runs the outbox broadcast instead (see `outbox.rs`).
 
 mod cpu;
 mod direct;
 mod http;
 mod load;
+mod outbox;
 mod procs;
 mod report;
 mod rss;
@@ -93,6 +95,21 @@ impl Options {
 fn main() -> ExitCode {
     let options = Options::parse();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    // `--only outbox`: the outbox broadcast alone (issue 12), its own report.
+    if options
+        .only
+        .as_ref()
+        .is_some_and(|o| o.iter().any(|k| k == "outbox"))
+    {
+        return match runtime.block_on(run_outbox(&options)) {
+            Ok(report) if report.ok() => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::from(1),
+            Err(error) => {
+                eprintln!("mtgate outbox bench could not run: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match runtime.block_on(run(&options)) {
         Ok(report) if report.lost + report.duplicated == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
@@ -213,6 +230,18 @@ async fn run(options: &Options) -> Result<Report, Error> {
 
     print!("{}", report::render(&report));
     let json_path = out_dir.join("mtgate.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
+    println!("JSON written to {}", json_path.display());
+    Ok(report)
+}
+
+async fn run_outbox(options: &Options) -> Result<outbox::OutboxReport, Error> {
+    let out_dir = target_dir().join("bench");
+    let logs = out_dir.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let report = outbox::run(&logs, options.quick).await?;
+    print!("{}", report.render());
+    let json_path = out_dir.join("outbox.json");
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
     println!("JSON written to {}", json_path.display());
     Ok(report)

@@ -34,6 +34,8 @@ pub struct World {
     pub user: String,
     pub channel: String,
     pub supergroup: String,
+    /// The other users.
+    pub others: Vec<String>,
 }
 
 /// A running `mtgate sandbox`.
@@ -91,14 +93,38 @@ impl Service {
     /// `GET /health/ready` to answer 200; `ready_after` is measured from just before the
     /// process is spawned.
     pub async fn start(sandbox: &SandboxInfo, logs: &Path, nth: usize) -> Result<Self, Error> {
-        let port = free_port()?;
-        let base_url = format!("http://127.0.0.1:{port}");
-        let api_key = format!("bench-{:016x}", rand::random::<u64>());
         let state_dir =
             std::env::temp_dir().join(format!("mtgate-bench-{}-{nth}", std::process::id()));
         let _ = std::fs::remove_dir_all(&state_dir);
+        let api_key = format!("bench-{:016x}", rand::random::<u64>());
+        Self::start_with(
+            sandbox,
+            logs,
+            &format!("serve-{nth}"),
+            &state_dir,
+            &api_key,
+            &[],
+        )
+        .await
+    }
+
+    /// [`Self::start`] on a given state directory (kept as it is, so a restart finds what the
+    /// previous process stored), key and extra variables; the log is `{name}.log`.
+    pub async fn start_with(
+        sandbox: &SandboxInfo,
+        logs: &Path,
+        name: &str,
+        state_dir: &Path,
+        api_key: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Self, Error> {
+        let port = free_port()?;
+        let base_url = format!("http://127.0.0.1:{port}");
+        let api_key = api_key.to_owned();
+        let state_dir = state_dir.to_path_buf();
+        let nth = name;
         std::fs::create_dir_all(&state_dir)?;
-        let log = log_file(logs, &format!("serve-{nth}.log"))?;
+        let log = log_file(logs, &format!("{name}.log"))?;
         let mut command = Command::new(MTGATE);
         command
             .arg("serve")
@@ -114,6 +140,7 @@ impl Service {
             .env("RUST_LOG", "warn")
             .env_remove("TG_DC_ADDR")
             .env_remove("MTGATE_DEFAULT_PEER")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -131,9 +158,7 @@ impl Service {
                 break;
             }
             if let Some(status) = child.try_wait()? {
-                return Err(
-                    format!("mtgate serve exited with {status} (see serve-{nth}.log)").into(),
-                );
+                return Err(format!("mtgate serve exited with {status} (see {nth}.log)").into());
             }
             if started.elapsed() > START_DEADLINE {
                 return Err("mtgate serve was not ready within 30 s".into());
@@ -151,6 +176,11 @@ impl Service {
 
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// `kill -9`, keeping the state directory (for a restart on it).
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// Kills the process and removes its state directory.

@@ -54,6 +54,15 @@ pub enum ApiError {
     /// 409 `IDEMPOTENCY_KEY_REUSED`: the same `Idempotency-Key` with a different request.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
+    /// 404 `JOB_NOT_FOUND`: no outbox job with this id (for this account and key).
+    #[error("no outbox job `{0}`")]
+    JobNotFound(String),
+    /// 409 `JOB_NOT_CANCELLABLE`: the job was already handed to Telegram (or settled).
+    #[error("{0}")]
+    JobNotCancellable(String),
+    /// 409 `JOB_NOT_RETRYABLE`: only `failed` and `dead` jobs can be requeued.
+    #[error("{0}")]
+    JobNotRetryable(String),
     /// 403 `FORBIDDEN`: Telegram refuses this account the action (read-only channel…).
     #[error("{message}")]
     Forbidden {
@@ -137,6 +146,9 @@ impl ApiError {
             Self::MessageTooLong { .. } => "MESSAGE_TOO_LONG",
             Self::MessageNotModified { .. } => "MESSAGE_NOT_MODIFIED",
             Self::IdempotencyConflict => "IDEMPOTENCY_KEY_REUSED",
+            Self::JobNotFound(_) => "JOB_NOT_FOUND",
+            Self::JobNotCancellable(_) => "JOB_NOT_CANCELLABLE",
+            Self::JobNotRetryable(_) => "JOB_NOT_RETRYABLE",
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::FloodWait { .. } => "FLOOD_WAIT",
             Self::TelegramUnavailable(_) | Self::AccountMoving(_) => "TELEGRAM_UNAVAILABLE",
@@ -158,6 +170,8 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PeerNotFound { .. } | Self::MessageNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MessageNotModified { .. } | Self::IdempotencyConflict => StatusCode::CONFLICT,
+            Self::JobNotFound(_) => StatusCode::NOT_FOUND,
+            Self::JobNotCancellable(_) | Self::JobNotRetryable(_) => StatusCode::CONFLICT,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::FloodWait { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TelegramUnavailable(_)

@@ -5,7 +5,7 @@
 //! honour `Idempotency-Key` (see [`crate::idempotency`]).
 
 pub mod actions;
-mod input;
+pub(crate) mod input;
 mod types;
 
 pub use types::{

@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text exposition of every account's Telegram metrics and
-//! connection state, each sample labelled with its `account`, plus requests per key name.
+//! connection state and outbox, each sample labelled with its `account`, plus requests per
+//! key name.
 
 use std::fmt::Write;
 
@@ -16,7 +17,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let parts: Vec<(String, String)> = state
+    let mut parts: Vec<(String, String)> = state
         .accounts
         .all()
         .map(|account| {
@@ -34,6 +35,14 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             (account.name().to_owned(), text)
         })
         .collect();
+    for (account, text) in &mut parts {
+        if let Some(outbox) = state.outboxes.get(account) {
+            match outbox.render_metrics().await {
+                Ok(more) => text.push_str(&more),
+                Err(e) => tracing::error!(error = %e, "could not read the outbox's queue depth"),
+            }
+        }
+    }
     let mut body = merge_by_account(&parts);
     body.push_str(&state.key_metrics.render());
     body.push_str(&state.edge.render());

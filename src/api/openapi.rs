@@ -21,6 +21,10 @@ use super::messages::{
     DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
 };
 use super::openapi_accounts::AccountPaths;
+use super::outbox_types::{
+    BatchRequest, EnqueueRequest, JobAnswer, JobErrorView, JobPage, JobStateName, JobView,
+    JobsAnswer, PriorityName,
+};
 use super::peers::PeerInfo;
 use super::schemas::{
     ChatAction, ChatPage, ChatPeer, ChatSummary, MessageView, ParseMode, PeerType, PeerView,
@@ -80,6 +84,7 @@ pub enum TelegramErrors {
 pub struct ErrorDetail {
     /// Stable code: INVALID_REQUEST, UNAUTHORIZED, PEER_NOT_FOUND, MESSAGE_NOT_FOUND,
     /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, KEY_SCOPE,
+    /// JOB_NOT_FOUND, JOB_NOT_CANCELLABLE, JOB_NOT_RETRYABLE,
     /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED,
     /// NOT_SUPPORTED_BY_SANDBOX, OVERLOADED, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
@@ -303,6 +308,12 @@ impl Modify for Security {
         super::chats::mark_read,
         super::chats::send_action,
         super::peers::get_peer,
+        super::outbox::enqueue,
+        super::outbox::enqueue_batch,
+        super::jobs::list_jobs,
+        super::jobs::get_job,
+        super::jobs::cancel_job,
+        super::jobs::retry_job,
         runtime_routes::health,
         runtime_routes::live,
         runtime_routes::ready,
@@ -330,6 +341,15 @@ impl Modify for Security {
         ChatSummary,
         ChatPeer,
         ChatAction,
+        EnqueueRequest,
+        BatchRequest,
+        JobView,
+        JobErrorView,
+        JobAnswer,
+        JobsAnswer,
+        JobPage,
+        JobStateName,
+        PriorityName,
         ErrorBody,
         ErrorDetail,
         HealthReport,
@@ -341,6 +361,7 @@ impl Modify for Security {
         (name = "messages", description = "Send, edit, delete and read messages"),
         (name = "peers", description = "Look up users, groups and channels"),
         (name = "chats", description = "The chat list, read receipts and chat actions"),
+        (name = "outbox", description = "Queued sends (jobs) delivered under Telegram's limits, in order, exactly once"),
         (name = "health", description = "Probes (no API key needed)"),
         (name = "session", description = "The logged-in account"),
         (name = "cluster", description = "Replicas sharing one PostgreSQL database"),

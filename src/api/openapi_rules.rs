@@ -42,7 +42,7 @@ pub fn apply(doc: &mut Value) {
                 continue;
             };
             for (method, op) in item.iter_mut() {
-                constrain_parameters(op);
+                constrain_parameters(path, op);
                 object_or_nothing(op);
                 if path.starts_with("/v1/") || path.starts_with("/telegram/") {
                     add_statuses(method, op);
@@ -71,7 +71,7 @@ fn merge(schema: &mut Value, rules: Value) {
 }
 
 /// Bounds of path, query and header parameters, by name.
-fn constrain_parameters(op: &mut Value) {
+fn constrain_parameters(path: &str, op: &mut Value) {
     let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
@@ -80,6 +80,8 @@ fn constrain_parameters(op: &mut Value) {
         let rules = match name.as_str() {
             "peer" => json!({ "pattern": PEER_PATTERN }),
             "id" | "before_id" => json!({ "minimum": 1 }),
+            // The outbox's job listing pages by the job's sequence number.
+            "cursor" if path.ends_with("/jobs") => json!({ "pattern": "^[0-9]{1,18}$" }),
             // Opaque, but always `date_messageid_peer` as `DialogCursor::encode` writes it.
             "cursor" => json!({
                 "minLength": 1,
@@ -126,6 +128,16 @@ fn constrain_properties(props: &mut Map<String, Value>) {
                 "minimum": 1,
                 "maximum": crate::accounts::MAX_ACTION_DURATION.as_secs(),
             }),
+            "peers" => {
+                merge(
+                    schema,
+                    json!({ "minItems": 1, "maxItems": crate::outbox::MAX_BATCH }),
+                );
+                if let Some(items) = schema.get_mut("items") {
+                    merge(items, json!({ "pattern": PEER_PATTERN }));
+                }
+                continue;
+            }
             "ids" => {
                 merge(schema, json!({ "minItems": 1, "maxItems": MAX_IDS }));
                 if let Some(items) = schema.get_mut("items") {
@@ -208,7 +220,7 @@ mod tests {
             "parameters": [{"name": "peer", "in": "path", "schema": {"type": "string"}}],
             "responses": {"404": {"description": "mine"}},
         });
-        constrain_parameters(&mut op);
+        constrain_parameters("/v1/messages/{peer}/{id}", &mut op);
         add_statuses("delete", &mut op);
         let responses = op["responses"].as_object().unwrap();
         for status in [

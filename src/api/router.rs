@@ -24,8 +24,8 @@ use super::edge::shed::InFlightLimitLayer;
 use super::forward::{self, Forwarder};
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, cluster, health, messages, metrics, openapi,
-    peers, session,
+    ApiError, AppState, accounts_routes, auth, chats, cluster, health, jobs, messages, metrics,
+    openapi, outbox, peers, session,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -41,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::actions::routes())
         .merge(chats::routes())
         .merge(peers::routes())
+        .merge(outbox::routes())
+        .merge(jobs::routes())
         .merge(cluster::routes());
     if let Some(cluster) = &state.cluster {
         // Inside the key check (which chose the account): requests for accounts held by

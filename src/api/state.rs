@@ -10,6 +10,7 @@ use crate::accounts::AccountRegistry;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
+use crate::outbox::Outboxes;
 use crate::store::Store;
 
 /// Shared application state.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Requests per key name and account.
     pub key_metrics: Arc<KeyMetrics>,
+    /// Every account's outbox (scheduler and jobs).
+    pub outboxes: Arc<Outboxes>,
     /// The durable store, closed (queued writes flushed) when the app stops.
     pub store: Store,
     /// This replica's place among others on one PostgreSQL database; `None` when alone.

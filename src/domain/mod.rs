@@ -3,19 +3,23 @@
 
 pub mod account_name;
 pub mod chats;
+pub mod job;
 pub mod key_scope;
 pub mod mentions;
 pub mod message;
 pub mod parse_mode;
 pub mod peer;
 pub mod peer_id;
+pub mod rates;
 pub mod results;
 
 pub use account_name::AccountName;
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
+pub use job::{Job, JobError, JobState, JobTransition, NewJob, Priority, SendBody, Transition};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
 pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};
 pub use peer_id::{PeerId, PeerKind};
+pub use rates::{Rate, Rates};
 pub use results::{HistoryPage, Peer, SelfUser, SendOptions, SessionInfo};

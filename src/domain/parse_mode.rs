@@ -1,13 +1,13 @@
 //! Message text as callers give it: how it is to be read, and why it may not be sendable.
 //! Parsing it into Telegram's entities is `telegram::text`'s job.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Telegram's limit for one text message, in UTF-16 code units.
 pub const MAX_TEXT_UTF16: usize = 4096;
 
 /// How `text` is to be read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParseMode {
     /// Sent as written; Telegram itself still links URLs and mentions.

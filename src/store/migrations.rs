@@ -3,7 +3,7 @@
 //!
 //! The SQL is portable between SQLite and PostgreSQL (`BIGINT`, `TEXT`, `BOOLEAN`, `BYTEA` —
 //! SQLite stores a `BYTEA` column's blobs as they are — and `$N` placeholders), so both
-//! backends run the same list. Numbers reserved for what comes next: 4 = outbox jobs, 5 = events.
+//! backends run the same list.
 
 use sqlx::AnyPool;
 
@@ -93,6 +93,40 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
+        name: "outbox jobs",
+        statements: &[
+            // One row per job, keyed by account. `seq` grows per account in enqueue order
+            // (FIFO within a chat, listing cursor); times are Unix milliseconds. `body` is the
+            // send's JSON (text included: never logged). `random_id` is derived from the job.
+            // `previous_state`: the state before the last change (read back by the change).
+            "CREATE TABLE jobs (
+                account TEXT NOT NULL,
+                id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                chat TEXT NOT NULL,
+                priority INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                body TEXT NOT NULL,
+                random_id BIGINT NOT NULL,
+                attempts INTEGER NOT NULL,
+                failures INTEGER NOT NULL,
+                send_at_ms BIGINT,
+                deadline_ms BIGINT,
+                next_attempt_at_ms BIGINT,
+                message_id BIGINT,
+                error TEXT,
+                previous_state TEXT,
+                created_at_ms BIGINT NOT NULL,
+                updated_at_ms BIGINT NOT NULL,
+                PRIMARY KEY (account, id)
+            )",
+            "CREATE UNIQUE INDEX jobs_seq ON jobs (account, seq)",
+            "CREATE INDEX jobs_state ON jobs (account, state, seq)",
+            "CREATE INDEX jobs_chat ON jobs (account, chat, seq)",
+        ],
+    },
+    Migration {
+        version: 5,
         name: "replicas and account leases",
         statements: &[
             // Each replica's advertised internal address (for forwarding) and heartbeat.

@@ -1,6 +1,6 @@
 //! The durable store: the only code that touches disk for what mtgate learns and promises —
 //! per account, peers with access hashes, the self user, update state, and idempotency
-//! records (later: outbox jobs and events).
+//! records, outbox jobs (later: events).
 //!
 //! - SQLite by default, at `MTGATE_STATE_DIR/mtgate.db`, in WAL mode with a small pool.
 //!   sqlx runs each SQLite connection on its own thread, so no query blocks a runtime thread.
@@ -24,6 +24,7 @@ mod backend;
 mod cluster;
 mod files;
 mod idempotency;
+pub mod jobs;
 pub mod legacy;
 mod migrations;
 mod peers;
@@ -34,6 +35,7 @@ pub use account::AccountStore;
 pub use backend::Backend;
 pub use cluster::{Granted, LeaseRecord, ReplicaRecord};
 pub use idempotency::{IdempotencyRecord, IdempotencyScope};
+pub use jobs::{EnqueueKey, Enqueued, JobFilter, Transitioned};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
 

@@ -5,6 +5,7 @@
 use grammers_client::{Client, InvocationError};
 use grammers_session::Session;
 use grammers_tl_types as tl;
+use grammers_tl_types::Deserializable;
 
 use super::flood::FloodScope;
 use super::manager::Shared;
@@ -36,10 +37,27 @@ impl ClientManager {
     where
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
     {
+        self.invoke_with(chat, request, Waits::Sleep).await
+    }
+
+    /// [`Self::invoke_in_chat`], choosing whether short flood waits are slept through.
+    pub async fn invoke_with<R>(
+        &self,
+        chat: Option<i64>,
+        request: R,
+        waits: Waits,
+    ) -> Result<R::Return, TelegramError>
+    where
+        R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
+    {
         let shared = self.shared();
         let scope = FloodScope {
             method: method_name::<R>(),
             chat,
+        };
+        let pool = match waits {
+            Waits::Sleep => None,
+            Waits::Return => Some(self.pool().await?),
         };
         self.call_in(scope, |client| async move {
             let dcs = GrammersDcs {
@@ -47,10 +65,29 @@ impl ClientManager {
                 shared,
             };
             let request = &request;
-            migrate::follow(&dcs, |dc| client.invoke_in_dc(dc, request)).await
+            match &pool {
+                None => migrate::follow(&dcs, |dc| client.invoke_in_dc(dc, request)).await,
+                // Straight to the pool: no retry policy, so no flood wait is slept here.
+                Some(pool) => {
+                    migrate::follow(&dcs, |dc| async move {
+                        let body = pool.raw_invoke_in_dc(dc, request.to_bytes()).await?;
+                        Ok(R::Return::from_bytes(&body)?)
+                    })
+                    .await
+                }
+            }
         })
         .await
     }
+}
+
+/// What a call does with a FLOOD_WAIT short enough to sleep through (`MTGATE_FLOOD_SLEEP_MAX`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waits {
+    /// Sleep, then retry (a request that answers its caller directly).
+    Sleep,
+    /// Hand every wait back at once (the outbox parks the chat instead of holding a send).
+    Return,
 }
 
 /// DC bookkeeping on the real client and session.

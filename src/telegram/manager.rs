@@ -248,6 +248,16 @@ impl ClientManager {
         &self.shared
     }
 
+    /// The sender pool's handle, for calls that bypass its retry policy (none in standby or
+    /// after shutdown).
+    pub(super) async fn pool(&self) -> Result<grammers_mtsender::SenderPoolHandle, TelegramError> {
+        self.inner.lock().await.pool.clone().ok_or_else(|| {
+            TelegramError::Unavailable(
+                "not connected to Telegram (standby or shutting down)".into(),
+            )
+        })
+    }
+
     /// The session's home DC.
     pub fn dc_id(&self) -> i32 {
         self.shared.session.home_dc_id().unwrap_or_default()

@@ -75,6 +75,13 @@ fn every_bound_the_server_enforces_is_in_the_document() {
             match name {
                 "peer" => assert_eq!(schema["pattern"], PEER_PATTERN, "{method} {path}"),
                 "id" | "before_id" => assert_eq!(schema["minimum"], 1, "{method} {path}"),
+                "cursor" if path.ends_with("/jobs") => {
+                    let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+                    assert!(
+                        pattern.is_match("42") && !pattern.is_match("x"),
+                        "{method} {path}"
+                    );
+                }
                 "cursor" => {
                     let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
                     let cursor = mtgate::domain::chats::DialogCursor {

@@ -8,8 +8,8 @@ use super::harness::Sandbox;
 use std::net::SocketAddr;
 
 /// Entry point of `mtgate sandbox`: the MTProto server on `listen`, the control API on
-/// `control` (port 0 picks a free one).
-pub fn run(listen: SocketAddr, control: SocketAddr) -> ExitCode {
+/// `control` (port 0 picks a free one), enforcing `limits` (sending rates) when given.
+pub fn run(listen: SocketAddr, control: SocketAddr, limits: Option<&str>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -17,10 +17,10 @@ pub fn run(listen: SocketAddr, control: SocketAddr) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(listen, control))
+    runtime.block_on(serve(listen, control, limits))
 }
 
-async fn serve(listen: SocketAddr, control: SocketAddr) -> ExitCode {
+async fn serve(listen: SocketAddr, control: SocketAddr, limits: Option<&str>) -> ExitCode {
     let sandbox = match Sandbox::start_on(listen, control).await {
         Ok(sandbox) => sandbox,
         Err(err) => {
@@ -28,6 +28,12 @@ async fn serve(listen: SocketAddr, control: SocketAddr) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(rates) = limits
+        && let Err(why) = sandbox.control().set_limits(rates)
+    {
+        eprintln!("mtgate sandbox: --limits: {why}");
+        return ExitCode::from(2);
+    }
     // Listen for signals before announcing readiness: a SIGTERM sent right after the JSON
     // line must end the sandbox cleanly, not kill it with the default action.
     let signals = match ShutdownSignals::install() {

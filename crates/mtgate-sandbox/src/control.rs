@@ -12,6 +12,8 @@
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
 //! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
+//! | `POST /population` | `{"users":N,"groups":M}` (each up to 1000) | `200 {"users":["@crowd001_sandbox",…],"groups":["@crowd001_chat",…]}`: that many more users and supergroups (owned by the account) exist until the next reset |
+//! | `POST /limits` | `{"rates":"chat=1/s,group=20/m,account=30/s"}` (or `"off"`, the default), `{"slow_mode":{"peer":"@supergroup","seconds":N}}` (0: off); both at once allowed | `204`: beyond the rates sends get FLOOD_WAIT_N, in slow mode SLOWMODE_WAIT_N (`400` bad rates, `404` not a supergroup) |
 //!
 //! `peer` is written as in the HTTP API: `@username`, `username`, `t.me/username`, a
 //! Bot-API-style id or `me`. `/incoming` without `peer` (or with a user) delivers into the
@@ -33,6 +35,7 @@ use serde_json::{Value, json};
 
 use super::wire::{ConnectionRecord, MtprotoServer};
 use super::world::faults::InjectedError;
+use super::world::limits::Rates;
 use super::world::{ControlError, MessageView, RequestLogEntry, World};
 
 /// In-process control of one sandbox. Cheap to clone.
@@ -217,6 +220,25 @@ impl SandboxControl {
         self.world.accept_login_token(token)
     }
 
+    /// Enforces Telegram's sending limits (`chat=1/s,group=20/m,account=30/s`, or `off`):
+    /// beyond them a send gets FLOOD_WAIT_N. The error is a sentence about `rates`.
+    pub fn set_limits(&self, rates: &str) -> Result<(), String> {
+        let rates = Rates::parse(rates)?;
+        self.world.set_limits(rates);
+        Ok(())
+    }
+
+    /// Slow mode on the supergroup `peer`: one message per `seconds` per sender, beyond it
+    /// SLOWMODE_WAIT_N (0 lifts it).
+    pub fn set_slow_mode(&self, peer: &str, seconds: u32) -> Result<(), ControlError> {
+        self.world.set_slow_mode(peer, seconds)
+    }
+
+    /// Adds users and supergroups up to these counts; their `@usernames`.
+    pub fn populate(&self, users: u32, groups: u32) -> (Vec<String>, Vec<String>) {
+        self.world.populate(users, groups)
+    }
+
     /// The JSON `mtgate sandbox` prints.
     pub fn info(&self) -> Value {
         (*self.info).clone()
@@ -234,6 +256,8 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/reset", post(reset))
         .route("/login-tokens/accept", post(accept_login_token))
         .route("/info", get(info))
+        .route("/limits", post(limits))
+        .route("/population", post(population))
         .with_state(control)
 }
 
@@ -320,6 +344,74 @@ async fn faults(State(control): State<SandboxControl>, body: Bytes) -> Response 
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => io_error(e),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Population {
+    #[serde(default)]
+    users: u32,
+    #[serde(default)]
+    groups: u32,
+}
+
+async fn population(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let wanted: Population = match parse(&body) {
+        Ok(wanted) => wanted,
+        Err(bad) => return bad.into_response(),
+    };
+    let max = super::world::population::MAX_ADDED;
+    if wanted.users > max || wanted.groups > max {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("`users` and `groups` go up to {max}"),
+        );
+    }
+    let (users, groups) = control.populate(wanted.users, wanted.groups);
+    axum::Json(json!({"users": users, "groups": groups})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsBody {
+    rates: Option<String>,
+    slow_mode: Option<SlowMode>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlowMode {
+    peer: String,
+    seconds: u32,
+}
+
+async fn limits(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let body: LimitsBody = match parse(&body) {
+        Ok(body) => body,
+        Err(bad) => return bad.into_response(),
+    };
+    if body.rates.is_none() && body.slow_mode.is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "give `rates`, `slow_mode` or both",
+        );
+    }
+    // Validated before anything changes, so a bad body changes nothing.
+    let rates = match body.rates.as_deref().map(Rates::parse).transpose() {
+        Ok(rates) => rates,
+        Err(why) => return error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", why),
+    };
+    if let Some(slow) = &body.slow_mode
+        && let Err(e) = control.set_slow_mode(&slow.peer, slow.seconds)
+    {
+        return control_error(e);
+    }
+    if let Some(rates) = rates {
+        control.world.set_limits(rates);
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 #[derive(Deserialize)]

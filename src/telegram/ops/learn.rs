@@ -7,6 +7,7 @@ use super::TelegramAccount;
 use super::answers::{MessagesPage, updates_peers};
 use super::dialogs::DialogsAnswer;
 use crate::telegram::TelegramError;
+use crate::telegram::invoke::Waits;
 
 type Peers<'a> = (&'a [tl::enums::User], &'a [tl::enums::Chat]);
 
@@ -91,7 +92,21 @@ impl TelegramAccount {
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
         R::Return: CarriesPeers,
     {
-        let answer = self.manager.invoke_in_chat(chat, request).await?;
+        self.call_with(chat, request, Waits::Sleep).await
+    }
+
+    /// [`Self::call_in_chat`], choosing what happens to short flood waits.
+    pub(super) async fn call_with<R>(
+        &self,
+        chat: Option<i64>,
+        request: R,
+        waits: Waits,
+    ) -> Result<R::Return, TelegramError>
+    where
+        R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
+        R::Return: CarriesPeers,
+    {
+        let answer = self.manager.invoke_with(chat, request, waits).await?;
         let (users, chats) = answer.peers();
         self.peers.learn(users, chats);
         Ok(answer)

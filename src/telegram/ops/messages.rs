@@ -7,6 +7,7 @@ use super::answers::{MessagesPage, edited_message, sent_message};
 use super::{TelegramAccount, target};
 use crate::domain::{MessageView, PeerId, PeerSpec, SendOptions};
 use crate::telegram::TelegramError;
+use crate::telegram::invoke::Waits;
 use crate::telegram::text::FormattedText;
 
 impl TelegramAccount {
@@ -17,6 +18,20 @@ impl TelegramAccount {
         text: &FormattedText,
         options: SendOptions,
         random_id: i64,
+    ) -> Result<MessageView, TelegramError> {
+        self.send_with(spec, text, options, random_id, Waits::Sleep)
+            .await
+    }
+
+    /// [`Self::send`], choosing what happens to short flood waits (the outbox has them all
+    /// handed back).
+    pub async fn send_with(
+        &self,
+        spec: &PeerSpec,
+        text: &FormattedText,
+        options: SendOptions,
+        random_id: i64,
+        waits: Waits,
     ) -> Result<MessageView, TelegramError> {
         let peer = self.resolve(spec).await?;
         let request = tl::functions::messages::SendMessage {
@@ -43,7 +58,7 @@ impl TelegramAccount {
             suggested_post: None,
             rich_message: None,
         };
-        let updates = self.call_in_chat(Some(peer.id), request).await?;
+        let updates = self.call_with(Some(peer.id), request, waits).await?;
         sent_message(&updates, random_id, target(&peer), &text.text)
             .ok_or_else(|| TelegramError::Incomplete("the sent message".into()))
     }

@@ -14,9 +14,11 @@ pub mod fixture;
 mod full_info;
 mod handlers;
 mod lenient;
+pub mod limits;
 pub mod log;
 pub mod model;
 mod peers;
+pub mod population;
 mod pts;
 mod secrets;
 mod srp;
@@ -161,6 +163,26 @@ impl World {
             .starts_as?;
         let state = self.lock();
         state.users.get(&user).map(|u| format!("@{}", u.username))
+    }
+
+    /// Sets the sending limits (`chat=1/s,group=20/m,account=30/s`, or `off`).
+    pub fn set_limits(&self, rates: limits::Rates) {
+        self.lock().limits.set_rates(rates);
+    }
+
+    /// Slow mode of `seconds` (0: off) on the supergroup `peer`.
+    pub fn set_slow_mode(&self, peer: &str, seconds: u32) -> Result<(), ControlError> {
+        let mut state = self.lock();
+        let chat = match state.parse_peer(peer) {
+            Some(chat @ model::ChatKey::Channel(_))
+                if state.channel_kind(chat).is_some_and(|k| !k.is_broadcast()) =>
+            {
+                chat
+            }
+            _ => return Err(ControlError::UnknownPeer(peer.to_string())),
+        };
+        state.limits.set_slow_mode(chat, seconds);
+        Ok(())
     }
 
     /// Logs every key out, as "terminate all sessions" does: calls get AUTH_KEY_UNREGISTERED.

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::faults::Faults;
 use super::fixture::{self, ChannelKind, SeedChat};
+use super::limits::Limits;
 use super::log::RequestLogEntry;
 use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
 use super::pts::PtsBox;
@@ -85,6 +86,8 @@ pub struct State {
     pub old_layer_connections: HashSet<u64>,
     pub log: Vec<RequestLogEntry>,
     pub faults: Faults,
+    /// Sending limits (off unless configured); their configuration survives a reset.
+    pub limits: Limits,
 }
 
 /// Seeded messages are spaced this far apart, ending shortly before start.
@@ -169,6 +172,7 @@ impl State {
             old_layer_connections: HashSet::new(),
             log: Vec::new(),
             faults: Faults::default(),
+            limits: previous.map(|p| p.limits.fresh()).unwrap_or_default(),
         };
 
         let seeds = fixture::SEED_MESSAGES.len() as i32;

@@ -6,6 +6,7 @@ mod client;
 mod duplicates;
 mod faults;
 mod fidelity;
+mod limits;
 mod login;
 mod support;
 mod users;

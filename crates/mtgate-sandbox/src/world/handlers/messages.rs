@@ -105,6 +105,17 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         .state
         .channel_kind(chat)
         .is_some_and(|k| k.is_broadcast());
+    let is_group = kind.is_some_and(|k| !k.is_broadcast());
+    if let Err((name, seconds)) =
+        ctx.state
+            .limits
+            .admit(viewer, chat, is_group, std::time::Instant::now())
+    {
+        return Err(RpcErr {
+            code: 420,
+            name: format!("{name}_{seconds}"),
+        });
+    }
     let (message, pts) = create(
         ctx.state,
         StoredMessage {

@@ -1,0 +1,438 @@
+//! Outbox jobs: enqueued together with their idempotency record in one transaction, and moved
+//! from state to state by [`transition`] — the one function that changes a job's state, so
+//! whatever must happen with a state change (the events log, later) happens in the same
+//! transaction.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{IdempotencyScope, Store, StoreError};
+use crate::domain::job::{Job, JobError, JobState, NewJob, Priority, SendBody, Transition};
+use crate::domain::job::{job_random_id, new_job_id};
+
+/// How long an enqueue's idempotency record is kept (as the send's: 24 h).
+const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// An enqueue's `Idempotency-Key`, in its caller's scope, with the request's fingerprint.
+pub struct EnqueueKey<'a> {
+    pub scope: &'a IdempotencyScope,
+    pub key: &'a str,
+    pub fingerprint: &'a [u8],
+}
+
+/// What an enqueue did.
+#[derive(Debug)]
+pub enum Enqueued {
+    /// Stored now.
+    New(Vec<Job>),
+    /// The same key and request came before: its jobs, as they are now.
+    Replayed(Vec<Job>),
+    /// The key was used for another request.
+    Conflict,
+}
+
+/// What a [`transition`] found.
+#[derive(Debug)]
+pub enum Transitioned {
+    Applied {
+        from: JobState,
+        job: Box<Job>,
+    },
+    /// The job is in a state this change may not start from.
+    Refused(JobState),
+    NotFound,
+}
+
+/// Which jobs a listing shows, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct JobFilter {
+    pub state: Option<JobState>,
+    /// The chat in its canonical form.
+    pub chat: Option<String>,
+    /// Only jobs after this `seq` (the previous page's cursor).
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+const COLUMNS: &str = "id, seq, chat, priority, state, body, random_id, attempts, failures, \
+     send_at_ms, deadline_ms, next_attempt_at_ms, message_id, error, created_at_ms, updated_at_ms";
+
+impl Store {
+    /// Stores `jobs` for `account` in one transaction, with the idempotency record when a key
+    /// is given (same key and request: the earlier jobs; another request: a conflict).
+    pub async fn enqueue_jobs(
+        &self,
+        account: &str,
+        jobs: Vec<NewJob>,
+        key: Option<EnqueueKey<'_>>,
+        now_ms: i64,
+    ) -> Result<Enqueued, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(key) = &key {
+            let earlier: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT fingerprint, body FROM idempotency
+                 WHERE key_name = $1 AND account = $2 AND idem_key = $3 AND expires_at > $4",
+            )
+            .bind(&key.scope.key_name)
+            .bind(&key.scope.account)
+            .bind(key.key)
+            .bind(now_ms / 1000)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((fingerprint, body)) = earlier {
+                if fingerprint != key.fingerprint {
+                    return Ok(Enqueued::Conflict);
+                }
+                let ids: Vec<String> = serde_json::from_slice::<EnqueueRecord>(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("enqueue record: {e}")))?
+                    .jobs;
+                let mut found = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(job) = get(&mut tx, account, &id).await? {
+                        found.push(job);
+                    }
+                }
+                return Ok(Enqueued::Replayed(found));
+            }
+        }
+        let (last_seq, last_created): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MAX(seq), MAX(created_at_ms) FROM jobs WHERE account = $1")
+                .bind(account)
+                .fetch_one(&mut *tx)
+                .await?;
+        // Never earlier than a stored job: FIFO within a chat follows (due, seq).
+        let created = now_ms.max(last_created.unwrap_or(0));
+        let mut stored = Vec::with_capacity(jobs.len());
+        for (seq, new) in (last_seq.unwrap_or(0) + 1..).zip(jobs) {
+            let id = new_job_id();
+            let state = match new.send_at {
+                Some(at) if at > now_ms => JobState::Scheduled,
+                _ => JobState::Queued,
+            };
+            let job = Job {
+                random_id: job_random_id(account, &id),
+                id,
+                seq,
+                chat: new.chat.to_string(),
+                priority: new.priority,
+                state,
+                attempts: 0,
+                failures: 0,
+                created_at: created,
+                updated_at: now_ms,
+                send_at: new.send_at,
+                deadline: new.deadline,
+                next_attempt_at: None,
+                message_id: None,
+                error: None,
+                body: new.body,
+            };
+            insert(&mut tx, account, &job).await?;
+            stored.push(job);
+        }
+        if let Some(key) = &key {
+            let record = EnqueueRecord {
+                jobs: stored.iter().map(|j| j.id.clone()).collect(),
+            };
+            let body = serde_json::to_vec(&record)
+                .map_err(|e| StoreError::Corrupt(format!("enqueue record: {e}")))?;
+            sqlx::query(
+                "INSERT INTO idempotency
+                    (key_name, account, idem_key, fingerprint, status, headers, body, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, 202, '[]', $5, $6, $7)
+                 ON CONFLICT (key_name, account, idem_key) DO UPDATE SET
+                    fingerprint = excluded.fingerprint, status = excluded.status,
+                    headers = excluded.headers, body = excluded.body,
+                    created_at = excluded.created_at, expires_at = excluded.expires_at",
+            )
+            .bind(&key.scope.key_name)
+            .bind(&key.scope.account)
+            .bind(key.key)
+            .bind(key.fingerprint)
+            .bind(&body)
+            .bind(now_ms / 1000)
+            .bind((now_ms + IDEMPOTENCY_TTL_MS) / 1000)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Enqueued::New(stored))
+    }
+
+    /// One job of `account`.
+    pub async fn job(&self, account: &str, id: &str) -> Result<Option<Job>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        get(&mut conn, account, id).await
+    }
+
+    /// A page of `account`'s jobs, oldest first. A state filter of `queued` includes
+    /// scheduled jobs whose time has come (`now_ms`), `scheduled` only the others.
+    pub async fn jobs(
+        &self,
+        account: &str,
+        filter: &JobFilter,
+        now_ms: i64,
+    ) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs WHERE account = $1 AND seq > $2
+             AND ($3 IS NULL OR chat = $3)
+             AND ($4 IS NULL OR CASE $4
+                 WHEN 'queued' THEN state = 'queued' OR (state = 'scheduled' AND send_at_ms <= $5)
+                 WHEN 'scheduled' THEN state = 'scheduled' AND send_at_ms > $5
+                 ELSE state = $4 END)
+             ORDER BY seq LIMIT $6"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account)
+            .bind(filter.after.unwrap_or(0))
+            .bind(filter.chat.as_deref())
+            .bind(filter.state.map(JobState::as_str))
+            .bind(now_ms)
+            .bind(i64::from(filter.limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(job_of).collect()
+    }
+
+    /// Every pending job of `account` (queued, scheduled, sending), in `seq` order: what the
+    /// scheduler loads at start.
+    pub async fn pending_jobs(&self, account: &str) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs WHERE account = $1
+             AND state IN ('queued', 'scheduled', 'sending') ORDER BY seq"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(job_of).collect()
+    }
+
+    /// The chat and time (Unix ms) of every job `account` handed to Telegram since
+    /// `since_ms`, oldest first (the time of its last change: at or after the send).
+    pub async fn recent_sends(
+        &self,
+        account: &str,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT chat, updated_at_ms FROM jobs WHERE account = $1 AND attempts > 0
+             AND updated_at_ms > $2 ORDER BY updated_at_ms",
+        )
+        .bind(account)
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows)
+    }
+
+    /// How many jobs of `account` are in each (stored) state and priority.
+    pub async fn job_counts(
+        &self,
+        account: &str,
+    ) -> Result<Vec<(JobState, Priority, i64)>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT state, priority, COUNT(*) FROM jobs WHERE account = $1
+             GROUP BY state, priority",
+        )
+        .bind(account)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(state, priority, n)| Ok((parse_state(&state)?, parse_priority(priority)?, n)))
+            .collect()
+    }
+
+    /// Applies `change` to job `id` if its state allows it; see [`transition`].
+    pub async fn transition_job(
+        &self,
+        account: &str,
+        id: &str,
+        change: &Transition,
+        now_ms: i64,
+    ) -> Result<Transitioned, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        transition(&mut conn, account, id, change, now_ms).await
+    }
+}
+
+/// The one place a job changes state: one `UPDATE … WHERE state IN (allowed) RETURNING`, so
+/// the check and the change are atomic without a transaction of their own (and cost one
+/// round trip). Runs on the caller's connection, inside its transaction if it has one (where
+/// an event about the change can be appended too).
+pub async fn transition(
+    conn: &mut AnyConnection,
+    account: &str,
+    id: &str,
+    change: &Transition,
+    now_ms: i64,
+) -> Result<Transitioned, StoreError> {
+    let to = change.to_state().as_str();
+    let error = match change {
+        Transition::Retry { error, .. } | Transition::Failed(error) | Transition::Dead(error) => {
+            Some(
+                serde_json::to_string(error)
+                    .map_err(|e| StoreError::Corrupt(format!("job error: {e}")))?,
+            )
+        }
+        _ => None,
+    };
+    // Each change sets the state and `updated_at_ms`, plus its own columns ($5, $6).
+    let (set, fifth, sixth): (&str, Option<i64>, Option<String>) = match change {
+        Transition::Sending => (
+            "attempts = attempts + 1, next_attempt_at_ms = NULL",
+            None,
+            None,
+        ),
+        Transition::Sent { message_id } => (
+            "message_id = $5, error = NULL, next_attempt_at_ms = NULL",
+            message_id.map(i64::from),
+            None,
+        ),
+        Transition::Retry { at, transient, .. } => (
+            if *transient {
+                "failures = failures + 1, next_attempt_at_ms = $5, error = $6"
+            } else {
+                "next_attempt_at_ms = $5, error = $6"
+            },
+            Some(*at),
+            error,
+        ),
+        Transition::Failed(_) | Transition::Dead(_) => {
+            ("next_attempt_at_ms = $5, error = $6", None, error)
+        }
+        Transition::Cancelled | Transition::Returned => ("next_attempt_at_ms = NULL", None, None),
+        Transition::Requeued => (
+            "failures = 0, error = NULL, next_attempt_at_ms = NULL, deadline_ms = NULL",
+            None,
+            None,
+        ),
+    };
+    let allowed = change
+        .from_states()
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The right-hand sides read the row as it was, so `previous_state` keeps the old state.
+    let sql = format!(
+        "UPDATE jobs SET previous_state = state, state = $3, updated_at_ms = $4, {set}
+         WHERE account = $1 AND id = $2 AND state IN ({allowed})
+         RETURNING previous_state, {COLUMNS}"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(account)
+        .bind(id)
+        .bind(to)
+        .bind(now_ms);
+    if set.contains("$5") {
+        query = query.bind(fifth);
+    }
+    if set.contains("$6") {
+        query = query.bind(sixth);
+    }
+    if let Some(row) = query.fetch_optional(&mut *conn).await? {
+        let from = parse_state(&row.try_get::<String, _>("previous_state")?)?;
+        return Ok(Transitioned::Applied {
+            from,
+            job: Box::new(job_of(&row)?),
+        });
+    }
+    let current: Option<(String,)> =
+        sqlx::query_as("SELECT state FROM jobs WHERE account = $1 AND id = $2")
+            .bind(account)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match current {
+        None => Ok(Transitioned::NotFound),
+        Some((state,)) => Ok(Transitioned::Refused(parse_state(&state)?)),
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct EnqueueRecord {
+    jobs: Vec<String>,
+}
+
+async fn get(conn: &mut AnyConnection, account: &str, id: &str) -> Result<Option<Job>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM jobs WHERE account = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(account)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(job_of).transpose()
+}
+
+async fn insert(conn: &mut AnyConnection, account: &str, job: &Job) -> Result<(), StoreError> {
+    let body = serde_json::to_string(&job.body)
+        .map_err(|e| StoreError::Corrupt(format!("job body: {e}")))?;
+    sqlx::query(
+        "INSERT INTO jobs (account, id, seq, chat, priority, state, body, random_id, attempts,
+            failures, send_at_ms, deadline_ms, next_attempt_at_ms, message_id, error,
+            created_at_ms, updated_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, NULL, NULL, NULL, $11, $12)",
+    )
+    .bind(account)
+    .bind(&job.id)
+    .bind(job.seq)
+    .bind(&job.chat)
+    .bind(job.priority.rank())
+    .bind(job.state.as_str())
+    .bind(body)
+    .bind(job.random_id)
+    .bind(job.send_at)
+    .bind(job.deadline)
+    .bind(job.created_at)
+    .bind(job.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn job_of(row: &AnyRow) -> Result<Job, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("job {what}"));
+    let body: String = row.try_get("body")?;
+    let error: Option<String> = row.try_get("error")?;
+    let message_id: Option<i64> = row.try_get("message_id")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        seq: row.try_get("seq")?,
+        chat: row.try_get("chat")?,
+        priority: parse_priority(row.try_get("priority")?)?,
+        state: parse_state(&row.try_get::<String, _>("state")?)?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?)
+            .map_err(|_| corrupt("attempts"))?,
+        failures: u32::try_from(row.try_get::<i64, _>("failures")?)
+            .map_err(|_| corrupt("failures"))?,
+        created_at: row.try_get("created_at_ms")?,
+        updated_at: row.try_get("updated_at_ms")?,
+        send_at: row.try_get("send_at_ms")?,
+        deadline: row.try_get("deadline_ms")?,
+        next_attempt_at: row.try_get("next_attempt_at_ms")?,
+        message_id: message_id
+            .map(i32::try_from)
+            .transpose()
+            .map_err(|_| corrupt("message id"))?,
+        error: error
+            .map(|e| serde_json::from_str::<JobError>(&e))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("job error: {e}")))?,
+        body: serde_json::from_str::<SendBody>(&body)
+            .map_err(|e| StoreError::Corrupt(format!("job body: {e}")))?,
+        random_id: row.try_get("random_id")?,
+    })
+}
+
+fn parse_state(raw: &str) -> Result<JobState, StoreError> {
+    JobState::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("job state `{raw}`")))
+}
+
+fn parse_priority(rank: i64) -> Result<Priority, StoreError> {
+    Priority::from_rank(rank).ok_or_else(|| StoreError::Corrupt(format!("job priority {rank}")))
+}
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+mod tests;
