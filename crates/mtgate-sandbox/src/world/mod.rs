@@ -16,6 +16,7 @@ mod handlers;
 mod lenient;
 pub mod log;
 pub mod model;
+mod others;
 mod peers;
 mod pts;
 mod secrets;
