@@ -3,6 +3,7 @@
 
 pub mod account_name;
 pub mod chats;
+pub mod event;
 pub mod key_scope;
 pub mod mentions;
 pub mod message;
@@ -13,6 +14,10 @@ pub mod results;
 
 pub use account_name::AccountName;
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
+pub use event::{
+    DeletedEvent, Event, EventChat, EventEntity, EventFilter, EventSender, EventType, MessageEvent,
+    NewEvent,
+};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};
 pub use parse_mode::{ParseMode, TextError};

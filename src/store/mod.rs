@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::sync::{mpsc, oneshot};
 
 mod account;
+pub mod events;
 mod files;
 mod idempotency;
 pub mod legacy;
@@ -175,6 +176,11 @@ impl Store {
             .send(write)
             .map_err(|_| StoreError::WriterGone)
     }
+}
+
+/// Unix time in milliseconds (event times).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Unix time in seconds, the store's clock for every timestamp.

@@ -34,6 +34,7 @@ pub mod session_store;
 pub mod stall;
 mod supervisor;
 pub mod text;
+pub mod updates;
 
 pub use error::TelegramError;
 pub use manager::{ClientManager, ManagerOptions};
