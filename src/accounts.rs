@@ -18,6 +18,7 @@ use crate::domain::{
     ChatAction, ChatPage, DialogCursor, ForwardOptions, HistoryPage, MessageView, Peer, PeerSpec,
     SendOptions, SessionInfo,
 };
+use crate::events::Events;
 use crate::store::{AccountStore, Store, StoreError, legacy};
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::metrics::Metrics;
@@ -79,6 +80,7 @@ impl Account {
         store: &Store,
         config: &Config,
         options: ManagerOptions,
+        events: &Arc<Events>,
     ) -> Result<Self, StoreError> {
         let state = open_state(store, &spec).await?;
         let peers = PeerResolver::open(state.clone()).await?;
@@ -89,6 +91,7 @@ impl Account {
             Arc::new(session),
             Arc::new(Metrics::new()),
             options,
+            events.sink(&spec.name),
         );
         Ok(Self {
             name: spec.name,

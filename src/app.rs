@@ -20,6 +20,7 @@ use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
+use crate::events::Events;
 use crate::idempotency::IdempotencyStore;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
@@ -138,11 +139,13 @@ pub async fn build_state_with(
     let store = Store::open(&config.state_dir)
         .await
         .map_err(state_dir_error)?;
+    let events = Events::new(store.clone(), config.events.clone());
     let default = Account::start(
         AccountSpec::default_of(&config),
         &store,
         &config,
         options.clone(),
+        &events,
     )
     .await
     .map_err(state_dir_error)?;
@@ -154,7 +157,7 @@ pub async fn build_state_with(
             default_peer: account.default_peer.clone(),
             legacy_state_dir: None,
         };
-        let started = Account::start(spec, &store, &config, options.clone())
+        let started = Account::start(spec, &store, &config, options.clone(), &events)
             .await
             .map_err(state_dir_error)?;
         registry.insert(started);
@@ -167,6 +170,7 @@ pub async fn build_state_with(
         config: Arc::new(config),
         accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
+        events,
         store,
     })
 }
@@ -180,12 +184,16 @@ pub async fn run(
 ) -> io::Result<()> {
     let accounts = state.accounts.clone();
     let store = state.store.clone();
+    let events = state.events.clone();
+    let streams = state.events.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let edge = state.edge.clone();
     let server = crate::api::edge::server::serve(listener, router(state), edge, async move {
         shutdown.await;
         tracing::info!("shutdown requested: finishing in-flight requests");
+        // Event streams never finish on their own.
+        streams.close_streams();
         let _ = draining_tx.send(());
     });
     tracing::info!(%address, "mtgate is listening");
@@ -207,6 +215,8 @@ pub async fn run(
         }
     };
     accounts.shutdown().await;
+    // What the pumps read last goes into the log before the store closes.
+    events.flush().await;
     // After every account stopped, so what they learned last is flushed too.
     if let Err(e) = store.close().await {
         tracing::error!(error = %e, "the store did not close cleanly");

@@ -61,6 +61,17 @@ HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HTTP_MAX_IN_FLIGHT    /v1 and /telegram requests at once; past it 503 [default: 128]
   MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
                                degrade /health [default: 30s]
+Events and webhooks (see docs/events.md):
+  MTGATE_EVENTS_RETENTION_COUNT     events kept per account [default: 100000]
+  MTGATE_EVENTS_RETENTION_AGE       events older than this are deleted [default: 7d]
+  MTGATE_EVENTS_HEARTBEAT           SSE comment on an idle stream this often [default: 15s]
+  MTGATE_WEBHOOKS_FILE              TOML file of webhooks: [webhooks.NAME] url, secret?,
+                                    account?, events?, chats?
+  MTGATE_WEBHOOK_TIMEOUT            a delivery unanswered this long failed [default: 10s]
+  MTGATE_WEBHOOK_MAX_ATTEMPTS       attempts before an event is a failure [default: 8]
+  MTGATE_WEBHOOK_RETRY_BASE         first retry delay, doubled each time [default: 500ms]
+  MTGATE_WEBHOOK_BREAKER_THRESHOLD  failures in a row opening the breaker [default: 5]
+  MTGATE_WEBHOOK_BREAKER_COOLDOWN   open breaker waits this before a probe [default: 30s]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -69,7 +80,8 @@ const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
 unauthorized_session (for login flows), other_sessions (logged in as each other user, by
 @username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
-POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
+POST /faults, POST /incoming, POST /incoming/edit, POST /incoming/delete,
+POST /incoming/burst, POST /reset, POST /login-tokens/accept, GET /info.
 Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
@@ -165,7 +177,10 @@ mod tests {
         ] {
             assert!(help.contains(var), "{var} missing from:\n{help}");
         }
-        for (var, default, _) in crate::config::edge::VARIABLES {
+        let variables = crate::config::edge::VARIABLES
+            .iter()
+            .chain(crate::config::events::VARIABLES);
+        for (var, default, _) in variables {
             let line = help
                 .lines()
                 .skip_while(|l| !l.contains(var))

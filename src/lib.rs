@@ -32,6 +32,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod idempotency;
 pub mod login;
 pub mod store;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chats;
 pub mod edge;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod json;
 pub mod key_metrics;

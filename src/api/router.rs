@@ -23,8 +23,8 @@ use tracing::Level;
 use super::edge::shed::InFlightLimitLayer;
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
-    session,
+    ApiError, AppState, accounts_routes, auth, chats, events, health, messages, metrics, openapi,
+    peers, session,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::routes())
         .merge(messages::actions::routes())
         .merge(chats::routes())
+        .merge(events::routes())
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

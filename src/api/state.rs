@@ -8,6 +8,7 @@ use super::edge::EdgeState;
 use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
+use crate::events::Events;
 use crate::idempotency::IdempotencyStore;
 use crate::store::Store;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// The event log and its live fan-out.
+    pub events: Arc<Events>,
     /// The HTTP edge's limits and live counts (connection cap, in-flight slots).
     pub edge: Arc<EdgeState>,
     /// Accepted API keys (digests, names, scopes).

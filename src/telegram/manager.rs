@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,9 @@ use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
 use super::stall::StallWatch;
 use super::supervisor;
+use super::updates_pump;
 use crate::config::Config;
+use crate::events::EventSink;
 
 /// Timings of the manager. Defaults suit production; tests may shorten them.
 #[derive(Clone, Debug)]
@@ -101,6 +104,8 @@ struct Inner {
     pool: SenderPoolHandle,
     runner: Option<JoinHandle<()>>,
     supervisor: Option<JoinHandle<()>>,
+    /// The update pump (see `updates_pump`).
+    pump: Option<JoinHandle<()>>,
 }
 
 /// Owns the grammers client and its connection; handed to handlers through axum `State`.
@@ -119,6 +124,7 @@ impl ClientManager {
         session: Arc<PersistentSession>,
         metrics: Arc<Metrics>,
         options: ManagerOptions,
+        events: EventSink,
     ) -> Arc<Self> {
         let params = ConnectionParams {
             use_ipv6: string.is_ipv6(),
@@ -129,6 +135,8 @@ impl ClientManager {
                 options.io_retry_delay,
                 metrics.clone(),
             )),
+            updates_channel_capacity: NonZeroUsize::new(updates_pump::POOL_UPDATES_CAPACITY)
+                .expect("non-zero"),
             ..ConnectionParams::default()
         };
         let pool = SenderPool::with_configuration(session.clone(), config.api_id, params);
@@ -144,10 +152,19 @@ impl ClientManager {
             options,
         });
         let runner = tokio::spawn(pool.runner.run());
+        let (to_pump, pump_updates) = tokio::sync::mpsc::channel(updates_pump::FORWARD_CAPACITY);
+        let pump = tokio::spawn(updates_pump::run(
+            shared.clone(),
+            pool.handle.thin.clone(),
+            pool.handle.session.clone(),
+            pump_updates,
+            events,
+        ));
         let supervisor = tokio::spawn(supervisor::run(
             shared.clone(),
             client.clone(),
             pool.updates,
+            to_pump,
         ));
         tracing::info!(
             dc_id = string.dc_id,
@@ -160,6 +177,7 @@ impl ClientManager {
                 pool: pool.handle.thin,
                 runner: Some(runner),
                 supervisor: Some(supervisor),
+                pump: Some(pump),
             }),
             shared,
         })
@@ -282,6 +300,9 @@ impl ClientManager {
         self.shared.health.set_stopped();
         if let Some(supervisor) = inner.supervisor.take() {
             supervisor.abort();
+        }
+        if let Some(pump) = inner.pump.take() {
+            pump.abort();
         }
         inner.client = None;
         inner.pool.quit();
