@@ -165,14 +165,14 @@ fn entity(entity: &tl::enums::MessageEntity) -> Option<EventEntity> {
 
 /// The update state `state` stands for, as the store keeps it (`None`: no sequence moved).
 pub fn state_change(state: &State) -> Option<UpdateChange> {
-    Some(match state.message_box.as_ref()? {
-        &MessageBox::Common { pts } => UpdateChange::Primary {
+    Some(match *state.message_box.as_ref()? {
+        MessageBox::Common { pts } => UpdateChange::Primary {
             pts,
             date: state.date,
             seq: state.seq,
         },
-        &MessageBox::Secondary { qts } => UpdateChange::Secondary { qts },
-        &MessageBox::Channel { channel_id, pts } => UpdateChange::Channel {
+        MessageBox::Secondary { qts } => UpdateChange::Secondary { qts },
+        MessageBox::Channel { channel_id, pts } => UpdateChange::Channel {
             id: channel_id,
             pts,
         },

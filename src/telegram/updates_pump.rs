@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use grammers_mtsender::{InvocationError, SenderPoolHandle, UpdatesConfiguration, UpdatesReceiver};
+use grammers_mtsender::{SenderPoolHandle, UpdatesConfiguration, UpdatesReceiver};
 use grammers_session::storages::ErasedSession;
 use grammers_session::updates::{State, UpdatesLike};
 use grammers_tl_types as tl;
@@ -61,8 +61,8 @@ pub(super) async fn run(
                     return;
                 }
             }
-            Err(InvocationError::Dropped(why)) if why == "updates channel was closed" => return,
             Err(error) => {
+                // Stopped or failed: the supervisor (which feeds the receiver) has ended.
                 if matches!(
                     shared.health.state(),
                     ConnectionState::Stopped | ConnectionState::Failed

@@ -2,8 +2,6 @@
 //! until the app's update pump has caught up with the sandbox (so a message injected next is
 //! live, not before the account's starting point).
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -47,14 +45,6 @@ impl SseClient {
         tokio::time::timeout(DEADLINE, self.read_frame())
             .await
             .expect("timed out waiting for an SSE frame")
-    }
-
-    /// The next frame within `wait`, `None` if none came (or the stream ended).
-    pub async fn next_within(&mut self, wait: Duration) -> Option<Frame> {
-        tokio::time::timeout(wait, self.read_frame())
-            .await
-            .ok()
-            .flatten()
     }
 
     /// The next `n` frames.
