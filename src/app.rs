@@ -21,6 +21,7 @@ use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::events::Events;
+use crate::events::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
@@ -162,6 +163,13 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
+    let webhooks = Webhooks::start(
+        events.clone(),
+        config.events.webhook.clone(),
+        config.webhooks.clone(),
+    )
+    .await
+    .map_err(state_dir_error)?;
     let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
         edge,
@@ -171,6 +179,7 @@ pub async fn build_state_with(
         accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
         events,
+        webhooks,
         store,
     })
 }
@@ -186,6 +195,7 @@ pub async fn run(
     let store = state.store.clone();
     let events = state.events.clone();
     let streams = state.events.clone();
+    let webhooks = state.webhooks.clone();
     let address = listener.local_addr()?;
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let edge = state.edge.clone();
@@ -214,6 +224,7 @@ pub async fn run(
             Ok(())
         }
     };
+    webhooks.stop();
     accounts.shutdown().await;
     // What the pumps read last goes into the log before the store closes.
     events.flush().await;

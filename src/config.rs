@@ -16,6 +16,7 @@ mod errors;
 pub mod keys_file;
 mod toml_file;
 pub mod vars;
+pub mod webhooks_file;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -71,6 +72,8 @@ pub struct Config {
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
     pub scoped_keys: Vec<ApiKey>,
+    /// `MTGATE_WEBHOOKS_FILE`: webhooks kept in sync with the file.
+    pub webhooks: Vec<webhooks_file::WebhookConfig>,
 }
 
 /// `MTGATE_LOG_FORMAT`: bunyan JSON (default) or human-readable.
@@ -125,6 +128,13 @@ impl Config {
                 })
             }
         };
+        let webhooks = match get(webhooks_file::VAR) {
+            None => Vec::new(),
+            Some(path) => webhooks_file::load(path.trim().as_ref()).unwrap_or_else(|e| {
+                errors.extend(e);
+                Vec::new()
+            }),
+        };
         let keys_from_file = get(keys_file::VAR).is_some();
         let api_keys = errors.take(vars::parse_api_keys(
             get("MTGATE_API_KEYS"),
@@ -150,6 +160,7 @@ impl Config {
                 config.default_peer = default_peer.flatten();
                 config.extra_accounts = extra_accounts;
                 config.scoped_keys = scoped_keys;
+                config.webhooks = webhooks;
                 Ok(config)
             }
             _ => Err(errors.into_errors()),
@@ -202,6 +213,7 @@ impl Config {
             events: settings.events,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
+            webhooks: Vec::new(),
         }
     }
 
@@ -332,6 +344,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("edge", &self.edge)
             .field("events", &self.events)
+            .field("webhooks", &self.webhooks)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

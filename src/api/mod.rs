@@ -23,6 +23,7 @@ pub mod schemas;
 pub mod session;
 pub mod state;
 pub mod telegram_errors;
+pub mod webhooks;
 
 pub use error::ApiError;
 pub use state::AppState;

@@ -24,7 +24,7 @@ use super::edge::shed::InFlightLimitLayer;
 use super::request_id::{self, RandomId};
 use super::{
     ApiError, AppState, accounts_routes, auth, chats, events, health, messages, metrics, openapi,
-    peers, session,
+    peers, session, webhooks,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::actions::routes())
         .merge(chats::routes())
         .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

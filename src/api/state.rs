@@ -9,6 +9,7 @@ use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::config::Config;
 use crate::events::Events;
+use crate::events::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
 use crate::store::Store;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub idempotency: Arc<IdempotencyStore>,
     /// The event log and its live fan-out.
     pub events: Arc<Events>,
+    /// Webhook subscriptions and their delivery tasks.
+    pub webhooks: Arc<Webhooks>,
     /// The HTTP edge's limits and live counts (connection cap, in-flight slots).
     pub edge: Arc<EdgeState>,
     /// Accepted API keys (digests, names, scopes).

@@ -27,12 +27,14 @@ pub mod legacy;
 mod migrations;
 mod peers;
 mod updates;
+mod webhooks;
 mod writer;
 
 pub use account::AccountStore;
 pub use idempotency::{IdempotencyRecord, IdempotencyScope};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
+pub use webhooks::{FailureRecord, WebhookRecord};
 
 /// The database file under the state directory.
 pub const DB_FILE: &str = "mtgate.db";

@@ -15,6 +15,7 @@ mod errors_telegram;
 mod events_catchup;
 mod events_sse;
 mod events_support;
+mod events_webhooks;
 mod keys_scope;
 mod login_cli;
 mod login_pipe;
