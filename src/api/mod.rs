@@ -14,6 +14,7 @@ pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod openapi_accounts;
+pub mod openapi_events;
 pub mod openapi_rules;
 pub mod optional_json;
 pub mod peers;

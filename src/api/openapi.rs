@@ -252,6 +252,12 @@ impl Modify for Security {
         runtime_routes::session_status,
         runtime_routes::metrics,
         runtime_routes::openapi,
+        super::openapi_events::stream_events,
+        super::openapi_events::create_webhook,
+        super::openapi_events::list_webhooks,
+        super::openapi_events::delete_webhook,
+        super::openapi_events::webhook_failures,
+        super::openapi_events::redeliver_webhook,
     ),
     components(schemas(
         SendMessageRequest,
@@ -276,6 +282,9 @@ impl Modify for Security {
         ErrorDetail,
         HealthReport,
         SessionStatus,
+        super::openapi_events::EventEnvelope,
+        super::openapi_events::MessageEventData,
+        super::openapi_events::DeletedEventData,
     )),
     modifiers(&Security, &AccountPaths),
     tags(
@@ -284,6 +293,7 @@ impl Modify for Security {
         (name = "chats", description = "The chat list, read receipts and chat actions"),
         (name = "health", description = "Probes (no API key needed)"),
         (name = "session", description = "The logged-in account"),
+        (name = "events", description = "What happens in the account's chats: SSE and webhooks"),
     )
 )]
 pub struct ApiDoc;

@@ -22,6 +22,12 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/chats"),
     ("POST", "/v1/chats/{peer}/read"),
     ("POST", "/v1/chats/{peer}/typing"),
+    ("GET", "/v1/events"),
+    ("GET", "/v1/webhooks"),
+    ("POST", "/v1/webhooks"),
+    ("DELETE", "/v1/webhooks/{id}"),
+    ("GET", "/v1/webhooks/{id}/failures"),
+    ("POST", "/v1/webhooks/{id}/redeliver"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
 ];
