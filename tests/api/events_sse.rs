@@ -5,6 +5,9 @@ use serde_json::json;
 
 use crate::common::{AppOptions, spawn_app, spawn_app_with};
 use crate::events_support::{SseClient, incoming, summary, wait_for_pump};
+use mtgate_sandbox::harness::Sandbox;
+use reqwest::Method;
+use std::path::Path;
 
 #[tokio::test]
 async fn an_incoming_message_reaches_an_sse_client_as_a_message_new_event() {
@@ -147,4 +150,84 @@ async fn a_cursor_older_than_retention_gets_a_clear_error_event() {
     // A cursor still inside retention resumes normally.
     let mut fine = SseClient::open(&app, "/v1/events", Some(first + 3)).await;
     assert_eq!(fine.next().await.unwrap().data["data"]["text"], "m4");
+}
+
+const BOB_ONLY: &str = "bob-only-events-key-0123456789";
+
+fn bob_only_key(sandbox: &Sandbox, dir: &Path) -> Vec<(String, String)> {
+    let bob = &sandbox.world().others[1];
+    let path = dir.join("keys.toml");
+    let text = format!(
+        "[keys.bob-only]\nkey = \"{BOB_ONLY}\"\naccounts = [\"default\"]\nchats = [\"{bob}\"]\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    vec![("MTGATE_KEYS_FILE".into(), path.display().to_string())]
+}
+
+#[tokio::test]
+async fn a_chat_scoped_key_streams_only_its_chats() {
+    let app = spawn_app_with(AppOptions {
+        sandbox_vars: Some(bob_only_key),
+        ..AppOptions::default()
+    })
+    .await;
+    wait_for_pump(&app).await;
+    let world = app.sandbox.world();
+    let (alice, bob) = (world.others[0].clone(), world.others[1].clone());
+    let mut scoped = SseClient::open_with_key(&app, BOB_ONLY, "/v1/events", None).await;
+    incoming(&app, &alice, None, "not for that key").await;
+    let b = incoming(&app, &bob, None, "for bob's key").await;
+    let frame = scoped.next().await.unwrap();
+    assert_eq!(
+        summary(&[frame]),
+        [json!(["message.new", b, "for bob's key"])]
+    );
+    let path = format!("/v1/events?chats={alice}");
+    let refused = app
+        .request_with_key(BOB_ONLY, Method::GET, &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "KEY_SCOPE");
+}
+
+#[tokio::test]
+async fn supergroup_messages_and_deletions_name_their_group() {
+    let app = spawn_app().await;
+    wait_for_pump(&app).await;
+    let world = app.sandbox.world();
+    let group = world.supergroup.clone();
+    let mut stream = SseClient::open(&app, "/v1/events", None).await;
+    let id = incoming(&app, &world.others[2], Some(&group), "in the group").await;
+    app.sandbox
+        .control()
+        .incoming_delete(&group, &[id])
+        .unwrap();
+    let frames = stream.take(2).await;
+    let (new, gone) = (&frames[0].data["data"], &frames[1].data["data"]);
+    assert_eq!(new["chat"]["type"], "group");
+    assert!(new["chat"]["id"].as_i64().unwrap() < -1_000_000_000_000);
+    assert!(new["sender"]["id"].as_i64().unwrap() > 0);
+    assert_eq!(frames[1].event, "message.deleted");
+    assert_eq!(gone["chat"], new["chat"]);
+    assert_eq!(gone["ids"], json!([id]));
+}
+
+#[tokio::test]
+async fn an_idle_stream_gets_heartbeat_comments() {
+    let app = spawn_app_with(AppOptions::default().var("MTGATE_EVENTS_HEARTBEAT", "50ms")).await;
+    let mut response = app.get("/v1/events").send().await.unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains("heartbeat") {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .expect("a heartbeat within 5 s")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!seen.contains("data:"), "only comments on an idle stream");
 }

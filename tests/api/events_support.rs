@@ -23,7 +23,17 @@ pub struct SseClient {
 impl SseClient {
     /// Opens `path` (e.g. `/v1/events?types=message.new`) with an optional `Last-Event-ID`.
     pub async fn open(app: &TestApp, path: &str, last_event_id: Option<i64>) -> Self {
-        let mut request = app.get(path);
+        Self::open_with_key(app, &app.api_key, path, last_event_id).await
+    }
+
+    /// [`Self::open`] with another API key.
+    pub async fn open_with_key(
+        app: &TestApp,
+        key: &str,
+        path: &str,
+        last_event_id: Option<i64>,
+    ) -> Self {
+        let mut request = app.request_with_key(key, reqwest::Method::GET, path);
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());
         }
