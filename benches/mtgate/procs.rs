@@ -34,6 +34,9 @@ pub struct World {
     pub user: String,
     pub channel: String,
     pub supergroup: String,
+    /// The other users (`@username`), who can send the account messages.
+    #[serde(default)]
+    pub others: Vec<String>,
 }
 
 /// A running `mtgate sandbox`.
