@@ -163,6 +163,19 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
+    if let Some(hook) = config
+        .webhooks
+        .iter()
+        .find(|hook| registry.get(&hook.account).is_none())
+    {
+        return Err(ConfigError::new(
+            crate::config::webhooks_file::VAR,
+            format!(
+                "[webhooks.{}] account: no account is named `{}`",
+                hook.name, hook.account
+            ),
+        ));
+    }
     let webhooks = Webhooks::start(
         events.clone(),
         config.events.webhook.clone(),

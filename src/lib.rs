@@ -15,6 +15,9 @@
 //!   client behind a `tokio::sync::Mutex`), the supervisor (liveness probes, reconnects),
 //!   flood memory (`telegram::flood`), stall detection (`telegram::stall`), health, the typed
 //!   operations (`telegram::ops`) and the one mapping of Telegram errors.
+//! - [`events`]: events out: the durable event log filled from each account's updates (with
+//!   the update state, in one transaction), live fan-out to SSE streams, retention, and
+//!   webhooks (Standard Webhooks signatures, retries, circuit breaker, dead letters).
 //! - [`domain`]: plain types: request input (peers, message text, account names, key scopes)
 //!   and operation results.
 //! - [`api`]: axum routes (also under `/v1/accounts/{account}/…`), the
@@ -23,8 +26,8 @@
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 //! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
-//!   update state, idempotency records, one view per account; the only code that writes
-//!   state to disk.
+//!   update state, idempotency records, the event log and webhooks, one view per account;
+//!   the only code that writes state to disk.
 
 pub mod accounts;
 pub mod api;

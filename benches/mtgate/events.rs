@@ -119,7 +119,12 @@ pub async fn run(logs: &Path, out: &Path, quick: bool) -> Result<Value, Error> {
         .cloned()
         .ok_or("the sandbox names no other users")?;
 
-    let webhook_arrivals = Arrivals::default();
+    // One bell for both sides, so a wait for "both arrived" wakes on either.
+    let bell = Arc::new(Notify::new());
+    let webhook_arrivals = Arrivals {
+        bell: bell.clone(),
+        ..Arrivals::default()
+    };
     let receiver = axum::Router::new()
         .route("/hook", axum::routing::post(receive))
         .with_state(webhook_arrivals.clone());
@@ -136,7 +141,10 @@ pub async fn run(logs: &Path, out: &Path, quick: bool) -> Result<Value, Error> {
         return Err(format!("webhook subscription failed: {}", created.status()).into());
     }
 
-    let sse_arrivals = Arrivals::default();
+    let sse_arrivals = Arrivals {
+        bell,
+        ..Arrivals::default()
+    };
     let stream = http
         .get(format!("{}/v1/events?types=message.new", service.base_url))
         .bearer_auth(&service.api_key)
@@ -188,7 +196,12 @@ pub async fn run(logs: &Path, out: &Path, quick: bool) -> Result<Value, Error> {
             })
             .await;
         if !arrived {
-            return Err(format!("message {i} did not arrive within 10 s").into());
+            let missing = match (sse_arrivals.at(&text), webhook_arrivals.at(&text)) {
+                (None, None) => "on the stream and at the webhook",
+                (None, Some(_)) => "on the stream",
+                _ => "at the webhook",
+            };
+            return Err(format!("message {i} did not arrive {missing} within 10 s").into());
         }
         let since = |at: Option<Instant>| at.map_or(Duration::ZERO, |t| t - sent);
         sse_ms.push(since(sse_arrivals.at(&text)));

@@ -133,3 +133,46 @@ fn webhook(entry: &Entry<'_>) -> Result<WebhookConfig, Vec<ConfigError>> {
         _ => Err(errors),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Vec<WebhookConfig>, Vec<ConfigError>> {
+        let dir = std::env::temp_dir().join(format!("mtgate-wh-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("webhooks.toml");
+        std::fs::write(&path, text).unwrap();
+        let result = load(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    #[test]
+    fn a_full_entry_loads() {
+        let hooks = load_text(
+            "[webhooks.crm]\nurl = \"http://h/x\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+             account = \"alice\"\nevents = [\"message.new\"]\nchats = [\"-1001234567890\"]\n",
+        )
+        .unwrap();
+        assert_eq!(hooks[0].name, "crm");
+        assert_eq!(hooks[0].account, "alice");
+        assert_eq!(hooks[0].chats, [-1_001_234_567_890]);
+        assert!(
+            !format!("{:?}", hooks[0]).contains("whsec"),
+            "Debug hides the secret"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_without_the_secret() {
+        let errors = load_text(
+            "[webhooks.bad]\nurl = \"https://h\"\nsecret = \"hunter2\"\nevents = [\"nope\"]\n\
+             chats = [\"@name\"]\ncolour = 1\n",
+        )
+        .unwrap_err();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 5, "{text:?}");
+        assert!(text.iter().all(|t| !t.contains("hunter2")));
+    }
+}

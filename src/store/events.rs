@@ -219,3 +219,74 @@ impl super::Store {
         purge(self.pool(), account, keep, before_ms).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::EventType;
+    use crate::store::{Store, UpdateChange};
+
+    fn new(dedup: Option<&str>) -> NewEvent {
+        NewEvent {
+            kind: EventType::MessageNew,
+            chat: Some(5),
+            dedup: dedup.map(str::to_owned),
+            data: json!({"text": "x"}),
+        }
+    }
+
+    #[tokio::test]
+    async fn ids_grow_per_account_and_a_repeated_fact_is_logged_once() {
+        let store = Store::open_in_memory().await.unwrap();
+        let first = store
+            .append_events("a", &[new(Some("f1")), new(Some("f2"))], &[])
+            .await
+            .unwrap();
+        assert_eq!(first.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+        let again = store
+            .append_events("a", &[new(Some("f2")), new(None)], &[])
+            .await
+            .unwrap();
+        assert_eq!(again.iter().map(|e| e.id).collect::<Vec<_>>(), [3]);
+        let other = store
+            .append_events("b", &[new(Some("f1"))], &[])
+            .await
+            .unwrap();
+        assert_eq!(other[0].id, 1, "another account counts on its own");
+        let read = store.events_after("a", 1, 10).await.unwrap();
+        assert_eq!(read.iter().map(|e| e.id).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(read[0].data, json!({"text": "x"}));
+    }
+
+    #[tokio::test]
+    async fn the_update_state_is_saved_with_the_events() {
+        let store = Store::open_in_memory().await.unwrap();
+        let state = [UpdateChange::Primary {
+            pts: 9,
+            date: 1,
+            seq: 0,
+        }];
+        store
+            .append_events("a", &[new(None)], &state)
+            .await
+            .unwrap();
+        assert_eq!(store.account("a").update_state().await.unwrap().pts, 9);
+    }
+
+    #[tokio::test]
+    async fn retention_keeps_the_newest_and_ids_are_never_reused() {
+        let store = Store::open_in_memory().await.unwrap();
+        let events: Vec<NewEvent> = (0..5).map(|_| new(None)).collect();
+        store.append_events("a", &events, &[]).await.unwrap();
+        assert_eq!(store.purge_events("a", 2, 0).await.unwrap(), 3);
+        assert_eq!(store.event_bounds("a").await.unwrap(), (Some(4), 5));
+        // Everything older than "now + 1 s" goes by age; the counter stays.
+        let future = crate::store::now_ms() + 1_000;
+        store.purge_events("a", 100, future).await.unwrap();
+        assert_eq!(store.event_bounds("a").await.unwrap(), (None, 5));
+        let next = store.append_events("a", &[new(None)], &[]).await.unwrap();
+        assert_eq!(next[0].id, 6);
+    }
+}

@@ -75,7 +75,14 @@ pub(super) async fn run(
                     retry_in_ms = delay.as_millis() as u64,
                     "cannot catch up on updates yet; retrying"
                 );
-                tokio::time::sleep(delay).await;
+                // Disconnected: retry as soon as the supervisor reconnects, not later.
+                let mut health = shared.health.subscribe();
+                let disconnected = health.borrow().state != ConnectionState::Connected;
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = health.wait_for(|h| h.state == ConnectionState::Connected),
+                        if disconnected => {}
+                }
             }
         }
     }

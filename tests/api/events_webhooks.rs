@@ -289,3 +289,51 @@ async fn webhooks_are_listed_deleted_and_bad_subscriptions_refused() {
         assert_eq!(response.status(), 400, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_webhook_from_the_webhooks_file_delivers_and_is_listed_as_configured() {
+    let (receiver, url) = Receiver::start(0).await;
+    let dir = crate::common::TempDir::new("webhooks");
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let file = dir.path().join("webhooks.toml");
+    let text = format!(
+        "[webhooks.crm]\nurl = \"{url}\"\nsecret = \"{secret}\"\nevents = [\"message.new\"]\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    let options = AppOptions::default().var("MTGATE_WEBHOOKS_FILE", file.display().to_string());
+    let app = spawn_app_with(options).await;
+    wait_for_pump(&app).await;
+    let list: Value = app
+        .get("/v1/webhooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["webhooks"][0]["id"], "cfg_crm");
+    assert_eq!(list["webhooks"][0]["source"], "config");
+    let from = app.sandbox.world().others[0].clone();
+    incoming(&app, &from, None, "to the crm").await;
+    let delivery = receiver.wait_for(1).await.remove(0);
+    assert!(verify(secret, &delivery));
+    assert_eq!(body(&delivery)["data"]["text"], "to the crm");
+}
+
+#[tokio::test]
+async fn messages_one_after_another_reach_both_a_stream_and_a_webhook() {
+    let app = spawn_app().await;
+    wait_for_pump(&app).await;
+    let (receiver, url) = Receiver::start(0).await;
+    subscribe(&app, json!({"url": url, "events": ["message.new"]})).await;
+    let mut stream = crate::events_support::SseClient::open(&app, "/v1/events", None).await;
+    let from = app.sandbox.world().others[0].clone();
+    for n in 0..40 {
+        let text = format!("one by one {n}");
+        incoming(&app, &from, None, &text).await;
+        let frame = stream.next().await.unwrap();
+        assert_eq!(frame.data["data"]["text"], text.as_str());
+        let got = receiver.wait_for(n + 1).await;
+        assert_eq!(body(&got[n])["data"]["text"], text.as_str());
+    }
+}
