@@ -42,6 +42,10 @@ pub(super) async fn run(
         match shared.health.state() {
             ConnectionState::Stopped | ConnectionState::Failed => return,
             ConnectionState::Unauthorized => match updates.recv().await {
+                // The pump would ask for the difference, which a key without a user cannot
+                // get (and each try dials Telegram). The stored state stays where the log
+                // is; a restart with a valid session catches up from there.
+                Some(UpdatesLike::ConnectionClosed) => {}
                 Some(update) => forward(update).await,
                 None => return runner_gone(&shared),
             },
@@ -79,8 +83,11 @@ pub(super) async fn run(
                             ) {
                                 tracing::warn!("the Telegram connection closed; reconnecting");
                             }
-                            // A gap for the pump: it asks for the difference.
-                            forward(UpdatesLike::ConnectionClosed).await;
+                            // A gap for the pump: it asks for the difference (not for a
+                            // key found revoked meanwhile; see the Unauthorized arm).
+                            if shared.health.state() != ConnectionState::Unauthorized {
+                                forward(UpdatesLike::ConnectionClosed).await;
+                            }
                         }
                         Some(update) => forward(update).await,
                         None => return runner_gone(&shared),

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use grammers_mtsender::{SenderPoolHandle, UpdatesConfiguration, UpdatesReceiver};
+use grammers_mtsender::{InvocationError, SenderPoolHandle, UpdatesConfiguration, UpdatesReceiver};
 use grammers_session::storages::ErasedSession;
 use grammers_session::updates::{State, UpdatesLike};
 use grammers_tl_types as tl;
@@ -69,19 +69,26 @@ pub(super) async fn run(
                 ) {
                     return;
                 }
+                if matches!(&error, InvocationError::Rpc(rpc) if rpc.code == 401) {
+                    // The key may be revoked: the supervisor's probe decides.
+                    shared.wake.notify_one();
+                }
                 let delay = schedule.next_delay();
                 tracing::info!(
                     error = %error,
                     retry_in_ms = delay.as_millis() as u64,
                     "cannot catch up on updates yet; retrying"
                 );
-                // Disconnected: retry as soon as the supervisor reconnects, not later.
+                // Not connected: the supervisor reconnects (or gives up on a revoked key);
+                // retry once it did, never on a timer of our own (no storm).
                 let mut health = shared.health.subscribe();
-                let disconnected = health.borrow().state != ConnectionState::Connected;
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = health.wait_for(|h| h.state == ConnectionState::Connected),
-                        if disconnected => {}
+                tokio::time::sleep(delay).await;
+                if health
+                    .wait_for(|h| h.state == ConnectionState::Connected)
+                    .await
+                    .is_err()
+                {
+                    return;
                 }
             }
         }
