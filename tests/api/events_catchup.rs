@@ -147,3 +147,38 @@ async fn a_burst_of_five_thousand_incoming_messages_is_logged_whole() {
     let sent: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
     assert_eq!(logged_ids, sent, "every message, in order");
 }
+
+#[tokio::test]
+async fn a_supergroups_posts_and_edits_made_while_down_or_stopped_are_caught_up() {
+    let mut app = spawn_app().await;
+    wait_for_pump(&app).await;
+    let world = app.sandbox.world();
+    let (group, from) = (world.supergroup.clone(), world.others[2].clone());
+    // A first live post makes mtgate track the group's own update sequence.
+    incoming(&app, &from, Some(&group), "live").await;
+    wait_for_log(&app, 0, 1).await;
+    let before = last_id(&app).await;
+    app.set_sandbox_down(true).await;
+    let id = incoming(&app, &from, Some(&group), "while down").await;
+    let control = app.sandbox.control();
+    control
+        .incoming_edit(&group, id, "while down, edited")
+        .unwrap();
+    app.set_sandbox_down(false).await;
+    assert_eq!(
+        wait_for_log(&app, before, 2).await,
+        [
+            json!(["message.new", id, "while down"]),
+            json!(["message.edited", id, "while down, edited"]),
+        ]
+    );
+    // Stopped: the group's sequence was stored with the events, so a restart catches up.
+    let before = last_id(&app).await;
+    app.stop().await;
+    let id = incoming(&app, &from, Some(&group), "while stopped").await;
+    app.restart().await;
+    assert_eq!(
+        wait_for_log(&app, before, 1).await,
+        [json!(["message.new", id, "while stopped"])]
+    );
+}
