@@ -61,6 +61,14 @@ pub fn load(path: &Path) -> Result<Vec<WebhookConfig>, Vec<ConfigError>> {
 
 fn webhook(entry: &Entry<'_>) -> Result<WebhookConfig, Vec<ConfigError>> {
     let mut errors = entry.unknown_fields(&["url", "secret", "account", "events", "chats"]);
+    let name_ok = (1..=32).contains(&entry.name.len())
+        && entry
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !name_ok {
+        errors.push(entry.error(None, "webhook names are 1-32 of a-z, 0-9, _ and -"));
+    }
     let mut required = |field: &str| match entry.string(field) {
         Ok(Some(v)) => Some(v.trim().to_string()),
         Ok(None) => {

@@ -13,7 +13,7 @@ use crate::store::UpdateChange;
 
 /// Batches merged into one commit at most.
 const MAX_MERGED: usize = 256;
-/// Retention runs after this many appended events, or this long after the last run.
+/// Retention runs after this many appended events, after this long, and when idle this long.
 const PURGE_EVERY_EVENTS: usize = 1_000;
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
@@ -33,7 +33,19 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::UnboundedRec
     let mut first = true;
     let mut since_purge = 0usize;
     let mut last_purge = Instant::now();
-    while queue.recv_many(&mut queued, MAX_MERGED).await > 0 {
+    loop {
+        // Idle accounts still get their old events deleted by age.
+        let received = tokio::select! {
+            n = queue.recv_many(&mut queued, MAX_MERGED) => n,
+            _ = tokio::time::sleep(PURGE_EVERY) => {
+                purge(&events, &account).await;
+                last_purge = Instant::now();
+                continue;
+            }
+        };
+        if received == 0 {
+            return;
+        }
         let mut new_events: Vec<NewEvent> = Vec::new();
         let mut state: Vec<UpdateChange> = Vec::new();
         let mut flushes = Vec::new();
@@ -76,6 +88,7 @@ async fn commit(events: &Events, account: &str, new: &[NewEvent], state: &[Updat
         match events.store.append_events(account, new, state).await {
             Ok(logged) => {
                 if let Some(last) = logged.last() {
+                    events.count_logged(account, logged.len());
                     events.notify(account, last.id);
                 }
                 tracing::debug!(account, events = logged.len(), "events logged");

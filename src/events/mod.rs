@@ -61,6 +61,8 @@ pub struct Events {
     sinks: Mutex<HashMap<String, EventSink>>,
     /// Set at shutdown: live streams end so the server can drain.
     closing: watch::Sender<bool>,
+    /// Events logged per account since start, for `/metrics`.
+    logged: Mutex<HashMap<String, u64>>,
 }
 
 impl Events {
@@ -71,6 +73,7 @@ impl Events {
             hub: Hub::default(),
             sinks: Mutex::new(HashMap::new()),
             closing: watch::channel(false).0,
+            logged: Mutex::new(HashMap::new()),
         })
     }
 
@@ -113,6 +116,29 @@ impl Events {
         self.hub.notify(account, last_id);
     }
 
+    /// Counts `n` newly logged events of `account` (for `/metrics`).
+    fn count_logged(&self, account: &str, n: usize) {
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        *logged.entry(account.to_string()).or_default() += n as u64;
+    }
+
+    /// Prometheus text: events logged per account.
+    pub fn render_metrics(&self) -> String {
+        let logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        let mut accounts: Vec<_> = logged.iter().collect();
+        accounts.sort();
+        let mut out = String::from(
+            "# HELP mtgate_events_logged_total Events appended to the event log since start.\n\
+             # TYPE mtgate_events_logged_total counter\n",
+        );
+        for (account, n) in accounts {
+            out.push_str(&format!(
+                "mtgate_events_logged_total{{account=\"{account}\"}} {n}\n"
+            ));
+        }
+        out
+    }
+
     /// Appends `events` on their own (no update state) and wakes subscribers.
     pub async fn append(
         &self,
@@ -121,6 +147,7 @@ impl Events {
     ) -> Result<Vec<Event>, StoreError> {
         let logged = self.store.append_events(account, events, &[]).await?;
         if let Some(last) = logged.last() {
+            self.count_logged(account, logged.len());
             self.notify(account, last.id);
         }
         Ok(logged)

@@ -128,6 +128,19 @@ async fn an_incoming_message_reaches_a_webhook_signed_as_standard_webhooks_says(
     assert_eq!(delivery.id, format!("evt_default_{}", event["id"]));
     let age = mtgate::store::now() - delivery.timestamp.parse::<i64>().unwrap();
     assert!((0..60).contains(&age));
+    let metrics = app
+        .get_anonymous("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hook_id = hook["id"].as_str().unwrap();
+    let delivered =
+        format!("mtgate_webhook_deliveries_total{{webhook=\"{hook_id}\",outcome=\"delivered\"}} 1");
+    assert!(metrics.contains(&delivered), "{metrics}");
+    assert!(metrics.contains("mtgate_events_logged_total{account=\"default\"}"));
 }
 
 #[tokio::test]

@@ -29,12 +29,21 @@ pub struct Status {
     pub last_error: Option<String>,
 }
 
+/// Delivery counts of one webhook since start, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub delivered: std::sync::atomic::AtomicU64,
+    pub failed_attempts: std::sync::atomic::AtomicU64,
+    pub dead: std::sync::atomic::AtomicU64,
+}
+
 pub(super) struct Deliverer {
     pub events: Arc<Events>,
     pub http: reqwest::Client,
     pub policy: WebhookPolicy,
     pub hook: WebhookRecord,
     pub status: Arc<Mutex<Status>>,
+    pub counts: Arc<Counts>,
 }
 
 impl Deliverer {
@@ -113,11 +122,17 @@ impl Deliverer {
             }
             match self.post(&message_id, &body).await {
                 Ok(()) => {
+                    self.counts
+                        .delivered
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     breaker.on_success();
                     self.set_status(BreakerState::Closed, None);
                     return Ok(());
                 }
                 Err(why) => {
+                    self.counts
+                        .failed_attempts
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let opened = breaker.on_failure(Instant::now());
                     tracing::info!(
                         webhook = %self.hook.id,
@@ -135,6 +150,9 @@ impl Deliverer {
                 }
             }
         }
+        self.counts
+            .dead
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::warn!(webhook = %self.hook.id, event_id = event.id, "webhook event failed for good; kept in its failures");
         Err(FailureRecord {
             event_id: event.id,

@@ -44,6 +44,7 @@ struct Running {
     task: JoinHandle<()>,
     redeliver: mpsc::UnboundedSender<Vec<i64>>,
     status: Arc<Mutex<Status>>,
+    counts: Arc<deliver::Counts>,
 }
 
 /// Every webhook's delivery task.
@@ -108,6 +109,7 @@ impl Webhooks {
             last_error: None,
         }));
         let (redeliver, requests) = mpsc::unbounded_channel();
+        let counts = Arc::new(deliver::Counts::default());
         let id = hook.id.clone();
         let deliverer = deliver::Deliverer {
             events: self.events.clone(),
@@ -115,6 +117,7 @@ impl Webhooks {
             policy: self.policy.clone(),
             hook,
             status: status.clone(),
+            counts: counts.clone(),
         };
         let task = tokio::spawn(deliverer.run(requests));
         if let Some(old) = self.running().insert(
@@ -123,6 +126,7 @@ impl Webhooks {
                 task,
                 redeliver,
                 status,
+                counts,
             },
         ) {
             old.task.abort();
@@ -217,6 +221,45 @@ impl Webhooks {
             let _ = running.redeliver.send(failed);
         }
         Ok(count)
+    }
+
+    /// Prometheus text: deliveries per webhook and outcome, and each breaker's state.
+    pub fn render_metrics(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let running = self.running();
+        let mut ids: Vec<&String> = running.keys().collect();
+        ids.sort();
+        let mut out = String::from(
+            "# HELP mtgate_webhook_deliveries_total Webhook delivery attempts since start, by outcome.\n\
+             # TYPE mtgate_webhook_deliveries_total counter\n",
+        );
+        for id in &ids {
+            let c = &running[*id].counts;
+            for (outcome, n) in [
+                ("delivered", c.delivered.load(Relaxed)),
+                ("failed_attempt", c.failed_attempts.load(Relaxed)),
+                ("dead_letter", c.dead.load(Relaxed)),
+            ] {
+                out.push_str(&format!(
+                    "mtgate_webhook_deliveries_total{{webhook=\"{id}\",outcome=\"{outcome}\"}} {n}\n"
+                ));
+            }
+        }
+        out.push_str(
+            "# HELP mtgate_webhook_breaker_open Whether the webhook's circuit breaker is open (1) or not (0).\n\
+             # TYPE mtgate_webhook_breaker_open gauge\n",
+        );
+        for id in &ids {
+            let status = running[*id]
+                .status
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let open = u8::from(status.breaker == BreakerState::Open);
+            out.push_str(&format!(
+                "mtgate_webhook_breaker_open{{webhook=\"{id}\"}} {open}\n"
+            ));
+        }
+        out
     }
 
     /// Stops every delivery task (shutdown).
