@@ -15,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt as _;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::json;
@@ -67,7 +68,10 @@ async fn stream_events(
                 .filter(|id| *id >= 0)
                 .ok_or_else(|| ApiError::invalid("Last-Event-ID must be an event id"))?,
         ),
-        None => query.last_event_id,
+        None => match query.last_event_id {
+            Some(id) if id < 0 => return Err(ApiError::invalid("last_event_id must be >= 0")),
+            id => id,
+        },
     };
     let events = state.events.clone();
     let name = account.name().to_string();
@@ -216,8 +220,6 @@ fn event_stream(
         next(cursor).await
     }))
 }
-
-use futures_util::StreamExt as _;
 
 async fn next(mut cursor: Cursor) -> Option<(Result<SseEvent, Infallible>, Cursor)> {
     loop {
