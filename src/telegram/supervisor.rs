@@ -31,7 +31,7 @@ pub(super) async fn run(
     mut updates: mpsc::Receiver<UpdatesLike>,
     pump: mpsc::Sender<UpdatesLike>,
 ) {
-    let forward = |update| forward(&pump, update);
+    let to_pump = |update| forward(&pump, update);
     let options = shared.options.clone();
     let mut schedule = ReconnectSchedule::new(options.reconnect_initial, options.reconnect_max);
     // Ticks kept across iterations: a sleep made inside the select would restart with every
@@ -46,7 +46,7 @@ pub(super) async fn run(
                 // get (and each try dials Telegram). The stored state stays where the log
                 // is; a restart with a valid session catches up from there.
                 Some(UpdatesLike::ConnectionClosed) => {}
-                Some(update) => forward(update).await,
+                Some(update) => to_pump(update).await,
                 None => return runner_gone(&shared),
             },
             state @ (ConnectionState::Connecting | ConnectionState::Reconnecting) => {
@@ -86,10 +86,10 @@ pub(super) async fn run(
                             // A gap for the pump: it asks for the difference (not for a
                             // key found revoked meanwhile; see the Unauthorized arm).
                             if shared.health.state() != ConnectionState::Unauthorized {
-                                forward(UpdatesLike::ConnectionClosed).await;
+                                to_pump(UpdatesLike::ConnectionClosed).await;
                             }
                         }
-                        Some(update) => forward(update).await,
+                        Some(update) => to_pump(update).await,
                         None => return runner_gone(&shared),
                     },
                     _ = shared.wake.notified() => {
