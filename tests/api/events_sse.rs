@@ -231,3 +231,30 @@ async fn an_idle_stream_gets_heartbeat_comments() {
     }
     assert!(!seen.contains("data:"), "only comments on an idle stream");
 }
+
+#[tokio::test]
+async fn messages_the_account_sends_are_outgoing_message_new_events() {
+    let app = spawn_app().await;
+    wait_for_pump(&app).await;
+    let world = app.sandbox.world();
+    let mut stream = SseClient::open(&app, "/v1/events", None).await;
+    for peer in [world.others[0].clone(), world.channel.clone()] {
+        let sent: serde_json::Value = app
+            .post("/v1/messages")
+            .json(&json!({"peer": peer, "text": "from mtgate **bold**", "parse_mode": "markdown"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let frame = stream.next().await.unwrap();
+        let data = &frame.data["data"];
+        assert_eq!(frame.event, "message.new", "{peer}");
+        assert_eq!(data["id"], sent["id"], "{peer}");
+        assert_eq!(data["outgoing"], true, "{peer}");
+        assert_eq!(data["text"], "from mtgate bold", "{peer}");
+        assert_eq!(data["entities"][0]["type"], "bold", "{peer}");
+        assert_eq!(data["chat"]["id"], sent["peer"]["id"], "{peer}");
+    }
+}
