@@ -258,3 +258,19 @@ async fn messages_the_account_sends_are_outgoing_message_new_events() {
         assert_eq!(data["chat"]["id"], sent["peer"]["id"], "{peer}");
     }
 }
+
+#[tokio::test]
+async fn a_stream_outlives_the_http_idle_timeout() {
+    let options = AppOptions::default()
+        .var("MTGATE_HTTP_IDLE_TIMEOUT", "300ms")
+        .var("MTGATE_EVENTS_HEARTBEAT", "100ms");
+    let app = spawn_app_with(options).await;
+    wait_for_pump(&app).await;
+    let mut stream = SseClient::open(&app, "/v1/events", None).await;
+    // Idle far longer than the keep-alive idle timeout: an open stream is not idle.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let from = app.sandbox.world().others[0].clone();
+    incoming(&app, &from, None, "still there?").await;
+    let frame = stream.next().await.expect("the stream is still open");
+    assert_eq!(frame.data["data"]["text"], "still there?");
+}
