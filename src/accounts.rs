@@ -18,6 +18,7 @@ use crate::domain::{
     ChatAction, ChatPage, DialogCursor, ForwardOptions, HistoryPage, MessageView, Peer, PeerSpec,
     SendOptions, SessionInfo,
 };
+use crate::events::Events;
 use crate::store::{AccountStore, Store, StoreError, legacy};
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::invoke::Waits;
@@ -85,6 +86,7 @@ impl Account {
         store: &Store,
         config: &Config,
         options: ManagerOptions,
+        events: &Arc<Events>,
     ) -> Result<Self, StoreError> {
         let state = open_state(store, &spec).await?;
         let peers = PeerResolver::open(state.clone()).await?;
@@ -96,6 +98,7 @@ impl Account {
             Arc::new(Metrics::new()),
             options,
             spec.lease.clone(),
+            events.sink(&spec.name),
         );
         Ok(Self {
             name: spec.name,

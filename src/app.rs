@@ -21,6 +21,8 @@ use crate::api::router::router;
 use crate::cli::ServeArgs;
 use crate::cluster::Cluster;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
+use crate::events::Events;
+use crate::events::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
 use crate::outbox::Outboxes;
 use crate::store::{Store, StoreError};
@@ -157,6 +159,7 @@ pub async fn build_state_with(
         Cluster::new(store.clone(), &config.cluster, &names)
     });
     let gate = |name: &str| cluster.as_ref().and_then(|c| c.gate(name));
+    let events = Events::new(store.clone(), config.events.clone());
     let default = Account::start(
         AccountSpec {
             lease: gate(DEFAULT_ACCOUNT),
@@ -165,6 +168,7 @@ pub async fn build_state_with(
         &store,
         &config,
         options.clone(),
+        &events,
     )
     .await
     .map_err(state_dir_error)?;
@@ -177,7 +181,7 @@ pub async fn build_state_with(
             legacy_state_dir: None,
             lease: gate(&account.name.to_string()),
         };
-        let started = Account::start(spec, &store, &config, options.clone())
+        let started = Account::start(spec, &store, &config, options.clone(), &events)
             .await
             .map_err(state_dir_error)?;
         registry.insert(started);
@@ -185,6 +189,26 @@ pub async fn build_state_with(
     let outboxes = Outboxes::start(&registry, &store, &config.outbox)
         .await
         .map_err(state_dir_error)?;
+    if let Some(hook) = config
+        .webhooks
+        .iter()
+        .find(|hook| registry.get(&hook.account).is_none())
+    {
+        return Err(ConfigError::new(
+            crate::config::webhooks_file::VAR,
+            format!(
+                "[webhooks.{}] account: no account is named `{}`",
+                hook.name, hook.account
+            ),
+        ));
+    }
+    let webhooks = Webhooks::start(
+        events.clone(),
+        config.events.webhook.clone(),
+        config.webhooks.clone(),
+    )
+    .await
+    .map_err(state_dir_error)?;
     let edge = Arc::new(EdgeState::new(config.edge.clone()));
     Ok(AppState {
         outboxes: Arc::new(outboxes),
@@ -194,6 +218,8 @@ pub async fn build_state_with(
         config: Arc::new(config),
         accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
+        events,
+        webhooks,
         store,
         cluster,
     })
@@ -209,6 +235,9 @@ pub async fn run(
     let accounts = state.accounts.clone();
     let outboxes = state.outboxes.clone();
     let store = state.store.clone();
+    let events = state.events.clone();
+    let streams = state.events.clone();
+    let webhooks = state.webhooks.clone();
     let address = listener.local_addr()?;
     let cluster = state.cluster.clone();
     if let Some(cluster) = &cluster {
@@ -219,6 +248,8 @@ pub async fn run(
     let server = crate::api::edge::server::serve(listener, router(state), edge, async move {
         shutdown.await;
         tracing::info!("shutdown requested: finishing in-flight requests");
+        // Event streams never finish on their own.
+        streams.close_streams();
         let _ = draining_tx.send(());
     });
     tracing::info!(%address, "mtgate is listening");
@@ -239,9 +270,12 @@ pub async fn run(
             Ok(())
         }
     };
+    webhooks.stop();
     // Before the accounts disconnect, so sends in flight can finish.
     outboxes.shutdown().await;
     accounts.shutdown().await;
+    // What the pumps read last goes into the log before the store closes.
+    events.flush().await;
     // Connections closed: the other replicas may take the accounts at once.
     if let Some(cluster) = &cluster {
         cluster.leave().await;

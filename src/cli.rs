@@ -75,6 +75,17 @@ Outbox (POST /v1/outbox; see docs/outbox.md):
   MTGATE_OUTBOX_RETRY_BUDGET   transient failures before a job is dead [default: 8]
   MTGATE_OUTBOX_RETRY_BASE     first retry delay, doubling with jitter [default: 2s]
   MTGATE_OUTBOX_RETRY_MAX      longest retry delay [default: 5m]
+Events and webhooks (see docs/events.md):
+  MTGATE_EVENTS_RETENTION_COUNT     events kept per account [default: 100000]
+  MTGATE_EVENTS_RETENTION_AGE       events older than this are deleted [default: 7d]
+  MTGATE_EVENTS_HEARTBEAT           SSE comment on an idle stream this often [default: 15s]
+  MTGATE_WEBHOOKS_FILE              TOML file of webhooks: [webhooks.NAME] url, secret?,
+                                    account?, events?, chats?
+  MTGATE_WEBHOOK_TIMEOUT            a delivery unanswered this long failed [default: 10s]
+  MTGATE_WEBHOOK_MAX_ATTEMPTS       attempts before an event is a failure [default: 8]
+  MTGATE_WEBHOOK_RETRY_BASE         first retry delay, doubled each time [default: 500ms]
+  MTGATE_WEBHOOK_BREAKER_THRESHOLD  failures in a row opening the breaker [default: 5]
+  MTGATE_WEBHOOK_BREAKER_COOLDOWN   open breaker waits this before a probe [default: 30s]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -85,6 +96,8 @@ unauthorized_session (for login flows), other_sessions (logged in as each other 
 @username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
 POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info,
 POST /limits (sending rates and slow mode: FLOOD_WAIT_N / SLOWMODE_WAIT_N beyond them).
+POST /faults, POST /incoming, POST /incoming/edit, POST /incoming/delete,
+POST /incoming/burst, POST /reset, POST /login-tokens/accept, GET /info.
 Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
@@ -197,7 +210,8 @@ mod tests {
         }
         let documented = crate::config::edge::VARIABLES
             .iter()
-            .chain(crate::config::outbox::VARIABLES);
+            .chain(crate::config::outbox::VARIABLES)
+            .chain(crate::config::events::VARIABLES);
         for (var, default, _) in documented {
             let line = help
                 .lines()

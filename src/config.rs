@@ -16,6 +16,7 @@ mod errors;
 pub mod keys_file;
 mod toml_file;
 pub mod vars;
+pub mod webhooks_file;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -28,12 +29,14 @@ use mtgate_session::StringSession;
 
 pub mod cluster;
 pub mod edge;
+pub mod events;
 pub mod outbox;
 pub use accounts_file::AccountConfig;
 pub use cluster::ClusterConfig;
 pub use edge::EdgeConfig;
 pub use env::Environment;
 pub use errors::{Collector, ConfigError, ConfigErrors};
+pub use events::{EventsConfig, WebhookPolicy};
 pub use keys_file::ApiKey;
 pub use outbox::OutboxConfig;
 pub use vars::{DEFAULT_FLOOD_SLEEP_MAX_SECS, MAX_FLOOD_SLEEP_MAX_SECS};
@@ -74,10 +77,14 @@ pub struct Config {
     pub edge: EdgeConfig,
     /// `MTGATE_OUTBOX_*` (see [`outbox`]).
     pub outbox: OutboxConfig,
+    /// `MTGATE_EVENTS_*` and `MTGATE_WEBHOOK_*` (see [`events`]).
+    pub events: EventsConfig,
     /// `MTGATE_ACCOUNTS_FILE`: the accounts besides `default`, in name order.
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
     pub scoped_keys: Vec<ApiKey>,
+    /// `MTGATE_WEBHOOKS_FILE`: webhooks kept in sync with the file.
+    pub webhooks: Vec<webhooks_file::WebhookConfig>,
 }
 
 /// `MTGATE_LOG_FORMAT`: bunyan JSON (default) or human-readable.
@@ -97,6 +104,7 @@ struct ServiceSettings {
     log_format: LogFormat,
     edge: EdgeConfig,
     outbox: OutboxConfig,
+    events: EventsConfig,
 }
 
 impl Config {
@@ -134,6 +142,13 @@ impl Config {
                 })
             }
         };
+        let webhooks = match get(webhooks_file::VAR) {
+            None => Vec::new(),
+            Some(path) => webhooks_file::load(path.trim().as_ref()).unwrap_or_else(|e| {
+                errors.extend(e);
+                Vec::new()
+            }),
+        };
         let keys_from_file = get(keys_file::VAR).is_some();
         let api_keys = errors.take(vars::parse_api_keys(
             get("MTGATE_API_KEYS"),
@@ -159,6 +174,7 @@ impl Config {
                 config.default_peer = default_peer.flatten();
                 config.extra_accounts = extra_accounts;
                 config.scoped_keys = scoped_keys;
+                config.webhooks = webhooks;
                 Ok(config)
             }
             _ => Err(errors.into_errors()),
@@ -211,8 +227,10 @@ impl Config {
             log_format: settings.log_format,
             edge: settings.edge,
             outbox: settings.outbox,
+            events: settings.events,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
+            webhooks: Vec::new(),
         }
     }
 
@@ -259,6 +277,7 @@ fn service_settings(
     let log_format = errors.take(vars::parse_log_format(get("MTGATE_LOG_FORMAT")));
     let edge = errors.take(EdgeConfig::from_lookup(get));
     let outbox = errors.take(OutboxConfig::from_lookup(get));
+    let events = errors.take(EventsConfig::from_lookup(get));
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
@@ -268,6 +287,7 @@ fn service_settings(
         log_format: log_format?,
         edge: edge?,
         outbox: outbox?,
+        events: events?,
     })
 }
 
@@ -354,6 +374,8 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("edge", &self.edge)
             .field("outbox", &self.outbox)
+            .field("events", &self.events)
+            .field("webhooks", &self.webhooks)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

@@ -15,6 +15,9 @@
 //!   client behind a `tokio::sync::Mutex`), the supervisor (liveness probes, reconnects),
 //!   flood memory (`telegram::flood`), stall detection (`telegram::stall`), health, the typed
 //!   operations (`telegram::ops`) and the one mapping of Telegram errors.
+//! - [`events`]: events out: the durable event log filled from each account's updates (with
+//!   the update state, in one transaction), live fan-out to SSE streams, retention, and
+//!   webhooks (Standard Webhooks signatures, retries, circuit breaker, dead letters).
 //! - [`domain`]: plain types: request input (peers, message text, account names, key scopes)
 //!   and operation results.
 //! - [`api`]: axum routes (also under `/v1/accounts/{account}/…`), the
@@ -29,6 +32,9 @@
 //! - [`store`]: the durable store (sqlx: SQLite at `MTGATE_STATE_DIR/mtgate.db` by default,
 //!   PostgreSQL with `MTGATE_DATABASE_URL`): peers, update state, idempotency records, outbox
 //!   jobs, replicas and leases, one view per account; the only code that writes state to disk.
+//! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
+//!   update state, idempotency records, the event log and webhooks, one view per account;
+//!   the only code that writes state to disk.
 
 pub mod accounts;
 pub mod api;
@@ -37,6 +43,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod idempotency;
 pub mod login;
 pub mod outbox;

@@ -10,6 +10,7 @@
 
 mod cpu;
 mod direct;
+mod events;
 mod http;
 mod load;
 mod outbox;
@@ -110,9 +111,39 @@ fn main() -> ExitCode {
             }
         };
     }
+    if options.only.as_deref() == Some(&["events".to_string()][..]) {
+        return runtime.block_on(run_events(&options));
+    }
     match runtime.block_on(run(&options)) {
         Ok(report) if report.lost + report.duplicated == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("mtgate bench could not run: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `--only events`: the event latency and throughput rows (see `events`).
+async fn run_events(options: &Options) -> ExitCode {
+    let out_dir = target_dir().join("bench");
+    let logs = out_dir.join("logs");
+    if let Err(e) = std::fs::create_dir_all(&logs) {
+        eprintln!("mtgate bench could not run: {e}");
+        return ExitCode::from(2);
+    }
+    eprintln!("mtgate bench: events; load average {}", loadavg());
+    match events::run(&logs, &out_dir, options.quick).await {
+        Ok(report) => {
+            let lost = report["sse"]["lost"].as_u64().unwrap_or(1)
+                + report["webhook"]["lost"].as_u64().unwrap_or(1);
+            let duplicated = report["sse"]["duplicated"].as_u64().unwrap_or(0);
+            if lost + duplicated == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Err(error) => {
             eprintln!("mtgate bench could not run: {error}");
             ExitCode::from(2)

@@ -35,6 +35,8 @@ pub struct World {
     pub channel: String,
     pub supergroup: String,
     /// The other users.
+    /// The other users (`@username`), who can send the account messages.
+    #[serde(default)]
     pub others: Vec<String>,
 }
 

@@ -57,6 +57,11 @@ impl RequestAccount {
             .is_none_or(|k| k.scope.may_list(id, username))
     }
 
+    /// The chats the key is limited to (`None`: all chats).
+    pub fn key_chats(&self) -> Option<Vec<PeerSpec>> {
+        self.key.as_ref().and_then(|k| k.scope.chats.clone())
+    }
+
     /// Refuses a chat outside the key's chat list (403 `KEY_SCOPE`), before anything is sent.
     pub fn check_chat(&self, chat: &PeerSpec) -> Result<(), ApiError> {
         let full = KeyScope::full();

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// 404 `ACCOUNT_NOT_FOUND`: no account of this name is configured.
     #[error("no account is named `{0}`")]
     AccountNotFound(String),
+    /// 404 `WEBHOOK_NOT_FOUND`: no such webhook for this account.
+    #[error("no webhook {0} for this account")]
+    WebhookNotFound(String),
     /// 404 `PEER_NOT_FOUND`: the peer does not exist or this account cannot see it.
     #[error("{message}")]
     PeerNotFound {
@@ -141,6 +144,7 @@ impl ApiError {
             Self::Unauthorized => "UNAUTHORIZED",
             Self::KeyScope(_) => "KEY_SCOPE",
             Self::AccountNotFound(_) => "ACCOUNT_NOT_FOUND",
+            Self::WebhookNotFound(_) => "WEBHOOK_NOT_FOUND",
             Self::PeerNotFound { .. } => "PEER_NOT_FOUND",
             Self::MessageNotFound { .. } => "MESSAGE_NOT_FOUND",
             Self::MessageTooLong { .. } => "MESSAGE_TOO_LONG",
@@ -165,7 +169,7 @@ impl ApiError {
             Self::InvalidRequest(_) | Self::MessageTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::KeyScope(_) => StatusCode::FORBIDDEN,
-            Self::AccountNotFound(_) => StatusCode::NOT_FOUND,
+            Self::AccountNotFound(_) | Self::WebhookNotFound(_) => StatusCode::NOT_FOUND,
             Self::NoSuchEndpoint => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PeerNotFound { .. } | Self::MessageNotFound { .. } => StatusCode::NOT_FOUND,

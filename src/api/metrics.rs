@@ -46,6 +46,8 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut body = merge_by_account(&parts);
     body.push_str(&state.key_metrics.render());
     body.push_str(&state.edge.render());
+    body.push_str(&state.events.render_metrics());
+    body.push_str(&state.webhooks.render_metrics());
     (
         [(
             header::CONTENT_TYPE,

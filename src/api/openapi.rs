@@ -321,6 +321,12 @@ impl Modify for Security {
         runtime_routes::cluster,
         runtime_routes::metrics,
         runtime_routes::openapi,
+        super::openapi_events::stream_events,
+        super::openapi_events::create_webhook,
+        super::openapi_events::list_webhooks,
+        super::openapi_events::delete_webhook,
+        super::openapi_events::webhook_failures,
+        super::openapi_events::redeliver_webhook,
     ),
     components(schemas(
         SendMessageRequest,
@@ -355,6 +361,9 @@ impl Modify for Security {
         HealthReport,
         SessionStatus,
         ClusterView,
+        super::openapi_events::EventEnvelope,
+        super::openapi_events::MessageEventData,
+        super::openapi_events::DeletedEventData,
     )),
     modifiers(&Security, &AccountPaths),
     tags(
@@ -365,6 +374,7 @@ impl Modify for Security {
         (name = "health", description = "Probes (no API key needed)"),
         (name = "session", description = "The logged-in account"),
         (name = "cluster", description = "Replicas sharing one PostgreSQL database"),
+        (name = "events", description = "What happens in the account's chats: SSE and webhooks"),
     )
 )]
 pub struct ApiDoc;

@@ -24,8 +24,8 @@ use super::edge::shed::InFlightLimitLayer;
 use super::forward::{self, Forwarder};
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, cluster, health, jobs, messages, metrics,
-    openapi, outbox, peers, session,
+    ApiError, AppState, accounts_routes, auth, chats, cluster, events, health, jobs, messages,
+    metrics, openapi, outbox, peers, session, webhooks,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::routes())
         .merge(messages::actions::routes())
         .merge(chats::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(peers::routes())
         .merge(outbox::routes())
         .merge(jobs::routes())

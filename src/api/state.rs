@@ -9,6 +9,8 @@ use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
 use crate::cluster::Cluster;
 use crate::config::Config;
+use crate::events::Events;
+use crate::events::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
 use crate::outbox::Outboxes;
 use crate::store::Store;
@@ -19,6 +21,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,
+    /// The event log and its live fan-out.
+    pub events: Arc<Events>,
+    /// Webhook subscriptions and their delivery tasks.
+    pub webhooks: Arc<Webhooks>,
     /// The HTTP edge's limits and live counts (connection cap, in-flight slots).
     pub edge: Arc<EdgeState>,
     /// Accepted API keys (digests, names, scopes).

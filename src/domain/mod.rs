@@ -3,6 +3,7 @@
 
 pub mod account_name;
 pub mod chats;
+pub mod event;
 pub mod job;
 pub mod key_scope;
 pub mod mentions;
@@ -15,6 +16,10 @@ pub mod results;
 
 pub use account_name::AccountName;
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
+pub use event::{
+    DeletedEvent, Event, EventChat, EventEntity, EventFilter, EventSender, EventType, MessageEvent,
+    NewEvent,
+};
 pub use job::{Job, JobError, JobState, JobTransition, NewJob, Priority, SendBody, Transition};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use message::{MessageView, PeerView};

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 mod account;
 mod backend;
 mod cluster;
+pub mod events;
 mod files;
 mod idempotency;
 pub mod jobs;
@@ -29,6 +30,7 @@ pub mod legacy;
 mod migrations;
 mod peers;
 mod updates;
+mod webhooks;
 mod writer;
 
 pub use account::AccountStore;
@@ -38,6 +40,7 @@ pub use idempotency::{IdempotencyRecord, IdempotencyScope};
 pub use jobs::{EnqueueKey, Enqueued, JobFilter, Transitioned};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
+pub use webhooks::{FailureRecord, WebhookRecord};
 
 /// The database file under the state directory.
 pub const DB_FILE: &str = "mtgate.db";
@@ -240,6 +243,11 @@ impl Store {
             .send(write)
             .map_err(|_| StoreError::WriterGone)
     }
+}
+
+/// Unix time in milliseconds (event times).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Unix time in seconds, the store's clock for every timestamp.

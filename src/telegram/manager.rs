@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,9 @@ use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
 use super::stall::StallWatch;
 use super::supervisor;
+use super::updates_pump;
 use crate::config::Config;
+use crate::events::EventSink;
 
 /// Timings of the manager. Defaults suit production; tests may shorten them.
 #[derive(Clone, Debug)]
@@ -114,6 +117,8 @@ struct Inner {
     pool: Option<SenderPoolHandle>,
     runner: Option<JoinHandle<()>>,
     supervisor: Option<JoinHandle<()>>,
+    /// The update pump (see `updates_pump`).
+    pump: Option<JoinHandle<()>>,
 }
 
 /// What it takes to dial Telegram again after a standby.
@@ -123,6 +128,8 @@ struct Dial {
     dc_id: i32,
     addr: String,
     flood_sleep_max: Duration,
+    /// Where the update pump sends what it reads.
+    events: EventSink,
 }
 
 /// Owns the grammers client and its connection; handed to handlers through axum `State`.
@@ -142,8 +149,9 @@ impl ClientManager {
         session: Arc<PersistentSession>,
         metrics: Arc<Metrics>,
         options: ManagerOptions,
+        events: EventSink,
     ) -> Arc<Self> {
-        Self::start_gated(config, string, session, metrics, options, None)
+        Self::start_gated(config, string, session, metrics, options, None, events)
     }
 
     /// [`Self::start`], fenced by `lease` when given: the manager then starts in standby,
@@ -155,6 +163,7 @@ impl ClientManager {
         metrics: Arc<Metrics>,
         options: ManagerOptions,
         lease: Option<Arc<LeaseGate>>,
+        events: EventSink,
     ) -> Arc<Self> {
         let shared = Arc::new(Shared {
             health: HealthTracker::new(),
@@ -173,6 +182,7 @@ impl ClientManager {
             dc_id: string.dc_id,
             addr: string.addr.to_string(),
             flood_sleep_max: config.flood_sleep_max,
+            events,
         };
         let inner = match &lease {
             None => connect(&shared, &dial),
@@ -215,6 +225,9 @@ impl ClientManager {
     async fn disconnect(&self, inner: &mut Inner) {
         if let Some(supervisor) = inner.supervisor.take() {
             supervisor.abort();
+        }
+        if let Some(pump) = inner.pump.take() {
+            pump.abort();
         }
         inner.client = None;
         if let Some(pool) = inner.pool.take() {
@@ -378,15 +391,26 @@ fn connect(shared: &Arc<Shared>, dial: &Dial) -> Inner {
             shared.options.io_retry_delay,
             shared.metrics.clone(),
         )),
+        updates_channel_capacity: NonZeroUsize::new(updates_pump::POOL_UPDATES_CAPACITY)
+            .expect("non-zero"),
         ..ConnectionParams::default()
     };
     let pool = SenderPool::with_configuration(shared.session.clone(), dial.api_id, params);
     let client = Client::new(pool.handle.clone());
     let runner = tokio::spawn(pool.runner.run());
+    let (to_pump, pump_updates) = tokio::sync::mpsc::channel(updates_pump::FORWARD_CAPACITY);
+    let pump = tokio::spawn(updates_pump::run(
+        shared.clone(),
+        pool.handle.thin.clone(),
+        pool.handle.session.clone(),
+        pump_updates,
+        dial.events.clone(),
+    ));
     let supervisor = tokio::spawn(supervisor::run(
         shared.clone(),
         client.clone(),
         pool.updates,
+        to_pump,
     ));
     tracing::info!(
         dc_id = dial.dc_id,
@@ -398,6 +422,7 @@ fn connect(shared: &Arc<Shared>, dial: &Dial) -> Inner {
         pool: Some(pool.handle.thin),
         runner: Some(runner),
         supervisor: Some(supervisor),
+        pump: Some(pump),
     }
 }
 

@@ -6,7 +6,9 @@
 //! - [`ops`]: [`TelegramAccount`], the typed operations (send, edit, delete, history, …).
 //! - [`error`]: [`TelegramError`], Telegram failures classified once.
 //! - [`migrate`]: following `*_MIGRATE` answers to the right data centre.
-//! - [`supervisor`]: the background task that connects, drains updates and reconnects.
+//! - [`supervisor`]: the background task that connects, forwards updates and reconnects.
+//! - [`updates`]: Telegram updates read into domain events; `updates_pump` runs grammers'
+//!   update receiver (gaps, differences) and hands event batches to the log.
 //! - [`health`]: the lock-free health snapshot probes read.
 //! - [`reconnect`]: the backoff schedule (the only user of the `backoff` crate).
 //! - [`retry`]: per-call retries (flood waits, one I/O retry) for the sender pool.
@@ -36,6 +38,8 @@ pub mod session_store;
 pub mod stall;
 mod supervisor;
 pub mod text;
+pub mod updates;
+mod updates_pump;
 
 pub use error::TelegramError;
 pub use manager::{ClientManager, ManagerOptions};

@@ -175,8 +175,28 @@ impl Session for PersistentSession {
         })
     }
 
+    /// `PeerId::self_user()` names the logged-in user (cached with `is_self`): grammers'
+    /// update receiver asks for it to know it may start from `updates.getState`.
     fn peer(&self, peer: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>, Self::Error>> {
-        Box::pin(async move { Ok(self.data().peer_infos.get(&peer).cloned()) })
+        Box::pin(async move {
+            let data = self.data();
+            if peer == PeerId::self_user() {
+                return Ok(data
+                    .peer_infos
+                    .values()
+                    .find(|info| {
+                        matches!(
+                            info,
+                            PeerInfo::User {
+                                is_self: Some(true),
+                                ..
+                            }
+                        )
+                    })
+                    .cloned());
+            }
+            Ok(data.peer_infos.get(&peer).cloned())
+        })
     }
 
     fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<(), Self::Error>> {

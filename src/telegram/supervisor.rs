@@ -1,6 +1,6 @@
-//! The supervisor task: connects at startup, drains the pool's updates channel (grammers
-//! drops updates nobody reads), notices a closed connection, and reconnects with backoff so
-//! health recovers without any API traffic.
+//! The supervisor task: connects at startup, forwards the pool's updates to the update pump
+//! at once (grammers drops updates when its channel is full), notices a closed connection,
+//! and reconnects with backoff so health recovers without any API traffic.
 //!
 //! A connection is (re)established by *probing*: `users.getUsers(self)` makes the pool dial
 //! the server and proves the key still has a user. A probe that fails with a revoked-key
@@ -29,7 +29,9 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     client: Client,
     mut updates: mpsc::Receiver<UpdatesLike>,
+    pump: mpsc::Sender<UpdatesLike>,
 ) {
+    let to_pump = |update| forward(&pump, update);
     let options = shared.options.clone();
     let mut schedule = ReconnectSchedule::new(options.reconnect_initial, options.reconnect_max);
     // Ticks kept across iterations: a sleep made inside the select would restart with every
@@ -40,7 +42,11 @@ pub(super) async fn run(
         match shared.health.state() {
             ConnectionState::Stopped | ConnectionState::Failed | ConnectionState::Standby => return,
             ConnectionState::Unauthorized => match updates.recv().await {
-                Some(update) => learn(&shared, update).await,
+                // The pump would ask for the difference, which a key without a user cannot
+                // get (and each try dials Telegram). The stored state stays where the log
+                // is; a restart with a valid session catches up from there.
+                Some(UpdatesLike::ConnectionClosed) => {}
+                Some(update) => to_pump(update).await,
                 None => return runner_gone(&shared),
             },
             state @ (ConnectionState::Connecting | ConnectionState::Reconnecting) => {
@@ -62,7 +68,7 @@ pub(super) async fn run(
                             retry_in_ms = delay.as_millis() as u64,
                             "Telegram is unreachable; retrying"
                         );
-                        if !drain_for(&shared, &mut updates, delay).await {
+                        if !drain_for(&mut updates, &pump, delay).await {
                             return runner_gone(&shared);
                         }
                     }
@@ -77,8 +83,13 @@ pub(super) async fn run(
                             ) {
                                 tracing::warn!("the Telegram connection closed; reconnecting");
                             }
+                            // A gap for the pump: it asks for the difference (not for a
+                            // key found revoked meanwhile; see the Unauthorized arm).
+                            if shared.health.state() != ConnectionState::Unauthorized {
+                                to_pump(UpdatesLike::ConnectionClosed).await;
+                            }
                         }
-                        Some(update) => learn(&shared, update).await,
+                        Some(update) => to_pump(update).await,
                         None => return runner_gone(&shared),
                     },
                     _ = shared.wake.notified() => {
@@ -182,10 +193,10 @@ fn is_unauthorized(error: &TelegramError) -> bool {
     }
 }
 
-/// Drains updates for `delay`; false when the channel closed (pool stopped).
+/// Forwards updates for `delay`; false when the channel closed (pool stopped).
 async fn drain_for(
-    shared: &Shared,
     updates: &mut mpsc::Receiver<UpdatesLike>,
+    pump: &mpsc::Sender<UpdatesLike>,
     delay: Duration,
 ) -> bool {
     let deadline = tokio::time::Instant::now() + delay;
@@ -193,22 +204,25 @@ async fn drain_for(
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return true,
             update = updates.recv() => match update {
-                // Expected while reconnecting; the next probe decides.
-                Some(UpdatesLike::ConnectionClosed) => {}
-                Some(update) => learn(shared, update).await,
+                Some(update) => forward(pump, update).await,
                 None => return false,
             },
         }
     }
 }
 
-/// Caches the users and chats an update carries, so their access hashes survive restarts.
-async fn learn(shared: &Shared, update: UpdatesLike) {
-    let (users, chats) = match update {
-        UpdatesLike::Updates(tl::enums::Updates::Updates(u)) => (u.users, u.chats),
-        UpdatesLike::Updates(tl::enums::Updates::Combined(u)) => (u.users, u.chats),
-        _ => return,
-    };
+/// Hands an update to the pump. Its channel is large enough never to fill in practice; if
+/// the pump is gone (shutting down) the update is not needed any more.
+async fn forward(pump: &mpsc::Sender<UpdatesLike>, update: UpdatesLike) {
+    let _ = pump.send(update).await;
+}
+
+/// Caches users and chats that came with updates, so their access hashes survive restarts.
+pub(super) async fn learn_peers(
+    shared: &Shared,
+    users: &[tl::enums::User],
+    chats: &[tl::enums::Chat],
+) {
     let peers: Vec<PeerInfo> = users
         .iter()
         .filter_map(user_info)

@@ -9,6 +9,9 @@
 //! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}`, `{"auth_key_duplicated":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
 //! | `GET /connections` | | every connection's use of an auth key, oldest first: `[{"connection_id","auth_key_id","user"?,"opened_at_ms","closed_at_ms"?,"first_call_ms"?,"last_call_ms"?,"duplicate"}]` (`closed_at_ms` null while live) |
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
+//! | `POST /incoming/edit` | `{"peer":…,"id":N,"text":…}` | `200` the edited message: its sender (another user) edited it |
+//! | `POST /incoming/delete` | `{"peer":…,"ids":[N,…]}` | `200` `{"deleted":[N,…]}`: their senders deleted them for everyone |
+//! | `POST /incoming/burst` | `{"from":"@user","peer"?:…,"text":…,"count":N}` | `201` `{"ids":[…]}`: N messages `"text #1"`…, as N `/incoming` calls |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
 //! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
@@ -36,7 +39,7 @@ use serde_json::{Value, json};
 use super::wire::{ConnectionRecord, MtprotoServer};
 use super::world::faults::InjectedError;
 use super::world::limits::Rates;
-use super::world::{ControlError, MessageView, RequestLogEntry, World};
+use super::world::{ControlError, IncomingError, MessageView, RequestLogEntry, World};
 
 /// In-process control of one sandbox. Cheap to clone.
 #[derive(Clone)]
@@ -206,6 +209,32 @@ impl SandboxControl {
         self.world.incoming(from, peer, text)
     }
 
+    /// The sender of message `id` in `peer` edits it (see [`World::incoming_edit`]).
+    pub fn incoming_edit(
+        &self,
+        peer: &str,
+        id: i32,
+        text: &str,
+    ) -> Result<MessageView, ControlError> {
+        self.world.incoming_edit(peer, id, text)
+    }
+
+    /// The senders of `ids` in `peer` delete them for everyone; the ids deleted.
+    pub fn incoming_delete(&self, peer: &str, ids: &[i32]) -> Result<Vec<i32>, ControlError> {
+        self.world.incoming_delete(peer, ids)
+    }
+
+    /// `count` incoming messages `"{text} #{n}"`; their ids in order.
+    pub fn incoming_burst(
+        &self,
+        from: &str,
+        peer: Option<&str>,
+        text: &str,
+        count: u32,
+    ) -> Result<Vec<i32>, ControlError> {
+        self.world.incoming_burst(from, peer, text, count)
+    }
+
     /// The starting world again (same keys, hashes and ports), no delay, accepting
     /// connections.
     pub async fn reset(&self) -> std::io::Result<()> {
@@ -253,6 +282,9 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/faults", post(faults))
         .route("/connections", get(connections))
         .route("/incoming", post(incoming))
+        .route("/incoming/edit", post(incoming_edit))
+        .route("/incoming/delete", post(incoming_delete))
+        .route("/incoming/burst", post(incoming_burst))
         .route("/reset", post(reset))
         .route("/login-tokens/accept", post(accept_login_token))
         .route("/info", get(info))
@@ -270,6 +302,9 @@ fn control_error(e: ControlError) -> Response {
     let (status, code) = match &e {
         ControlError::UnknownPeer(_) => (StatusCode::NOT_FOUND, "PEER_NOT_FOUND"),
         ControlError::NoPendingLoginToken => (StatusCode::NOT_FOUND, "NO_PENDING_LOGIN_TOKEN"),
+        ControlError::Incoming(IncomingError::UnknownMessage(_)) => {
+            (StatusCode::NOT_FOUND, "MESSAGE_NOT_FOUND")
+        }
         ControlError::Incoming(_) => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
     };
     error(status, code, e)
@@ -429,6 +464,75 @@ async fn incoming(State(control): State<SandboxControl>, body: Bytes) -> Respons
     };
     match control.incoming(&incoming.from, incoming.peer.as_deref(), &incoming.text) {
         Ok(message) => (StatusCode::CREATED, axum::Json(message)).into_response(),
+        Err(e) => control_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncomingEdit {
+    peer: String,
+    id: i32,
+    text: String,
+}
+
+async fn incoming_edit(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let edit: IncomingEdit = match parse(&body) {
+        Ok(edit) => edit,
+        Err(bad) => return bad.into_response(),
+    };
+    match control.incoming_edit(&edit.peer, edit.id, &edit.text) {
+        Ok(message) => axum::Json(message).into_response(),
+        Err(e) => control_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncomingDelete {
+    peer: String,
+    ids: Vec<i32>,
+}
+
+async fn incoming_delete(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let delete: IncomingDelete = match parse(&body) {
+        Ok(delete) => delete,
+        Err(bad) => return bad.into_response(),
+    };
+    match control.incoming_delete(&delete.peer, &delete.ids) {
+        Ok(deleted) => axum::Json(json!({ "deleted": deleted })).into_response(),
+        Err(e) => control_error(e),
+    }
+}
+
+/// Most messages one burst may deliver (it holds the world's lock per message only).
+const MAX_BURST: u32 = 100_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncomingBurst {
+    from: String,
+    peer: Option<String>,
+    text: String,
+    count: u32,
+}
+
+async fn incoming_burst(State(control): State<SandboxControl>, body: Bytes) -> Response {
+    let burst: IncomingBurst = match parse(&body) {
+        Ok(burst) => burst,
+        Err(bad) => return bad.into_response(),
+    };
+    if burst.count == 0 || burst.count > MAX_BURST {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("count must be 1..={MAX_BURST}"),
+        );
+    }
+    let result =
+        control.incoming_burst(&burst.from, burst.peer.as_deref(), &burst.text, burst.count);
+    match result {
+        Ok(ids) => (StatusCode::CREATED, axum::Json(json!({ "ids": ids }))).into_response(),
         Err(e) => control_error(e),
     }
 }

@@ -55,12 +55,12 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         ConnFuture {
             inner,
             body_read,
-            _busy: busy,
+            busy: Some(busy),
         }
     }
 }
 
-/// Marks the connection idle again when the answer is done or abandoned.
+/// Marks the connection idle again when the answer (head and body) is done or abandoned.
 struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
@@ -75,7 +75,37 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: RouteFuture<Infallible>,
         body_read: Arc<AtomicBool>,
-        _busy: Busy,
+        busy: Option<Busy>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An answer's body that keeps the connection busy until it is sent (or dropped): a
+    /// streamed answer (`GET /v1/events`) is not an idle connection.
+    struct HoldBusy {
+        #[pin]
+        inner: axum::body::Body,
+        busy: Option<Busy>,
+    }
+}
+
+impl http_body::Body for HoldBusy {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -90,6 +120,9 @@ impl Future for ConnFuture {
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        Poll::Ready(Ok(response))
+        let busy = this.busy.take();
+        Poll::Ready(Ok(
+            response.map(|inner| axum::body::Body::new(HoldBusy { inner, busy }))
+        ))
     }
 }

@@ -17,6 +17,7 @@ mod lenient;
 pub mod limits;
 pub mod log;
 pub mod model;
+mod others;
 mod peers;
 pub mod population;
 mod pts;

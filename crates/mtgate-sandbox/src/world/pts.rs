@@ -14,6 +14,8 @@ pub struct PtsBox {
     /// The pts before the first logged event: a client older than this gets "too long".
     log_start: i32,
     log: Vec<LoggedUpdate>,
+    /// Unix time of the last recorded update, so a difference can tell which channels moved.
+    changed_at: i32,
 }
 
 /// An update with the pts it brought the box to.
@@ -39,6 +41,7 @@ impl PtsBox {
             pts,
             log_start: pts,
             log: Vec::new(),
+            changed_at: 0,
         }
     }
 
@@ -54,6 +57,7 @@ impl PtsBox {
 
     /// Records an update produced by [`advance`](Self::advance) so it can be replayed.
     pub fn record(&mut self, update: tl::enums::Update) {
+        self.changed_at = unix_now();
         self.log.push(LoggedUpdate {
             pts: self.pts,
             update,
@@ -73,6 +77,11 @@ impl PtsBox {
         self.log_start = self.pts;
     }
 
+    /// Whether the box advanced at or after `date` (unix seconds).
+    pub fn changed_since(&self, date: i32) -> bool {
+        self.changed_at >= date && self.changed_at > 0
+    }
+
     pub fn missed_since(&self, client_pts: i32) -> Missed {
         if client_pts == self.pts {
             Missed::Nothing
@@ -88,6 +97,13 @@ impl PtsBox {
             )
         }
     }
+}
+
+fn unix_now() -> i32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i32)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

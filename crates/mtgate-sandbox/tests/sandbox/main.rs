@@ -8,5 +8,6 @@ mod faults;
 mod fidelity;
 mod limits;
 mod login;
+mod others;
 mod support;
 mod users;

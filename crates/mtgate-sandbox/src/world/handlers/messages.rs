@@ -334,6 +334,10 @@ pub enum IncomingError {
     SenderIsSelf,
     #[error("{0}")]
     BadText(String),
+    #[error("no message {0} in that chat")]
+    UnknownMessage(i32),
+    #[error("message {0} was not sent by another user")]
+    NotByOthers(i32),
 }
 
 /// Delivers a message from another user to the account, as Telegram would: stored, counted

@@ -10,6 +10,7 @@ mod forward;
 mod help;
 mod history;
 mod messages;
+mod others;
 mod pins;
 mod read;
 mod updates;
@@ -25,6 +26,7 @@ use super::state::State;
 use crate::rpc::{Push, UpdateBus};
 
 pub use messages::{IncomingError, deliver_incoming};
+pub use others::{delete_by_other, edit_by_other};
 
 /// The DC the sandbox says it is (and the one session strings name).
 pub const SANDBOX_DC: i32 = 2;

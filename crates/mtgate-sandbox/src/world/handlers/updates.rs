@@ -44,32 +44,67 @@ fn all_private_chats(ctx: &Ctx) -> Vec<ChatKey> {
         .collect()
 }
 
+/// `updateChannelTooLong` (no pts: the client keeps its own) for every channel that moved
+/// since `date`, as Telegram tells a client coming back which channels to catch up on.
+fn channel_notices(ctx: &Ctx, date: i32) -> Vec<tl::enums::Update> {
+    let mut ids: Vec<i64> = ctx
+        .state
+        .channel_boxes
+        .iter()
+        .filter(|(_, b)| b.changed_since(date))
+        .map(|(&id, _)| id)
+        .collect();
+    ids.sort_unstable();
+    ids.into_iter()
+        .map(|channel_id| {
+            tl::types::UpdateChannelTooLong {
+                channel_id,
+                pts: None,
+            }
+            .into()
+        })
+        .collect()
+}
+
 pub fn get_difference(ctx: &mut Ctx, request: tl::functions::updates::GetDifference) -> Reply {
-    let difference: tl::enums::updates::Difference =
-        match ctx.state.private_box().missed_since(request.pts) {
-            Missed::Nothing => tl::types::updates::DifferenceEmpty {
-                date: ctx.now,
-                seq: 0,
+    let notices = channel_notices(ctx, request.date);
+    let channels: Vec<ChatKey> = notices
+        .iter()
+        .filter_map(|u| match u {
+            tl::enums::Update::ChannelTooLong(u) => Some(ChatKey::Channel(u.channel_id)),
+            _ => None,
+        })
+        .collect();
+    let missed = match ctx.state.private_box().missed_since(request.pts) {
+        Missed::Nothing if !notices.is_empty() => Missed::Updates(Vec::new()),
+        missed => missed,
+    };
+    let difference: tl::enums::updates::Difference = match missed {
+        Missed::Nothing => tl::types::updates::DifferenceEmpty {
+            date: ctx.now,
+            seq: 0,
+        }
+        .into(),
+        Missed::TooLong => tl::types::updates::DifferenceTooLong {
+            pts: ctx.state.private_pts(),
+        }
+        .into(),
+        Missed::Updates(updates) => {
+            let (new_messages, mut other_updates) = split(updates);
+            other_updates.extend(notices);
+            let chats = all_private_chats(ctx).into_iter().chain(channels);
+            let (users, chats) = peers_for(ctx.state, chats, []);
+            tl::types::updates::Difference {
+                new_messages,
+                new_encrypted_messages: Vec::new(),
+                other_updates,
+                chats,
+                users,
+                state: state(ctx),
             }
-            .into(),
-            Missed::TooLong => tl::types::updates::DifferenceTooLong {
-                pts: ctx.state.private_pts(),
-            }
-            .into(),
-            Missed::Updates(updates) => {
-                let (new_messages, other_updates) = split(updates);
-                let (users, chats) = peers_for(ctx.state, all_private_chats(ctx), []);
-                tl::types::updates::Difference {
-                    new_messages,
-                    new_encrypted_messages: Vec::new(),
-                    other_updates,
-                    chats,
-                    users,
-                    state: state(ctx),
-                }
-                .into()
-            }
-        };
+            .into()
+        }
+    };
     Ok(difference.to_bytes())
 }
 
@@ -104,8 +139,13 @@ pub fn get_channel_difference(
                 .filter_map(|m| m.from)
                 .collect();
             let (users, chats) = peers_for(ctx.state, [ChatKey::Channel(channel_id)], senders);
+            // grammers sets the channel's pts before applying a *final* difference's other
+            // updates, and so drops them (edits, deletions); a difference that says more may
+            // follow (as one cut by its limit does) has them applied. The next call finds
+            // nothing and ends it.
+            let r#final = other_updates.is_empty();
             tl::types::updates::ChannelDifference {
-                r#final: true,
+                r#final,
                 pts,
                 timeout: None,
                 new_messages,
