@@ -10,6 +10,7 @@
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
+//! | `GET /files/{sha256}` | | the bytes of a stored file (as a message's `media.sha256` names it), `application/octet-stream`; `404` when none |
 //! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
 //!
 //! `peer` is written as in the HTTP API: `@username`, `username`, `t.me/username`, a
@@ -178,6 +179,11 @@ impl SandboxControl {
         self.world.accept_login_token(token)
     }
 
+    /// The bytes of a file the sandbox holds, by SHA-256 (hex).
+    pub fn file(&self, sha256: &str) -> Option<Arc<crate::world::media::Blob>> {
+        self.world.file(sha256)
+    }
+
     /// The JSON `mtgate sandbox` prints.
     pub fn info(&self) -> Value {
         (*self.info).clone()
@@ -193,6 +199,7 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/incoming", post(incoming))
         .route("/reset", post(reset))
         .route("/login-tokens/accept", post(accept_login_token))
+        .route("/files/{sha256}", get(file))
         .route("/info", get(info))
         .with_state(control)
 }
@@ -335,6 +342,22 @@ async fn accept_login_token(State(control): State<SandboxControl>, body: Bytes) 
     match control.accept_login_token(token.as_deref()) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => control_error(e),
+    }
+}
+
+async fn file(State(control): State<SandboxControl>, Path(sha256): Path<String>) -> Response {
+    match control.file(&sha256) {
+        // A copy for the answer: ground truth for tests, not a hot path.
+        Some(blob) => (
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            blob.bytes.clone(),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "FILE_NOT_FOUND",
+            format!("no stored file has SHA-256 {sha256}"),
+        ),
     }
 }
 

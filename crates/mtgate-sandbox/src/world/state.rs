@@ -8,10 +8,12 @@
 //! Channels are shared by everyone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use super::faults::Faults;
 use super::fixture::{self, ChannelKind, SeedChat};
 use super::log::RequestLogEntry;
+use super::media::{Blob, Media, Uploads};
 use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
 use super::pts::PtsBox;
 use super::secrets::Secrets;
@@ -85,6 +87,12 @@ pub struct State {
     pub old_layer_connections: HashSet<u64>,
     pub log: Vec<RequestLogEntry>,
     pub faults: Faults,
+    /// Files being uploaded, part by part.
+    pub uploads: Uploads,
+    /// Photos and documents by id (what `upload.getFile` and `inputMediaPhoto` name).
+    pub media: HashMap<i64, Arc<Media>>,
+    /// Assembled files by SHA-256: the same content uploaded twice is held once.
+    pub blobs: HashMap<String, Arc<Blob>>,
 }
 
 /// Seeded messages are spaced this far apart, ending shortly before start.
@@ -169,6 +177,9 @@ impl State {
             old_layer_connections: HashSet::new(),
             log: Vec::new(),
             faults: Faults::default(),
+            uploads: Uploads::default(),
+            media: HashMap::new(),
+            blobs: HashMap::new(),
         };
 
         let seeds = fixture::SEED_MESSAGES.len() as i32;
@@ -188,6 +199,8 @@ impl State {
                 link_preview: true,
                 pinned: false,
                 fwd_from: None,
+                media: None,
+                grouped_id: None,
             };
             match chat {
                 SeedChat::Channel(id) => {
@@ -399,6 +412,15 @@ impl State {
             .collect();
         keys.sort_unstable();
         keys
+    }
+
+    /// The stored copy of `bytes` (an existing one when the same content is already held).
+    pub fn intern_blob(&mut self, bytes: Vec<u8>) -> Arc<Blob> {
+        let blob = Blob::new(bytes);
+        self.blobs
+            .entry(blob.sha256.clone())
+            .or_insert_with(|| Arc::new(blob))
+            .clone()
     }
 
     pub fn channel_kind(&self, chat: ChatKey) -> Option<ChannelKind> {

@@ -6,5 +6,6 @@ mod client;
 mod faults;
 mod fidelity;
 mod login;
+mod media;
 mod support;
 mod users;
