@@ -159,7 +159,9 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
-    let edge = Arc::new(EdgeState::new(config.edge.clone()));
+    let edge = Arc::new(
+        EdgeState::new(config.edge.clone()).with_upload_body_timeout(config.media.body_timeout),
+    );
     Ok(AppState {
         edge,
         keys: Arc::new(KeyRing::new(config.keys())),
@@ -168,6 +170,7 @@ pub async fn build_state_with(
         accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
         store,
+        uploads: Arc::default(),
     })
 }
 

@@ -61,6 +61,10 @@ HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HTTP_MAX_IN_FLIGHT    /v1 and /telegram requests at once; past it 503 [default: 128]
   MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
                                degrade /health [default: 30s]
+Media (see docs/media.md):
+  MTGATE_MEDIA_MAX_BYTES       largest file an upload may carry; past it 413 PAYLOAD_TOO_LARGE
+                               [default: 2147483648]
+  MTGATE_MEDIA_BODY_TIMEOUT    a multipart upload's body must be complete within [default: 30m]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -165,7 +169,10 @@ mod tests {
         ] {
             assert!(help.contains(var), "{var} missing from:\n{help}");
         }
-        for (var, default, _) in crate::config::edge::VARIABLES {
+        let edge_and_media = crate::config::edge::VARIABLES
+            .iter()
+            .chain(crate::config::media::VARIABLES);
+        for (var, default, _) in edge_and_media {
             let line = help
                 .lines()
                 .skip_while(|l| !l.contains(var))

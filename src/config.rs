@@ -27,11 +27,13 @@ use crate::domain::peer::PeerSpec;
 use mtgate_session::StringSession;
 
 pub mod edge;
+pub mod media;
 pub use accounts_file::AccountConfig;
 pub use edge::EdgeConfig;
 pub use env::Environment;
 pub use errors::{Collector, ConfigError, ConfigErrors};
 pub use keys_file::ApiKey;
+pub use media::MediaConfig;
 pub use vars::{DEFAULT_FLOOD_SLEEP_MAX_SECS, MAX_FLOOD_SLEEP_MAX_SECS};
 
 /// `MTGATE_LISTEN` when unset.
@@ -63,6 +65,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `MTGATE_HTTP_*` and `MTGATE_HEALTH_STALL_WINDOW` (see [`edge`]).
     pub edge: EdgeConfig,
+    /// `MTGATE_MEDIA_*` (see [`media`]).
+    pub media: MediaConfig,
     /// `MTGATE_ACCOUNTS_FILE`: the accounts besides `default`, in name order.
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
@@ -83,6 +87,7 @@ struct ServiceSettings {
     flood_sleep_max: Duration,
     log_format: LogFormat,
     edge: EdgeConfig,
+    media: MediaConfig,
 }
 
 impl Config {
@@ -194,6 +199,7 @@ impl Config {
             flood_sleep_max: settings.flood_sleep_max,
             log_format: settings.log_format,
             edge: settings.edge,
+            media: settings.media,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
         }
@@ -237,12 +243,14 @@ fn service_settings(
     let flood_sleep_max = errors.take(vars::parse_flood_sleep_max(get("MTGATE_FLOOD_SLEEP_MAX")));
     let log_format = errors.take(vars::parse_log_format(get("MTGATE_LOG_FORMAT")));
     let edge = errors.take(EdgeConfig::from_lookup(get));
+    let media = errors.take(MediaConfig::from_lookup(get));
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
         flood_sleep_max: flood_sleep_max?,
         log_format: log_format?,
         edge: edge?,
+        media: media?,
     })
 }
 
@@ -323,6 +331,7 @@ impl fmt::Debug for Config {
             .field("flood_sleep_max", &self.flood_sleep_max)
             .field("log_format", &self.log_format)
             .field("edge", &self.edge)
+            .field("media", &self.media)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod key_metrics;
+pub mod media;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;

@@ -16,15 +16,14 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::edge::shed::InFlightLimitLayer;
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, health, messages, metrics, openapi, peers,
-    session,
+    ApiError, AppState, accounts_routes, auth, chats, health, media, messages, metrics, openapi,
+    peers, session,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -38,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::routes())
         .merge(messages::routes())
         .merge(messages::actions::routes())
+        .merge(media::routes())
         .merge(chats::routes())
         .merge(peers::routes())
         .route_layer(middleware::from_fn_with_state(
@@ -76,9 +76,13 @@ pub fn router(state: AppState) -> Router {
                         .on_failure(()),
                 )
                 .layer(MapResponseLayer::new(json_timeout_body))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    request_timeout,
+                // Uploads get their body's time on top (`MTGATE_MEDIA_BODY_TIMEOUT`).
+                .layer(middleware::from_fn_with_state(
+                    Deadlines {
+                        request: request_timeout,
+                        upload: request_timeout + state.config.media.body_timeout,
+                    },
+                    deadline,
                 )),
         )
         .with_state(state);
@@ -94,6 +98,39 @@ fn json_timeout_body(response: Response) -> Response {
         ApiError::Timeout("the request did not finish in time".into()).into_response()
     } else {
         response
+    }
+}
+
+/// How long a request may take: any, and a multipart upload.
+#[derive(Clone, Copy)]
+struct Deadlines {
+    request: Duration,
+    upload: Duration,
+}
+
+/// Answers 504 `TIMEOUT` when a request outlives its deadline.
+async fn deadline(
+    axum::extract::State(deadlines): axum::extract::State<Deadlines>,
+    request: Request,
+    next: middleware::Next,
+) -> Response {
+    let upload = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    let limit = if upload {
+        deadlines.upload
+    } else {
+        deadlines.request
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout("the request did not finish in time".into()).into_response(),
     }
 }
 

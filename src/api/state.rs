@@ -25,6 +25,8 @@ pub struct AppState {
     pub key_metrics: Arc<KeyMetrics>,
     /// The durable store, closed (queued writes flushed) when the app stops.
     pub store: Store,
+    /// Media uploads that finished, reused by a retry with the same Idempotency-Key.
+    pub uploads: Arc<super::media::FinishedUploads>,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

@@ -4,6 +4,7 @@
 pub mod account_name;
 pub mod chats;
 pub mod key_scope;
+pub mod media;
 pub mod mentions;
 pub mod message;
 pub mod parse_mode;
@@ -14,6 +15,7 @@ pub mod results;
 pub use account_name::AccountName;
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary, DialogCursor, ForwardOptions};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
+pub use media::{MediaInfo, MediaKind, MediaSource, MediaSpec};
 pub use message::{MessageView, PeerView};
 pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};
