@@ -65,6 +65,8 @@ Media (see docs/media.md):
   MTGATE_MEDIA_MAX_BYTES       largest file an upload may carry; past it 413 PAYLOAD_TOO_LARGE
                                [default: 2147483648]
   MTGATE_MEDIA_BODY_TIMEOUT    a multipart upload's body must be complete within [default: 30m]
+  MTGATE_MEDIA_URL_SCHEMES     schemes a JSON send's media.url may be fetched with (http), or
+                               off [default: off]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 

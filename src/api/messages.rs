@@ -331,7 +331,7 @@ fn message_path(spec: &PeerSpec, id: i32) -> String {
 /// request): once per idempotency key when there is one (in its own task, so a caller hanging
 /// up does not cancel it), under the request deadline either way. With a key, the work's
 /// error is logged where it becomes the stored answer, so a replay does not log it again.
-async fn run<F, W>(
+pub(crate) async fn run<F, W>(
     account: &Arc<Account>,
     store: &IdempotencyStore,
     idempotent: Option<(IdempotencyKey, Fingerprint)>,

@@ -17,7 +17,15 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "30m",
         "time a multipart upload's body has to arrive whole (instead of MTGATE_HTTP_BODY_TIMEOUT)",
     ),
+    (
+        "MTGATE_MEDIA_URL_SCHEMES",
+        "off",
+        "URL schemes a JSON send's `media.url` may use (`http`); `off`: no fetching",
+    ),
 ];
+
+/// Schemes this build can fetch (no TLS client is compiled in).
+pub const FETCHABLE_SCHEMES: &[&str] = &["http"];
 
 /// Telegram's own ceiling (4000 parts of 512 KiB; premium accounts may send twice that).
 const TELEGRAM_MAX_BYTES: u64 = 4000 * 512 * 1024 * 2;
@@ -27,6 +35,8 @@ const TELEGRAM_MAX_BYTES: u64 = 4000 * 512 * 1024 * 2;
 pub struct MediaConfig {
     pub max_bytes: u64,
     pub body_timeout: Duration,
+    /// Schemes `media.url` may use; empty: URL media is off.
+    pub url_schemes: Vec<String>,
 }
 
 impl Default for MediaConfig {
@@ -61,10 +71,34 @@ impl MediaConfig {
             "MTGATE_MEDIA_BODY_TIMEOUT",
             &value("MTGATE_MEDIA_BODY_TIMEOUT"),
         )?;
+        let url_schemes = parse_schemes(&value("MTGATE_MEDIA_URL_SCHEMES"))?;
         Ok(Self {
             max_bytes,
             body_timeout,
+            url_schemes,
         })
+    }
+}
+
+/// `off` (or nothing) or a comma-separated list of schemes this build can fetch.
+fn parse_schemes(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let raw = raw.trim().to_ascii_lowercase();
+    if raw.is_empty() || raw == "off" {
+        return Ok(Vec::new());
+    }
+    let schemes: Vec<String> = raw.split(',').map(|s| s.trim().to_owned()).collect();
+    match schemes
+        .iter()
+        .find(|s| !FETCHABLE_SCHEMES.contains(&s.as_str()))
+    {
+        Some(bad) => Err(ConfigError::new(
+            "MTGATE_MEDIA_URL_SCHEMES",
+            format!(
+                "`{bad}` cannot be fetched by this build; use `off` or a list of: {}",
+                FETCHABLE_SCHEMES.join(", ")
+            ),
+        )),
+        None => Ok(schemes),
     }
 }
 
@@ -96,5 +130,22 @@ mod tests {
         })
         .unwrap();
         assert_eq!(small.max_bytes, 1 << 20);
+    }
+
+    #[test]
+    fn url_schemes_are_off_by_default_and_only_fetchable_ones_are_allowed() {
+        assert!(MediaConfig::default().url_schemes.is_empty());
+        let with = |v: &str| {
+            let v = v.to_owned();
+            MediaConfig::from_lookup(&move |name| {
+                (name == "MTGATE_MEDIA_URL_SCHEMES").then(|| v.clone())
+            })
+        };
+        assert_eq!(with("HTTP").unwrap().url_schemes, ["http"]);
+        assert!(with("off").unwrap().url_schemes.is_empty());
+        for bad in ["file", "http,ftp", "https"] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains("MTGATE_MEDIA_URL_SCHEMES"), "{bad}: {err}");
+        }
     }
 }

@@ -21,6 +21,7 @@ mod login_support;
 mod media_download;
 mod media_send;
 mod media_support;
+mod media_url;
 mod messages_edit_delete;
 mod messages_history;
 mod messages_idempotency;

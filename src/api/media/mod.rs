@@ -6,16 +6,17 @@ pub mod download;
 pub mod finished;
 pub mod send;
 pub mod types;
+pub mod url;
 
 use axum::Router;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
 use super::account::CurrentAccount;
-use super::json::ApiJson;
+use super::json::{MAX_BODY_BYTES, check_content_type, parse_json, read_body};
 use super::peers::Logged;
 
 pub use finished::FinishedUploads;
@@ -44,7 +45,19 @@ pub async fn send_any(
     if multipart {
         return send::send_multipart(account, state, headers, request.into_body()).await;
     }
-    let body = ApiJson::from_request(request, &()).await;
+    // A JSON body: `media` (with `url`) makes it a media send, anything else a text send.
+    let bytes = match check_content_type(&headers) {
+        Ok(()) => read_body(request.into_body(), MAX_BODY_BYTES).await,
+        Err(e) => Err(e),
+    };
+    let names_media = bytes.as_ref().is_ok_and(|b| {
+        serde_json::from_slice::<NamesMedia>(b).is_ok_and(|probe| probe.media.is_some())
+    });
+    if names_media {
+        let body = parse_json::<MediaSendRequest>(bytes.expect("checked above"))?;
+        return url::send_from_url(account, state, headers, body).await;
+    }
+    let body = bytes.and_then(parse_json);
     super::messages::send_message(
         CurrentAccount(account),
         State(state.idempotency.clone()),
@@ -52,4 +65,10 @@ pub async fn send_any(
         body,
     )
     .await
+}
+
+/// Whether a JSON object has a `media` field (everything else is ignored here).
+#[derive(serde::Deserialize)]
+struct NamesMedia {
+    media: Option<serde::de::IgnoredAny>,
 }

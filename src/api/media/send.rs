@@ -37,14 +37,14 @@ type Parts = multer::Multipart<'static>;
 
 /// Everything a media send needs once its JSON part is read.
 #[derive(Clone)]
-struct Plan {
-    spec: PeerSpec,
-    caption: FormattedText,
-    options: SendOptions,
-    media: super::types::MediaRequest,
-    max_bytes: u64,
+pub(super) struct Plan {
+    pub(super) spec: PeerSpec,
+    pub(super) caption: FormattedText,
+    pub(super) options: SendOptions,
+    pub(super) media: super::types::MediaRequest,
+    pub(super) max_bytes: u64,
     /// The request's Content-Length: an upper bound on every file in it.
-    length_bound: Option<u64>,
+    pub(super) length_bound: Option<u64>,
 }
 
 pub async fn send_multipart(
@@ -80,6 +80,12 @@ pub async fn send_multipart(
         _ => return Err(ApiError::invalid("the first part must be `json` (the send body)").into()),
     };
     let request = parse_json::<MediaSendRequest>(json.to_vec())?;
+    if request.value.media.url.is_some() {
+        return Err(ApiError::invalid(
+            "`media.url` is for JSON sends; a multipart send carries its files as `file` parts",
+        )
+        .into());
+    }
     let plan = plan(&account, &request.value, max_bytes, length_bound)?;
     let idempotent = idempotency_of(
         account.idempotency_scope(),
@@ -143,7 +149,7 @@ pub async fn send_multipart(
 }
 
 /// Checks the JSON part before any file is read.
-fn plan(
+pub(super) fn plan(
     account: &RequestAccount,
     request: &MediaSendRequest,
     max_bytes: u64,
@@ -212,32 +218,9 @@ async fn send(
                 "at most {MAX_ALBUM} files per message (an album)"
             )));
         }
-        let file_name = plan
-            .media
-            .file_name
-            .clone()
-            .filter(|_| index == 0)
-            .or_else(|| field.file_name().map(str::to_owned))
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| format!("file{}", index + 1));
-        let mime_type = plan
-            .media
-            .mime_type
-            .clone()
-            .or_else(|| {
-                field
-                    .content_type()
-                    .map(|m| m.essence_str().to_owned())
-                    .filter(|m| m != "application/octet-stream")
-            })
-            .unwrap_or_else(|| guess_mime(&file_name));
-        let spec = MediaSpec {
-            kind: plan.media.kind,
-            file_name: file_name.clone(),
-            mime_type: Some(mime_type),
-            spoiler: plan.media.spoiler.unwrap_or(false),
-            force_document: plan.media.force_document.unwrap_or(false),
-        };
+        let content_type = field.content_type().map(|m| m.essence_str().to_owned());
+        let spec = media_spec(&plan, index, field.file_name(), content_type.as_deref());
+        let file_name = spec.file_name.clone();
         let reused = key.and_then(|key| uploads.get(key, index));
         let file = match reused {
             Some(file) => {
@@ -268,20 +251,64 @@ async fn send(
             "no `file` part: attach at least one file",
         ));
     }
+    send_files(account, &plan, &files, random_id).await
+}
+
+/// Sends uploaded files as `plan` says; the 201 answer.
+pub(super) async fn send_files(
+    account: &Account,
+    plan: &Plan,
+    files: &[(MediaSpec, UploadedFile)],
+    random_id: i64,
+) -> Result<Response, ApiError> {
     let views = account
         .telegram()
-        .send_media(&plan.spec, &plan.caption, plan.options, &files, random_id)
+        .send_media(&plan.spec, &plan.caption, plan.options, files, random_id)
         .await?;
     Ok(json_response(StatusCode::CREATED, &SentMedia::from(views)))
 }
 
-fn too_large(limit: u64) -> ApiError {
+/// How file `index` of a send is presented: `plan`'s choices, else what the file itself says.
+pub(super) fn media_spec(
+    plan: &Plan,
+    index: usize,
+    given_name: Option<&str>,
+    given_type: Option<&str>,
+) -> MediaSpec {
+    let file_name = plan
+        .media
+        .file_name
+        .clone()
+        .filter(|_| index == 0)
+        .or_else(|| given_name.map(str::to_owned))
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("file{}", index + 1));
+    let mime_type = plan
+        .media
+        .mime_type
+        .clone()
+        .or_else(|| {
+            given_type
+                .filter(|m| *m != "application/octet-stream")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| guess_mime(&file_name));
+    MediaSpec {
+        kind: plan.media.kind,
+        file_name,
+        mime_type: Some(mime_type),
+        spoiler: plan.media.spoiler.unwrap_or(false),
+        force_document: plan.media.force_document.unwrap_or(false),
+    }
+}
+
+pub(super) fn too_large(limit: u64) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "a file is larger than {limit} bytes (MTGATE_MEDIA_MAX_BYTES); nothing was sent"
     ))
 }
 
-fn upload_error(e: UploadError) -> ApiError {
+pub(super) fn upload_error(e: UploadError) -> ApiError {
     match e {
         UploadError::TooLarge { limit } => too_large(limit),
         UploadError::Empty => ApiError::invalid("a `file` part is empty"),

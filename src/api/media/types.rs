@@ -44,6 +44,10 @@ pub struct MediaRequest {
     pub spoiler: Option<bool>,
     /// Send a photo, video or audio file as a plain document (default false).
     pub force_document: Option<bool>,
+    /// JSON sends only (no file parts): mtgate fetches the file from this URL, streaming it to
+    /// Telegram (schemes as `MTGATE_MEDIA_URL_SCHEMES` allows; redirects are not followed).
+    #[schema(example = "http://reports.internal/q3.pdf")]
+    pub url: Option<String>,
 }
 
 /// `multipart/form-data` body of `POST /v1/messages`: the `json` part first, then one or
