@@ -53,7 +53,7 @@ pub fn routes() -> Router<AppState> {
     path = "/v1/messages",
     tag = "messages",
     request_body(
-        description = "A text message (JSON), or files (`multipart/form-data`: a `json` part with the send body and `media`, then one or more `file` parts; several files form an album). Files stream to Telegram as they arrive.",
+        description = "A text message (JSON), or files (`multipart/form-data`: a `json` part with the send body and `media`, then one or more `file` parts; several files form an album). Files stream to Telegram as they arrive. A JSON body with `media` (a `MediaSendRequest` with `media.url`) has mtgate fetch the file, when MTGATE_MEDIA_URL_SCHEMES allows.",
         content(
             (SendMessageRequest = "application/json"),
             (crate::api::media::MediaSendForm = "multipart/form-data"),
