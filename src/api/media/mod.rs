@@ -2,6 +2,7 @@
 //! Telegram as they arrive) and `GET /v1/messages/{peer}/{id}/media` ([`download`]: the
 //! file streamed back, with `Range`).
 
+mod compose;
 pub mod download;
 pub mod finished;
 pub mod send;

@@ -9,8 +9,9 @@ use std::sync::{Arc, LazyLock};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 
+use super::compose::{media_spec, send_files, too_large, upload_error};
 use super::finished::FinishedUploads;
-use super::send::{Plan, media_spec, plan, send_files, too_large, upload_error};
+use super::send::{Plan, plan};
 use super::types::MediaSendRequest;
 use crate::accounts::Account;
 use crate::api::account::RequestAccount;

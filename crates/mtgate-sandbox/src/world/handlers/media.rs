@@ -1,7 +1,6 @@
-//! Files and media messages: `upload.saveFilePart` / `saveBigFilePart` (parts, see
-//! [`crate::world::media`] for the rules), `messages.uploadMedia`, `messages.sendMedia`,
-//! `messages.sendMultiMedia` (an album: media already uploaded, one `grouped_id`) and
-//! `upload.getFile`. Media sends answer the full `updates{updateMessageID…,
+//! Media messages: `messages.uploadMedia`, `messages.sendMedia`, `messages.sendMultiMedia`
+//! (an album: media already uploaded, one `grouped_id`), from files the [`super::files`]
+//! methods stored. Media sends answer the full `updates{updateMessageID…,
 //! updateNew(Channel)Message…}` in every chat, as Telegram does for media.
 
 use std::sync::Arc;
@@ -23,28 +22,6 @@ use crate::world::model::{ChatKey, StoredMessage};
 pub const MAX_CAPTION_UTF16: usize = 1024;
 /// Most media one album holds.
 pub const MAX_ALBUM: usize = 10;
-
-pub fn save_file_part(ctx: &mut Ctx, request: tl::functions::upload::SaveFilePart) -> Reply {
-    ctx.state.uploads.save_part(
-        ctx.key_id,
-        request.file_id,
-        request.file_part,
-        None,
-        request.bytes,
-    )?;
-    Ok(true.to_bytes())
-}
-
-pub fn save_big_file_part(ctx: &mut Ctx, request: tl::functions::upload::SaveBigFilePart) -> Reply {
-    ctx.state.uploads.save_part(
-        ctx.key_id,
-        request.file_id,
-        request.file_part,
-        Some(request.file_total_parts),
-        request.bytes,
-    )?;
-    Ok(true.to_bytes())
-}
 
 pub fn upload_media(ctx: &mut Ctx, request: tl::functions::messages::UploadMedia) -> Reply {
     let chat = ctx.state.input_peer(&request.peer)?;
@@ -111,39 +88,6 @@ pub fn send_multi_media(ctx: &mut Ctx, request: tl::functions::messages::SendMul
         .find(|(d, _)| !d.text.is_empty())
         .map(|(d, _)| d.text.clone());
     post(ctx, chat, drafts)
-}
-
-pub fn get_file(ctx: &mut Ctx, request: tl::functions::upload::GetFile) -> Reply {
-    use tl::enums::InputFileLocation as L;
-    media::check_window(request.offset, request.limit, request.precise)?;
-    let (id, access_hash, thumb_size, photo) = match &request.location {
-        L::InputPhotoFileLocation(l) => (l.id, l.access_hash, l.thumb_size.as_str(), true),
-        L::InputDocumentFileLocation(l) => (l.id, l.access_hash, l.thumb_size.as_str(), false),
-        _ => return Err(RpcErr::bad("LOCATION_INVALID")),
-    };
-    let media = ctx
-        .state
-        .media
-        .get(&id)
-        .filter(|m| m.access_hash == access_hash && (m.kind == MediaKind::Photo) == photo)
-        .ok_or_else(|| RpcErr::bad("FILE_ID_INVALID"))?;
-    // A photo is fetched by size type (its one size); a document by its empty thumb size.
-    let size_ok = if photo {
-        thumb_size == media.photo_size_type()
-    } else {
-        thumb_size.is_empty()
-    };
-    if !size_ok {
-        return Err(RpcErr::bad("LOCATION_INVALID"));
-    }
-    let bytes = media::window(&media.blob.bytes, request.offset, request.limit);
-    let answer: tl::enums::upload::File = tl::types::upload::File {
-        r#type: media::storage_type(&media.blob.bytes),
-        mtime: media.date,
-        bytes: bytes.to_vec(),
-    }
-    .into();
-    Ok(answer.to_bytes())
 }
 
 fn check_caption(caption: &str) -> Result<(), RpcErr> {

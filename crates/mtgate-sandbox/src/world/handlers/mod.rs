@@ -6,6 +6,7 @@ mod auth;
 mod channels;
 mod contacts;
 mod dialogs;
+mod files;
 mod forward;
 mod help;
 mod history;
@@ -124,9 +125,9 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::messages::SendMedia::CONSTRUCTOR_ID => run(ctx, body, media::send_media),
         f::messages::SendMultiMedia::CONSTRUCTOR_ID => run(ctx, body, media::send_multi_media),
         f::messages::UploadMedia::CONSTRUCTOR_ID => run(ctx, body, media::upload_media),
-        f::upload::SaveFilePart::CONSTRUCTOR_ID => run(ctx, body, media::save_file_part),
-        f::upload::SaveBigFilePart::CONSTRUCTOR_ID => run(ctx, body, media::save_big_file_part),
-        f::upload::GetFile::CONSTRUCTOR_ID => run(ctx, body, media::get_file),
+        f::upload::SaveFilePart::CONSTRUCTOR_ID => run(ctx, body, files::save_file_part),
+        f::upload::SaveBigFilePart::CONSTRUCTOR_ID => run(ctx, body, files::save_big_file_part),
+        f::upload::GetFile::CONSTRUCTOR_ID => run(ctx, body, files::get_file),
         f::messages::EditMessage::CONSTRUCTOR_ID => run(ctx, body, messages::edit),
         f::messages::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_private),
         f::messages::ReadHistory::CONSTRUCTOR_ID => run(ctx, body, read::read_history),
