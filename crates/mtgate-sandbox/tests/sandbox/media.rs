@@ -420,4 +420,47 @@ async fn a_photo_must_be_an_image_and_albums_take_uploaded_media_only() {
     assert_eq!(rpc_name(empty), "MEDIA_EMPTY");
     let missing = get(&sandbox, &format!("/files/{}", "0".repeat(64))).await;
     assert_eq!(missing.status(), 404);
+
+    // An album names media already uploaded (messages.uploadMedia), at most ten.
+    let file = upload(&tg, &png(10, 10, 100), "a.png").await;
+    let raw = tl::types::InputMediaUploadedPhoto {
+        spoiler: false,
+        live_photo: false,
+        file: file.raw.clone(),
+        stickers: None,
+        ttl_seconds: None,
+        video: None,
+    };
+    let album = |n: usize| tl::functions::messages::SendMultiMedia {
+        silent: false,
+        background: false,
+        clear_draft: false,
+        noforwards: false,
+        update_stickersets_order: false,
+        invert_media: false,
+        allow_paid_floodskip: false,
+        peer: me.into(),
+        reply_to: None,
+        multi_media: (0..n)
+            .map(|i| {
+                tl::types::InputSingleMedia {
+                    media: raw.clone().into(),
+                    random_id: 1000 + i as i64,
+                    message: String::new(),
+                    entities: None,
+                }
+                .into()
+            })
+            .collect(),
+        schedule_date: None,
+        send_as: None,
+        quick_reply_shortcut: None,
+        effect: None,
+        allow_paid_stars: None,
+    };
+    assert_eq!(rpc_name(tg.client.invoke(&album(2)).await), "MEDIA_INVALID");
+    assert_eq!(
+        rpc_name(tg.client.invoke(&album(11)).await),
+        "MULTI_MEDIA_TOO_LONG"
+    );
 }
