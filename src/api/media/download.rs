@@ -115,39 +115,45 @@ pub async fn download(
     Ok(response)
 }
 
-/// `length` bytes from `start`, read window by window as the body is polled.
+/// Windows read ahead of the one being sent: Telegram answers each in one round trip, so
+/// a couple in flight keep the link busy while memory stays at a few windows.
+const WINDOWS_AHEAD: usize = 2;
+
+/// `length` bytes from `start`, read window by window (in order, [`WINDOWS_AHEAD`] ahead) as
+/// the body is polled.
 fn windows(
     account: Arc<Account>,
     location: FileLocation,
     start: u64,
     length: u64,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-    let state = (account, location, start, start + length);
-    futures_util::stream::try_unfold(state, |(account, location, at, end)| async move {
-        if at >= end {
-            return Ok(None);
-        }
-        let window_start = at - at % WINDOW;
-        let bytes = account
-            .telegram()
-            .read_file(&location, window_start as i64, WINDOW as i32)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "a media download stopped half-way");
-                std::io::Error::other(e.to_string())
-            })?;
-        let skip = (at - window_start) as usize;
-        let wanted = (end - at) as usize;
-        if bytes.len() <= skip {
-            return Err(std::io::Error::other(
-                "Telegram's file is shorter than its size said",
-            ));
-        }
-        let stop = (skip + wanted).min(bytes.len());
-        let chunk = Bytes::from(bytes).slice(skip..stop);
-        let next = at + chunk.len() as u64;
-        Ok(Some((chunk, (account, location, next, end))))
-    })
+    use futures_util::StreamExt;
+    let end = start + length;
+    let first = start - start % WINDOW;
+    let offsets = (first..end).step_by(WINDOW as usize);
+    futures_util::stream::iter(offsets)
+        .map(move |window_start| {
+            let (account, location) = (account.clone(), location.clone());
+            async move {
+                let bytes = account
+                    .telegram()
+                    .read_file(&location, window_start as i64, WINDOW as i32)
+                    .await
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "a media download stopped half-way");
+                        std::io::Error::other(e.to_string())
+                    })?;
+                let skip = start.saturating_sub(window_start) as usize;
+                let stop = (end - window_start).min(bytes.len() as u64) as usize;
+                if stop <= skip {
+                    return Err(std::io::Error::other(
+                        "Telegram's file is shorter than its size said",
+                    ));
+                }
+                Ok(Bytes::from(bytes).slice(skip..stop))
+            }
+        })
+        .buffered(WINDOWS_AHEAD + 1)
 }
 
 /// What a `Range` header asks of a file of `size` bytes.
