@@ -16,6 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::cpu::{self, PerOp, Pids};
 use crate::procs::{Error, Sandbox, Service};
 use crate::rss;
 
@@ -39,6 +40,10 @@ pub struct MediaReport {
     pub hwm_kb: u64,
     pub peak_over_idle_mib: f64,
     pub download_identical: bool,
+    /// CPU seconds each process spent on the upload and on the download (µs fields: per
+    /// transfer), to tell a CPU-bound box from a slow path.
+    pub upload_cpu: Option<PerOp>,
+    pub download_cpu: Option<PerOp>,
 }
 
 pub async fn run(logs: &Path) -> Result<MediaReport, Error> {
@@ -62,17 +67,26 @@ pub async fn run(logs: &Path) -> Result<MediaReport, Error> {
             }
         })
     };
+    let pids = Pids {
+        bench: std::process::id(),
+        service: pid,
+        sandbox: sandbox.pid().ok_or("mtgate sandbox has no pid")?,
+    };
     let peer = sandbox.info.world.user.clone();
+    let before = pids.snapshot();
     let started = Instant::now();
     let (id, sent_sha) = upload(&service, &peer).await?;
+    let upload_cpu = cpu::per_op(before, pids.snapshot(), 1);
     let upload_s = started.elapsed().as_secs_f64();
     sampling.store(false, Ordering::Relaxed);
     sampler.await?;
     eprintln!("media bench: 200 MiB uploaded in {upload_s:.2} s (message {id})");
 
+    let before = pids.snapshot();
     let started = Instant::now();
     let (got_bytes, got_sha) = download(&service, &peer, id).await?;
     let download_s = started.elapsed().as_secs_f64();
+    let download_cpu = cpu::per_op(before, pids.snapshot(), 1);
     let after = rss::read(pid)?;
     service.stop().await;
     drop(sandbox);
@@ -90,6 +104,8 @@ pub async fn run(logs: &Path) -> Result<MediaReport, Error> {
         hwm_kb: after.hwm_kb,
         peak_over_idle_mib: (upload_peak_rss_kb.saturating_sub(idle.rss_kb)) as f64 / 1024.0,
         download_identical: got_bytes == FILE_BYTES && got_sha == sent_sha,
+        upload_cpu,
+        download_cpu,
     })
 }
 
@@ -191,7 +207,9 @@ pub fn render(report: &MediaReport) -> String {
          | service RSS idle | {:.1} MiB |\n\
          | service RSS peak while uploading | {:.1} MiB (idle + {:.1} MiB; target idle + 32) |\n\
          | service VmHWM after both | {:.1} MiB |\n\
-         | download byte-identical | {} |\n",
+         | download byte-identical | {} |\n\
+         | CPU s (bench / service / sandbox), upload | {} |\n\
+         | CPU s (bench / service / sandbox), download | {} |\n",
         report.file_mib,
         report.upload_mib_s,
         report.upload_s,
@@ -202,5 +220,18 @@ pub fn render(report: &MediaReport) -> String {
         report.peak_over_idle_mib,
         report.hwm_kb as f64 / 1024.0,
         report.download_identical,
+        cpu_seconds(report.upload_cpu),
+        cpu_seconds(report.download_cpu),
     )
+}
+
+fn cpu_seconds(cpu: Option<PerOp>) -> String {
+    cpu.map_or("n/a".into(), |c| {
+        format!(
+            "{:.1} / {:.1} / {:.1}",
+            c.bench_us / 1e6,
+            c.service_us / 1e6,
+            c.sandbox_us / 1e6
+        )
+    })
 }
