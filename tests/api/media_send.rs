@@ -319,3 +319,105 @@ async fn a_retry_after_a_failed_send_reuses_the_finished_upload() {
         sha256_hex(&bytes)
     );
 }
+
+#[tokio::test]
+async fn kinds_spoilers_and_force_document_reach_telegram_as_asked() {
+    let app = ready_app().await;
+    let me = world(&app).me;
+    let sound = noise(3000, 8);
+    let picture = png(64, 64, 1000);
+    let cases = [
+        (
+            json!({"kind": "audio"}),
+            "song.mp3",
+            "audio/mpeg",
+            &sound,
+            "audio",
+            false,
+        ),
+        (
+            json!({"kind": "voice"}),
+            "note.ogg",
+            "audio/ogg",
+            &sound,
+            "voice",
+            false,
+        ),
+        (
+            json!({"kind": "photo", "spoiler": true}),
+            "p.png",
+            "image/png",
+            &picture,
+            "photo",
+            true,
+        ),
+        (
+            json!({"kind": "photo", "force_document": true}),
+            "p.png",
+            "image/png",
+            &picture,
+            "document",
+            false,
+        ),
+    ];
+    for (media, name, content_type, bytes, kind, spoiler) in cases {
+        let body = json!({"peer": me, "media": media});
+        let file = FilePart {
+            name,
+            content_type,
+            bytes,
+        };
+        let answer = send_files(&app, "/v1/messages", &body, &[file], None).await;
+        assert_eq!(answer.status, 201, "{media}: {:?}", answer.body);
+        assert_eq!(answer.body["media"]["kind"], kind, "{media}");
+        let truth = ground_truth(&app, &me);
+        assert_eq!(truth[0]["media"]["kind"], kind, "{media}");
+        assert_eq!(truth[0]["media"]["spoiler"], spoiler, "{media}");
+        assert_eq!(truth[0]["media"]["sha256"], sha256_hex(bytes), "{media}");
+    }
+    let truth = ground_truth(&app, &me);
+    assert_eq!(truth[0]["media"]["file_name"], "p.png");
+    assert_eq!(truth[0]["media"]["mime_type"], "image/png");
+}
+
+#[tokio::test]
+async fn a_chunked_upload_of_unknown_length_goes_up_as_a_streamed_big_file() {
+    let app = ready_app().await;
+    let me = world(&app).me;
+    let bytes = noise(1024 * 1024 + 99, 9);
+    let body = json!({"peer": me, "media": {"kind": "document"}});
+    let file = FilePart {
+        name: "stream.bin",
+        content_type: "application/octet-stream",
+        bytes: &bytes,
+    };
+    let form = form(&body, &[file]);
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let head = format!(
+        "POST /v1/messages HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.api_key,
+        content_type(),
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for chunk in form.chunks(100_000) {
+        stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .await
+            .unwrap();
+        stream.write_all(chunk).await.unwrap();
+        stream.write_all(b"\r\n").await.unwrap();
+    }
+    stream.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer)
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let truth = ground_truth(&app, &me);
+    assert_eq!(truth[0]["media"]["sha256"], sha256_hex(&bytes));
+    // No length known: big-file parts, the count left open until the last one.
+    assert_eq!(count_calls(&app, "upload.saveBigFilePart"), 3);
+    assert_eq!(count_calls(&app, "upload.saveFilePart"), 0);
+}
