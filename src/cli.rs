@@ -75,7 +75,8 @@ const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
 unauthorized_session (for login flows), other_sessions (logged in as each other user, by
 @username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
-POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info.
+POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /files/{sha256},
+GET /info.
 Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
