@@ -120,7 +120,14 @@ pub async fn send_multipart(
             );
             async move {
                 let Some(parts) = body.lock().unwrap_or_else(|e| e.into_inner()).take() else {
-                    return ApiError::invalid("the request body was already read").into_logged();
+                    // Not final (5xx): a retry with its own body runs again.
+                    return ApiError::Internal {
+                        message: "this request's body was already used by an earlier attempt"
+                            .into(),
+                        telegram: None,
+                        upstream: false,
+                    }
+                    .into_logged();
                 };
                 let plan = Plan::clone(&plan);
                 send(&account, &uploads, Some(&key), plan, parts, random_id)
