@@ -1,6 +1,6 @@
 //! `GET /v1/messages/{peer}/{id}/media`: a message's photo (largest size) or document,
-//! streamed from Telegram in 512 KiB `upload.getFile` windows as the caller reads (one window
-//! in memory at a time), with `Content-Type`, `Content-Length`, `Content-Disposition` and a
+//! streamed from Telegram in 512 KiB `upload.getFile` windows as the caller reads (two read
+//! ahead, so at most three in memory), with `Content-Type`, `Content-Length`, `Content-Disposition` and a
 //! single `Range` (206 with `Content-Range`; 416 when it lies outside the file).
 
 use std::sync::Arc;
