@@ -1,7 +1,8 @@
 //! `GET /v1/messages/{peer}/{id}/media`: a message's photo (largest size) or document,
 //! streamed from Telegram in 512 KiB `upload.getFile` windows as the caller reads (two read
-//! ahead, so at most three in memory), with `Content-Type`, `Content-Length`, `Content-Disposition` and a
-//! single `Range` (206 with `Content-Range`; 416 when it lies outside the file).
+//! ahead, so at most three in memory), with `Content-Type`, `Content-Length`,
+//! `Content-Disposition` and a single `Range` (206 with `Content-Range`; 416 when it lies
+//! outside the file).
 
 use std::sync::Arc;
 
