@@ -51,7 +51,7 @@ pub struct MediaRequest {
 }
 
 /// `multipart/form-data` body of `POST /v1/messages`: the `json` part first, then one or
-/// more `file` parts (2 to 10: an album). Files stream to Telegram as they arrive.
+/// more `file` parts (several, at most 10: an album). Files stream to Telegram as they arrive.
 #[derive(ToSchema)]
 #[allow(dead_code)] // documentation only: the parts are read as a stream, never into this
 pub struct MediaSendForm {
