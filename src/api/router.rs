@@ -1,7 +1,7 @@
 //! Assembles every route and layer into one axum Router.
 //!
-//! Layers, outermost first: request id (tower-http) → trace span → request timeout
-//! (tower-http, JSON body) → body limit; the in-flight cap and the API-key check wrap only
+//! Layers, outermost first: request id (tower-http) → trace span → request deadline (JSON
+//! 504; multipart uploads get `MTGATE_MEDIA_BODY_TIMEOUT` more) → body limit; the in-flight cap and the API-key check wrap only
 //! the `/v1` and `/telegram` routes (session, messages, peers), so
 //! health probes, `/metrics` and the OpenAPI document (`/openapi.json`) need no key.
 
