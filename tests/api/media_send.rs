@@ -421,3 +421,26 @@ async fn a_chunked_upload_of_unknown_length_goes_up_as_a_streamed_big_file() {
     assert_eq!(count_calls(&app, "upload.saveBigFilePart"), 3);
     assert_eq!(count_calls(&app, "upload.saveFilePart"), 0);
 }
+
+#[tokio::test]
+async fn only_files_that_may_exceed_ten_mib_go_the_big_file_way() {
+    let app = ready_app().await;
+    let me = world(&app).me;
+    let first = noise(6 * 1024 * 1024, 41);
+    let second = noise(6 * 1024 * 1024, 42);
+    let parts = [&first, &second].map(|bytes| FilePart {
+        name: "half.bin",
+        content_type: "application/octet-stream",
+        bytes,
+    });
+    let body = json!({"peer": me, "media": {"kind": "document"}});
+    let answer = send_files(&app, "/v1/messages", &body, &parts, None).await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    // The request is 12 MiB: the first file might have been all of it; the second, read
+    // after 6 MiB, cannot exceed 10 MiB.
+    assert_eq!(count_calls(&app, "upload.saveBigFilePart"), 12);
+    assert_eq!(count_calls(&app, "upload.saveFilePart"), 12);
+    let album = answer.body["album"].as_array().unwrap();
+    assert_eq!(album[0]["media"]["sha256"], sha256_hex(&first));
+    assert_eq!(album[1]["media"]["sha256"], sha256_hex(&second));
+}

@@ -213,6 +213,8 @@ async fn send(
     random_id: i64,
 ) -> Result<Response, ApiError> {
     let mut files: Vec<(MediaSpec, UploadedFile)> = Vec::new();
+    // File bytes read so far: what remains of Content-Length bounds the next file.
+    let mut read_so_far = 0u64;
     while let Some(mut field) = parts.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("file") {
             return Err(ApiError::invalid(
@@ -236,7 +238,9 @@ async fn send(
                 file
             }
             None => {
-                let may_be_big = plan.length_bound.is_none_or(|n| n > BIG_FILE_THRESHOLD);
+                let may_be_big = plan
+                    .length_bound
+                    .is_none_or(|n| n.saturating_sub(read_so_far) > BIG_FILE_THRESHOLD);
                 let mut upload =
                     account
                         .telegram()
@@ -251,6 +255,7 @@ async fn send(
                 file
             }
         };
+        read_so_far += file.size;
         files.push((spec, file));
     }
     if files.is_empty() {
