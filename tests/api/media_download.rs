@@ -139,3 +139,31 @@ async fn a_message_without_media_is_not_found() {
     let answer = get(&app, &format!("/v1/messages/{me}/abc/media")).await;
     answer.assert_error(400, "INVALID_REQUEST");
 }
+
+#[tokio::test]
+async fn a_download_longer_than_the_idle_timeout_is_not_cut_off() {
+    let options = crate::common::AppOptions::default().var("MTGATE_HTTP_IDLE_TIMEOUT", "300ms");
+    let app = crate::messages_support::ready_app_with(options).await;
+    let me = world(&app).me;
+    let bytes = noise(3 * 1024 * 1024, 13);
+    let file = FilePart {
+        name: "slow.bin",
+        content_type: "application/octet-stream",
+        bytes: &bytes,
+    };
+    let id = upload(&app, &me, "document", file).await;
+    // Every Telegram answer now takes 250 ms: six windows take well over the idle timeout.
+    app.sandbox
+        .control()
+        .set_delay(std::time::Duration::from_millis(250));
+    let started = std::time::Instant::now();
+    let response = app
+        .get(&format!("/v1/messages/{me}/{id}/media"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("the whole body arrives");
+    assert!(started.elapsed() > std::time::Duration::from_millis(600));
+    assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
+}

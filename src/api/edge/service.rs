@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
@@ -81,12 +82,14 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         ConnFuture {
             inner,
             body_read,
-            _busy: busy,
+            busy: Some(busy),
         }
     }
 }
 
-/// Marks the connection idle again when the answer is done or abandoned.
+/// Marks the connection idle again when the answer is done or abandoned: it travels with the
+/// response body, so a long streamed answer (a media download) keeps the connection busy,
+/// not idle, until its last byte is written.
 struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
@@ -101,7 +104,33 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: RouteFuture<Infallible>,
         body_read: Arc<AtomicBool>,
-        _busy: Busy,
+        busy: Option<Busy>,
+    }
+}
+
+/// A response body that holds the connection's [`Busy`] until it is done.
+struct HeldBody {
+    inner: Body,
+    _busy: Option<Busy>,
+}
+
+impl http_body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -116,6 +145,12 @@ impl Future for ConnFuture {
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        Poll::Ready(Ok(response))
+        let busy = this.busy.take();
+        Poll::Ready(Ok(response.map(|inner| {
+            Body::new(HeldBody {
+                inner,
+                _busy: busy,
+            })
+        })))
     }
 }
