@@ -146,11 +146,8 @@ impl Future for ConnFuture {
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         let busy = this.busy.take();
-        Poll::Ready(Ok(response.map(|inner| {
-            Body::new(HeldBody {
-                inner,
-                _busy: busy,
-            })
-        })))
+        Poll::Ready(Ok(
+            response.map(|inner| Body::new(HeldBody { inner, _busy: busy }))
+        ))
     }
 }
