@@ -209,7 +209,9 @@ pub async fn build_state_with(
     )
     .await
     .map_err(state_dir_error)?;
-    let edge = Arc::new(EdgeState::new(config.edge.clone()));
+    let edge = Arc::new(
+        EdgeState::new(config.edge.clone()).with_upload_body_timeout(config.media.body_timeout),
+    );
     Ok(AppState {
         outboxes: Arc::new(outboxes),
         edge,
@@ -222,6 +224,7 @@ pub async fn build_state_with(
         webhooks,
         store,
         cluster,
+        uploads: Arc::default(),
     })
 }
 

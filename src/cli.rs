@@ -86,6 +86,12 @@ Events and webhooks (see docs/events.md):
   MTGATE_WEBHOOK_RETRY_BASE         first retry delay, doubled each time [default: 500ms]
   MTGATE_WEBHOOK_BREAKER_THRESHOLD  failures in a row opening the breaker [default: 5]
   MTGATE_WEBHOOK_BREAKER_COOLDOWN   open breaker waits this before a probe [default: 30s]
+Media (see docs/media.md):
+  MTGATE_MEDIA_MAX_BYTES       largest file an upload may carry; past it 413 PAYLOAD_TOO_LARGE
+                               [default: 2147483648]
+  MTGATE_MEDIA_BODY_TIMEOUT    a multipart upload's body must be complete within [default: 30m]
+  MTGATE_MEDIA_URL_SCHEMES     schemes a JSON send's media.url may be fetched with (http), or
+                               off [default: off]
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -94,10 +100,9 @@ const SANDBOX_HELP: &str = "\
 Prints one JSON line on stdout: mtproto_addr, control_url, session (logged in),
 unauthorized_session (for login flows), other_sessions (logged in as each other user, by
 @username), phone, login_code, password and world (the starting peers). Control API (JSON over HTTP at control_url): GET /requests, GET /chats/{peer}/messages,
-POST /faults, POST /incoming, POST /reset, POST /login-tokens/accept, GET /info,
+GET /connections, POST /faults, POST /incoming, POST /incoming/edit, POST /incoming/delete,
+POST /incoming/burst, POST /reset, POST /login-tokens/accept, GET /files/{sha256}, GET /info,
 POST /limits (sending rates and slow mode: FLOOD_WAIT_N / SLOWMODE_WAIT_N beyond them).
-POST /faults, POST /incoming, POST /incoming/edit, POST /incoming/delete,
-POST /incoming/burst, POST /reset, POST /login-tokens/accept, GET /info.
 Runs until SIGTERM or SIGINT.";
 
 #[derive(Debug, Args, Default)]
@@ -211,7 +216,8 @@ mod tests {
         let documented = crate::config::edge::VARIABLES
             .iter()
             .chain(crate::config::outbox::VARIABLES)
-            .chain(crate::config::events::VARIABLES);
+            .chain(crate::config::events::VARIABLES)
+            .chain(crate::config::media::VARIABLES);
         for (var, default, _) in documented {
             let line = help
                 .lines()

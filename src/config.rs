@@ -30,6 +30,7 @@ use mtgate_session::StringSession;
 pub mod cluster;
 pub mod edge;
 pub mod events;
+pub mod media;
 pub mod outbox;
 pub use accounts_file::AccountConfig;
 pub use cluster::ClusterConfig;
@@ -38,6 +39,7 @@ pub use env::Environment;
 pub use errors::{Collector, ConfigError, ConfigErrors};
 pub use events::{EventsConfig, WebhookPolicy};
 pub use keys_file::ApiKey;
+pub use media::MediaConfig;
 pub use outbox::OutboxConfig;
 pub use vars::{DEFAULT_FLOOD_SLEEP_MAX_SECS, MAX_FLOOD_SLEEP_MAX_SECS};
 
@@ -79,6 +81,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// `MTGATE_EVENTS_*` and `MTGATE_WEBHOOK_*` (see [`events`]).
     pub events: EventsConfig,
+    /// `MTGATE_MEDIA_*` (see [`media`]).
+    pub media: MediaConfig,
     /// `MTGATE_ACCOUNTS_FILE`: the accounts besides `default`, in name order.
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
@@ -105,6 +109,7 @@ struct ServiceSettings {
     edge: EdgeConfig,
     outbox: OutboxConfig,
     events: EventsConfig,
+    media: MediaConfig,
 }
 
 impl Config {
@@ -228,6 +233,7 @@ impl Config {
             edge: settings.edge,
             outbox: settings.outbox,
             events: settings.events,
+            media: settings.media,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
             webhooks: Vec::new(),
@@ -278,6 +284,7 @@ fn service_settings(
     let edge = errors.take(EdgeConfig::from_lookup(get));
     let outbox = errors.take(OutboxConfig::from_lookup(get));
     let events = errors.take(EventsConfig::from_lookup(get));
+    let media = errors.take(MediaConfig::from_lookup(get));
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
@@ -288,6 +295,7 @@ fn service_settings(
         edge: edge?,
         outbox: outbox?,
         events: events?,
+        media: media?,
     })
 }
 
@@ -376,6 +384,7 @@ impl fmt::Debug for Config {
             .field("outbox", &self.outbox)
             .field("events", &self.events)
             .field("webhooks", &self.webhooks)
+            .field("media", &self.media)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

@@ -14,14 +14,16 @@
 //! - [`telegram`]: everything that names grammers: one client manager per account (grammers
 //!   client behind a `tokio::sync::Mutex`), the supervisor (liveness probes, reconnects),
 //!   flood memory (`telegram::flood`), stall detection (`telegram::stall`), health, the typed
-//!   operations (`telegram::ops`) and the one mapping of Telegram errors.
+//!   operations (`telegram::ops`, media uploads streamed part by part included) and the one
+//!   mapping of Telegram errors.
 //! - [`events`]: events out: the durable event log filled from each account's updates (with
 //!   the update state, in one transaction), live fan-out to SSE streams, retention, and
 //!   webhooks (Standard Webhooks signatures, retries, circuit breaker, dead letters).
 //! - [`domain`]: plain types: request input (peers, message text, account names, key scopes)
 //!   and operation results.
 //! - [`api`]: axum routes (also under `/v1/accounts/{account}/…`), the
-//!   [`api::error::ApiError`] boundary, auth and key scopes, health, OpenAPI, metrics, and the
+//!   [`api::error::ApiError`] boundary, auth and key scopes, health, OpenAPI, metrics, media
+//!   sends and downloads ([`api::media`]: multipart, URL, `Range`), and the
 //!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`cluster`]: replicas on one PostgreSQL database: account leases (one live connection
 //!   per account), heartbeats, who holds what (requests for other accounts are forwarded).

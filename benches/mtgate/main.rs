@@ -1,4 +1,4 @@
-//! `cargo bench --bench mtgate [-- --quick] [-- --ops N]`: what mtgate's HTTP layer costs
+//! `cargo bench --bench mtgate [-- --quick] [-- --ops N] [-- --only media]`: what mtgate's HTTP layer costs
 //! against the grammers client calling the sandbox directly, and how the service holds up
 //! under load and connection drops (issue 6; see BENCHMARKS.md).
 //!
@@ -13,6 +13,7 @@ mod direct;
 mod events;
 mod http;
 mod load;
+mod media;
 mod outbox;
 mod procs;
 mod report;
@@ -113,6 +114,14 @@ fn main() -> ExitCode {
     }
     if options.only.as_deref() == Some(&["events".to_string()][..]) {
         return runtime.block_on(run_events(&options));
+    }
+    // `--only media`: the media rows alone (they need their own processes and a quiet box).
+    if options
+        .only
+        .as_ref()
+        .is_some_and(|only| only.iter().any(|s| s == "media"))
+    {
+        return runtime.block_on(run_media());
     }
     match runtime.block_on(run(&options)) {
         Ok(report) if report.lost + report.duplicated == 0 => ExitCode::SUCCESS,
@@ -276,6 +285,35 @@ async fn run_outbox(options: &Options) -> Result<outbox::OutboxReport, Error> {
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
     println!("JSON written to {}", json_path.display());
     Ok(report)
+}
+
+/// The media bench (see [`media`]): exit 1 if the download was not byte-identical.
+async fn run_media() -> ExitCode {
+    let out_dir = target_dir().join("bench");
+    let logs = out_dir.join("logs");
+    if let Err(e) = std::fs::create_dir_all(&logs) {
+        eprintln!("mtgate bench could not run: {e}");
+        return ExitCode::from(2);
+    }
+    match media::run(&logs).await {
+        Ok(report) => {
+            print!("{}", media::render(&report));
+            let path = out_dir.join("media.json");
+            match serde_json::to_string_pretty(&report).map(|json| std::fs::write(&path, json)) {
+                Ok(Ok(())) => println!("JSON written to {}", path.display()),
+                _ => eprintln!("could not write {}", path.display()),
+            }
+            if report.download_identical {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(error) => {
+            eprintln!("mtgate media bench could not run: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `$CARGO_TARGET_DIR` when set, else the crate's `target/`.

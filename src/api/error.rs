@@ -102,6 +102,17 @@ pub enum ApiError {
         message: String,
         telegram: Option<String>,
     },
+    /// 413 `PAYLOAD_TOO_LARGE`: an uploaded file is over the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 408 `BODY_INCOMPLETE`: the request body stopped before its end (connection dropped,
+    /// body timeout). Nothing was sent; not a final answer, so a retry with the same
+    /// `Idempotency-Key` runs again.
+    #[error("{0}")]
+    BodyIncomplete(String),
+    /// 416 `RANGE_NOT_SATISFIABLE`: a `Range` outside the file.
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
     /// 504 `TIMEOUT`: the request did not finish within the per-request timeout.
     #[error("{0}")]
     Timeout(String),
@@ -159,6 +170,9 @@ impl ApiError {
             Self::Overloaded => "OVERLOADED",
             Self::SessionUnauthorized { .. } => "SESSION_UNAUTHORIZED",
             Self::NotSupportedBySandbox { .. } => "NOT_SUPPORTED_BY_SANDBOX",
+            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::BodyIncomplete(_) => "BODY_INCOMPLETE",
+            Self::RangeNotSatisfiable(_) => "RANGE_NOT_SATISFIABLE",
             Self::Timeout(_) => "TIMEOUT",
             Self::Internal { .. } => "INTERNAL",
         }
@@ -183,6 +197,9 @@ impl ApiError {
             | Self::SessionUnauthorized { .. }
             | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotSupportedBySandbox { .. } => StatusCode::NOT_IMPLEMENTED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyIncomplete(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal { upstream: true, .. } => StatusCode::BAD_GATEWAY,
             Self::Internal {

@@ -134,7 +134,7 @@ fn not_json(e: &serde_json::Error) -> ApiError {
     ApiError::invalid(format!("the request body is not valid JSON: {e}"))
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Err(ApiError::invalid(
             "missing Content-Type header: send the body as application/json",

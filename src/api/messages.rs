@@ -38,7 +38,7 @@ pub const DEFAULT_LIMIT: u32 = 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/messages", post(send_message))
+        .route("/v1/messages", post(super::media::send_any))
         .route("/v1/messages/delete", post(delete_messages))
         .route("/v1/messages/{peer}", get(history))
         .route(
@@ -52,11 +52,19 @@ pub fn routes() -> Router<AppState> {
     post,
     path = "/v1/messages",
     tag = "messages",
-    request_body = SendMessageRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of sending twice (1-255 visible ASCII characters)")),
+    request_body(
+        description = "A text message (JSON), or files (`multipart/form-data`: a `json` part with the send body and `media`, then one or more `file` parts; several files form an album). Files stream to Telegram as they arrive. A JSON body with `media` (a `MediaSendRequest` with `media.url`) has mtgate fetch the file, when MTGATE_MEDIA_URL_SCHEMES allows.",
+        content(
+            (SendMessageRequest = "application/json"),
+            (crate::api::media::MediaSendForm = "multipart/form-data"),
+        ),
+    ),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of sending twice (1-255 visible ASCII characters); for files, a retry after the upload finished does not upload again")),
     responses(
-        (status = 201, description = "Sent (or, with `Idempotent-Replayed: true`, the answer to an earlier request with the same Idempotency-Key)", body = MessageView, headers(("Idempotent-Replayed" = Option<String>, description = "`true` when this answer replays an earlier one"))),
+        (status = 201, description = "Sent (or, with `Idempotent-Replayed: true`, the answer to an earlier request with the same Idempotency-Key). A media send's answer is the first message with `media`, plus `album` for several files.", body = crate::api::schemas::SentMedia, headers(("Idempotent-Replayed" = Option<String>, description = "`true` when this answer replays an earlier one"))),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
+        (status = 408, description = "A multipart body ended early (BODY_INCOMPLETE); nothing was sent, a retry with the same key runs again", body = ErrorBody),
+        (status = 413, description = "A file is over MTGATE_MEDIA_MAX_BYTES (PAYLOAD_TOO_LARGE); nothing was sent", body = ErrorBody),
         (status = 403, description = "Telegram forbids it (FORBIDDEN)", body = ErrorBody),
         (status = 404, description = "Unknown peer (PEER_NOT_FOUND) or `reply_to` message (MESSAGE_NOT_FOUND)", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
@@ -305,7 +313,7 @@ pub async fn history(
 }
 
 /// A random `random_id` for a send without an Idempotency-Key (any non-zero value).
-fn fresh_random_id() -> i64 {
+pub(crate) fn fresh_random_id() -> i64 {
     loop {
         let id = rand::random::<i64>();
         if id != 0 {
@@ -323,7 +331,7 @@ fn message_path(spec: &PeerSpec, id: i32) -> String {
 /// request): once per idempotency key when there is one (in its own task, so a caller hanging
 /// up does not cancel it), under the request deadline either way. With a key, the work's
 /// error is logged where it becomes the stored answer, so a replay does not log it again.
-async fn run<F, W>(
+pub(crate) async fn run<F, W>(
     account: &Arc<Account>,
     store: &IdempotencyStore,
     idempotent: Option<(IdempotencyKey, Fingerprint)>,

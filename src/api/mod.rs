@@ -13,6 +13,7 @@ pub mod health;
 pub mod jobs;
 pub mod json;
 pub mod key_metrics;
+pub mod media;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;

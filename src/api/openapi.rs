@@ -16,6 +16,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::AppState;
 use super::chats::{ActionRequest, ReadRequest};
+use super::media::{MediaRequest, MediaSendForm, MediaSendRequest};
 use super::messages::actions::{ForwardRequest, PinRequest};
 use super::messages::{
     DeleteMessagesRequest, DeletedCount, EditMessageRequest, HistoryPage, SendMessageRequest,
@@ -27,7 +28,8 @@ use super::outbox_types::{
 };
 use super::peers::PeerInfo;
 use super::schemas::{
-    ChatAction, ChatPage, ChatPeer, ChatSummary, MessageView, ParseMode, PeerType, PeerView,
+    ChatAction, ChatPage, ChatPeer, ChatSummary, MediaView, MessageView, ParseMode, PeerType,
+    PeerView, SentMedia,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -86,7 +88,8 @@ pub struct ErrorDetail {
     /// MESSAGE_TOO_LONG, MESSAGE_NOT_MODIFIED, IDEMPOTENCY_KEY_REUSED, FORBIDDEN, KEY_SCOPE,
     /// JOB_NOT_FOUND, JOB_NOT_CANCELLABLE, JOB_NOT_RETRYABLE,
     /// ACCOUNT_NOT_FOUND, FLOOD_WAIT, TELEGRAM_UNAVAILABLE, SESSION_UNAUTHORIZED,
-    /// NOT_SUPPORTED_BY_SANDBOX, OVERLOADED, TIMEOUT, INTERNAL.
+    /// NOT_SUPPORTED_BY_SANDBOX, OVERLOADED, PAYLOAD_TOO_LARGE, BODY_INCOMPLETE,
+    /// RANGE_NOT_SATISFIABLE, TIMEOUT, INTERNAL.
     #[schema(example = "FLOOD_WAIT")]
     pub code: String,
     /// A sentence for humans.
@@ -301,6 +304,7 @@ impl Modify for Security {
         super::messages::delete_message,
         super::messages::delete_messages,
         super::messages::history,
+        super::media::download::download,
         super::messages::actions::forward_message,
         super::messages::actions::pin_message,
         super::messages::actions::unpin_message,
@@ -335,6 +339,11 @@ impl Modify for Security {
         DeletedCount,
         HistoryPage,
         MessageView,
+        MediaView,
+        SentMedia,
+        MediaSendRequest,
+        MediaRequest,
+        MediaSendForm,
         PeerView,
         PeerType,
         ParseMode,

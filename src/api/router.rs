@@ -1,7 +1,7 @@
 //! Assembles every route and layer into one axum Router.
 //!
-//! Layers, outermost first: request id (tower-http) → trace span → request timeout
-//! (tower-http, JSON body) → body limit; the in-flight cap and the API-key check wrap only
+//! Layers, outermost first: request id (tower-http) → trace span → request deadline (JSON
+//! 504; multipart uploads get `MTGATE_MEDIA_BODY_TIMEOUT` more) → body limit; the in-flight cap and the API-key check wrap only
 //! the `/v1` and `/telegram` routes (session, messages, peers), so
 //! health probes, `/metrics` and the OpenAPI document (`/openapi.json`) need no key.
 
@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -24,8 +23,8 @@ use super::edge::shed::InFlightLimitLayer;
 use super::forward::{self, Forwarder};
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, cluster, events, health, jobs, messages,
-    metrics, openapi, outbox, peers, session, webhooks,
+    ApiError, AppState, accounts_routes, auth, chats, cluster, events, health, jobs, media,
+    messages, metrics, openapi, outbox, peers, session, webhooks,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -39,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::routes())
         .merge(messages::routes())
         .merge(messages::actions::routes())
+        .merge(media::routes())
         .merge(chats::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
@@ -91,9 +91,13 @@ pub fn router(state: AppState) -> Router {
                         .on_failure(()),
                 )
                 .layer(MapResponseLayer::new(json_timeout_body))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    request_timeout,
+                // Uploads get their body's time on top (`MTGATE_MEDIA_BODY_TIMEOUT`).
+                .layer(middleware::from_fn_with_state(
+                    Deadlines {
+                        request: request_timeout,
+                        upload: request_timeout + state.config.media.body_timeout,
+                    },
+                    deadline,
                 )),
         )
         .with_state(state);
@@ -109,6 +113,39 @@ fn json_timeout_body(response: Response) -> Response {
         ApiError::Timeout("the request did not finish in time".into()).into_response()
     } else {
         response
+    }
+}
+
+/// How long a request may take: any, and a multipart upload.
+#[derive(Clone, Copy)]
+struct Deadlines {
+    request: Duration,
+    upload: Duration,
+}
+
+/// Answers 504 `TIMEOUT` when a request outlives its deadline.
+async fn deadline(
+    axum::extract::State(deadlines): axum::extract::State<Deadlines>,
+    request: Request,
+    next: middleware::Next,
+) -> Response {
+    let upload = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    let limit = if upload {
+        deadlines.upload
+    } else {
+        deadlines.request
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout("the request did not finish in time".into()).into_response(),
     }
 }
 

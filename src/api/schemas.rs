@@ -9,8 +9,10 @@ use utoipa::ToSchema;
 use crate::domain;
 
 pub mod chats;
+pub mod media;
 
 pub use chats::{ChatAction, ChatPage, ChatPeer, ChatSummary};
+pub use media::{MediaView, SentMedia};
 
 /// The contract's peer `type`: basic groups and supergroups are both `group`; only broadcast
 /// channels are `channel`.
@@ -59,6 +61,9 @@ pub struct MessageView {
     pub edit_date: Option<DateTime<Utc>>,
     /// Sent by the logged-in account.
     pub outgoing: bool,
+    /// The attached photo or document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaView>,
 }
 
 impl From<domain::PeerType> for PeerType {
@@ -89,6 +94,7 @@ impl From<domain::MessageView> for MessageView {
             text: m.text,
             edit_date: m.edit_date,
             outgoing: m.outgoing,
+            media: m.media.map(MediaView::from),
         }
     }
 }
@@ -109,6 +115,7 @@ mod tests {
             text: "hello".into(),
             edit_date: edit_date.map(at),
             outgoing: true,
+            media: None,
         }
     }
 

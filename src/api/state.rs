@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// This replica's place among others on one PostgreSQL database; `None` when alone.
     pub cluster: Option<Arc<Cluster>>,
+    /// Media uploads that finished, reused by a retry with the same Idempotency-Key.
+    pub uploads: Arc<super::media::FinishedUploads>,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

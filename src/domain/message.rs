@@ -27,4 +27,6 @@ pub struct MessageView {
     pub edit_date: Option<DateTime<Utc>>,
     /// Sent by the logged-in account.
     pub outgoing: bool,
+    /// The attached photo or document, if any.
+    pub media: Option<super::media::MediaInfo>,
 }

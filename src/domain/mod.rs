@@ -6,6 +6,7 @@ pub mod chats;
 pub mod event;
 pub mod job;
 pub mod key_scope;
+pub mod media;
 pub mod mentions;
 pub mod message;
 pub mod parse_mode;
@@ -22,6 +23,7 @@ pub use event::{
 };
 pub use job::{Job, JobError, JobState, JobTransition, NewJob, Priority, SendBody, Transition};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
+pub use media::{MediaInfo, MediaKind, MediaSource, MediaSpec};
 pub use message::{MessageView, PeerView};
 pub use parse_mode::{ParseMode, TextError};
 pub use peer::{PeerSpec, PeerType};

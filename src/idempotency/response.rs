@@ -50,10 +50,12 @@ impl StoredResponse {
         }
     }
 
-    /// Final answers are kept; ones a retry may change (flood wait, outages) are not.
-    pub(super) fn is_final(&self) -> bool {
+    /// Final answers are kept; ones a retry may change (flood wait, outages, a request body
+    /// that never arrived whole) are not.
+    pub fn is_final(&self) -> bool {
         let s = self.status;
-        s.is_success() || (s.is_client_error() && s != StatusCode::TOO_MANY_REQUESTS)
+        let retryable = [StatusCode::TOO_MANY_REQUESTS, StatusCode::REQUEST_TIMEOUT];
+        s.is_success() || (s.is_client_error() && !retryable.contains(&s))
     }
 
     /// The answer again; `replayed` marks a duplicate.

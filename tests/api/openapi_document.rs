@@ -16,6 +16,7 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/messages/delete"),
     ("GET", "/v1/messages/{peer}"),
     ("GET", "/v1/peers/{peer}"),
+    ("GET", "/v1/messages/{peer}/{id}/media"),
     ("POST", "/v1/messages/{peer}/{id}/forward"),
     ("POST", "/v1/messages/{peer}/{id}/pin"),
     ("DELETE", "/v1/messages/{peer}/{id}/pin"),

@@ -14,6 +14,7 @@
 //! | `POST /incoming/burst` | `{"from":"@user","peer"?:…,"text":…,"count":N}` | `201` `{"ids":[…]}`: N messages `"text #1"`…, as N `/incoming` calls |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
+//! | `GET /files/{sha256}` | | the bytes of a stored file (as a message's `media.sha256` names it), `application/octet-stream`; `404` when none |
 //! | `GET /info` | | the same JSON line `mtgate sandbox` prints |
 //! | `POST /population` | `{"users":N,"groups":M}` (each up to 1000) | `200 {"users":["@crowd001_sandbox",…],"groups":["@crowd001_chat",…]}`: that many more users and supergroups (owned by the account) exist until the next reset |
 //! | `POST /limits` | `{"rates":"chat=1/s,group=20/m,account=30/s"}` (or `"off"`, the default), `{"slow_mode":{"peer":"@supergroup","seconds":N}}` (0: off); both at once allowed | `204`: beyond the rates sends get FLOOD_WAIT_N, in slow mode SLOWMODE_WAIT_N (`400` bad rates, `404` not a supergroup) |
@@ -268,6 +269,11 @@ impl SandboxControl {
         self.world.populate(users, groups)
     }
 
+    /// The bytes of a file the sandbox holds, by SHA-256 (hex).
+    pub fn file(&self, sha256: &str) -> Option<Arc<crate::world::media::Blob>> {
+        self.world.file(sha256)
+    }
+
     /// The JSON `mtgate sandbox` prints.
     pub fn info(&self) -> Value {
         (*self.info).clone()
@@ -287,6 +293,7 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/incoming/burst", post(incoming_burst))
         .route("/reset", post(reset))
         .route("/login-tokens/accept", post(accept_login_token))
+        .route("/files/{sha256}", get(file))
         .route("/info", get(info))
         .route("/limits", post(limits))
         .route("/population", post(population))
@@ -575,6 +582,22 @@ async fn accept_login_token(State(control): State<SandboxControl>, body: Bytes) 
     match control.accept_login_token(token.as_deref()) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => control_error(e),
+    }
+}
+
+async fn file(State(control): State<SandboxControl>, Path(sha256): Path<String>) -> Response {
+    match control.file(&sha256) {
+        // A copy for the answer: ground truth for tests, not a hot path.
+        Some(blob) => (
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            blob.bytes.clone(),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "FILE_NOT_FOUND",
+            format!("no stored file has SHA-256 {sha256}"),
+        ),
     }
 }
 

@@ -28,6 +28,9 @@ use crate::config::EdgeConfig;
 /// The edge's limits and live counts, shared by the accept loop, the router and `/metrics`.
 pub struct EdgeState {
     pub limits: EdgeConfig,
+    /// How long a `multipart/form-data` body (a media upload) may take to arrive, instead of
+    /// `limits.body_timeout` (`MTGATE_MEDIA_BODY_TIMEOUT`).
+    pub upload_body_timeout: std::time::Duration,
     /// Slots for requests in flight ([`shed`]).
     pub in_flight: Arc<Semaphore>,
     open_connections: AtomicU64,
@@ -45,9 +48,16 @@ impl Drop for OpenConnection<'_> {
 }
 
 impl EdgeState {
+    /// With uploads given `timeout` for their body instead of the default.
+    pub fn with_upload_body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.upload_body_timeout = timeout;
+        self
+    }
+
     pub fn new(limits: EdgeConfig) -> Self {
         Self {
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            upload_body_timeout: crate::config::MediaConfig::default().body_timeout,
             limits,
             open_connections: AtomicU64::new(0),
             shed_connections: AtomicU64::new(0),

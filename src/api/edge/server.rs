@@ -100,7 +100,8 @@ async fn connection(
         Instant::now(),
     ));
     let io = TokioIo::new(TimedIo::new(stream, activity.clone()));
-    let service = ConnService::new(app, activity, limits.body_timeout);
+    let service = ConnService::new(app, activity, limits.body_timeout)
+        .with_upload_body_timeout(edge.upload_body_timeout);
     let conn = http1::Builder::new()
         .keep_alive(true)
         .header_read_timeout(None)

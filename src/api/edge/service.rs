@@ -28,6 +28,8 @@ pub struct ConnService {
     app: Router,
     activity: Arc<Activity>,
     body_timeout: Duration,
+    /// For `multipart/form-data` bodies (media uploads), which may be large.
+    upload_body_timeout: Duration,
 }
 
 impl ConnService {
@@ -36,8 +38,27 @@ impl ConnService {
             app,
             activity,
             body_timeout,
+            upload_body_timeout: body_timeout,
         }
     }
+
+    pub fn with_upload_body_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_body_timeout = timeout;
+        self
+    }
+}
+
+/// Whether a request carries a multipart upload.
+fn is_upload(parts: &axum::http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnService {
@@ -49,7 +70,12 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         self.activity.request_started();
         let busy = Busy(self.activity.clone());
         let (parts, body) = request.into_parts();
-        let (body, body_read) = TrackedBody::new(body, self.body_timeout, Instant::now());
+        let timeout = if is_upload(&parts) {
+            self.upload_body_timeout
+        } else {
+            self.body_timeout
+        };
+        let (body, body_read) = TrackedBody::new(body, timeout, Instant::now());
         let request = Request::from_parts(parts, body);
         let inner = tower::Service::call(&mut self.app.clone(), request);
         ConnFuture {

@@ -68,6 +68,7 @@ pub fn sent_message(
             text: sent_text.to_owned(),
             edit_date: None,
             outgoing: short.out,
+            media: super::media_info::media_info(short.media.as_ref()),
         });
     }
     let list = update_list(updates);

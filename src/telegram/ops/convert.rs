@@ -36,6 +36,7 @@ pub fn message_view(message: &tl::enums::Message, kind: PeerType) -> Option<Mess
         text: m.message.clone(),
         edit_date: m.edit_date.map(timestamp),
         outgoing: m.out,
+        media: super::media_info::media_info(m.media.as_ref()),
     })
 }
 

@@ -100,7 +100,7 @@ impl TelegramAccount {
     }
 
     /// Entities as a send takes them: mentions by user id need the user's access hash.
-    fn input_entities(
+    pub(super) fn input_entities(
         &self,
         entities: &[tl::enums::MessageEntity],
     ) -> Option<Vec<tl::enums::MessageEntity>> {
@@ -133,7 +133,7 @@ impl TelegramAccount {
     }
 }
 
-fn reply_to(id: i32) -> tl::enums::InputReplyTo {
+pub(super) fn reply_to(id: i32) -> tl::enums::InputReplyTo {
     tl::types::InputReplyToMessage {
         reply_to_msg_id: id,
         top_msg_id: None,

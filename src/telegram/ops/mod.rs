@@ -6,6 +6,8 @@
 //!
 //! - [`resolve`]: peers from the cache, or one coalesced Telegram lookup per peer.
 //! - [`messages`]: send and edit; [`delete`]; [`history`].
+//! - `media_upload` (streaming parts), `media` (send, album, download windows),
+//!   [`media_info`] (raw media read into domain types).
 //! - [`actions`]: forward, pin, mark read, typing; [`dialogs`]: the chat list.
 //! - `learn`: the one call path (invoke, then learn the answer's peers) every op uses.
 //! - [`answers`] / [`convert`]: reading Telegram's answers into domain types (pure, unit-tested).
@@ -17,6 +19,9 @@ mod delete;
 mod dialogs;
 mod history;
 mod learn;
+mod media;
+pub mod media_info;
+mod media_upload;
 mod messages;
 mod resolve;
 
@@ -26,6 +31,8 @@ use super::resolver::{KnownPeer, PeerResolver};
 use super::{ClientManager, TelegramError};
 use crate::domain::{Peer, SessionInfo};
 use answers::Target;
+pub use media::{FileLocation, MAX_ALBUM, guess_mime};
+pub use media_upload::{BIG_FILE_THRESHOLD, FileUpload, UploadError, UploadedFile};
 
 /// One account's side of Telegram: its client manager and what it knows of peers.
 pub struct TelegramAccount {

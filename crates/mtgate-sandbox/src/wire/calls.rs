@@ -15,6 +15,10 @@ use crate::rpc::{CallOrigin, RpcOutcome};
 /// Results larger than this are sent as `gzip_packed` when that makes them smaller.
 const GZIP_THRESHOLD: usize = 16 * 1024;
 
+/// `upload.file`: file bytes (media, mostly compressed already) are sent as they are rather
+/// than spending a deflate pass on each window.
+const UPLOAD_FILE_ID: u32 = 0x096a_18d5;
+
 /// One API call waiting for the backend.
 #[derive(Debug)]
 pub struct CallJob {
@@ -97,7 +101,10 @@ pub fn spawn_worker(
 pub fn rpc_result_body(req_msg_id: i64, outcome: RpcOutcome) -> Vec<u8> {
     let result = match outcome {
         RpcOutcome::Result(bytes) if bytes.len() < 4 => envelope::rpc_error(500, "INTERNAL"),
-        RpcOutcome::Result(bytes) if bytes.len() >= GZIP_THRESHOLD => {
+        RpcOutcome::Result(bytes)
+            if bytes.len() >= GZIP_THRESHOLD
+                && !bytes.starts_with(&UPLOAD_FILE_ID.to_le_bytes()) =>
+        {
             let packed = gzip_packed(&bytes);
             let smaller = if packed.len() < bytes.len() {
                 packed
@@ -150,6 +157,24 @@ mod tests {
             (e.error_code, e.error_message.as_str()),
             (500, "RESULT_TOO_LARGE")
         );
+    }
+
+    #[test]
+    fn file_windows_are_never_gzipped() {
+        use grammers_tl_types::{Identifiable, Serializable};
+        assert_eq!(
+            UPLOAD_FILE_ID,
+            tl::types::upload::File::CONSTRUCTOR_ID,
+            "the constant names upload.file"
+        );
+        let window: tl::enums::upload::File = tl::types::upload::File {
+            r#type: tl::enums::storage::FileType::FileUnknown,
+            mtime: 0,
+            bytes: vec![0; 100_000],
+        }
+        .into();
+        let body = rpc_result_body(1, RpcOutcome::Result(window.to_bytes()));
+        assert_eq!(&body[12..16], &UPLOAD_FILE_ID.to_le_bytes());
     }
 
     #[test]

@@ -16,6 +16,8 @@ mod handlers;
 mod lenient;
 pub mod limits;
 pub mod log;
+pub mod media;
+mod media_tl;
 pub mod model;
 mod others;
 mod peers;
@@ -147,6 +149,11 @@ impl World {
             .into_iter()
             .map(|m| MessageView::of(m, state.channel_kind(chat), state.is_read(m)))
             .collect())
+    }
+
+    /// The bytes of a stored file by SHA-256 (hex), as messages' `media.sha256` names it.
+    pub fn file(&self, sha256: &str) -> Option<std::sync::Arc<media::Blob>> {
+        self.lock().blobs.get(&sha256.to_ascii_lowercase()).cloned()
     }
 
     /// Fails the next `times` calls of `method` with the given rpc_error.

@@ -82,6 +82,11 @@ pub struct StoredMessage {
     pub pinned: bool,
     /// Where a forwarded message came from (absent when sent or forwarded without author).
     pub fwd_from: Option<FwdFrom>,
+    /// The attached photo or document (shared, never copied: a recipient's copy and a
+    /// forward point at the same file).
+    pub media: Option<std::sync::Arc<super::media::Media>>,
+    /// The album a message belongs to (`messages.sendMultiMedia`).
+    pub grouped_id: Option<i64>,
 }
 
 /// The original of a forwarded message, as Telegram's `messageFwdHeader` names it: the

@@ -8,11 +8,13 @@
 //! Channels are shared by everyone.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use super::faults::Faults;
 use super::fixture::{self, ChannelKind, SeedChat};
 use super::limits::Limits;
 use super::log::RequestLogEntry;
+use super::media::{Blob, Media, Uploads};
 use super::model::{ChannelRecord, ChatKey, StoredMessage, UserRecord};
 use super::pts::PtsBox;
 use super::secrets::Secrets;
@@ -88,6 +90,12 @@ pub struct State {
     pub faults: Faults,
     /// Sending limits (off unless configured); their configuration survives a reset.
     pub limits: Limits,
+    /// Files being uploaded, part by part.
+    pub uploads: Uploads,
+    /// Photos and documents by id (what `upload.getFile` and `inputMediaPhoto` name).
+    pub media: HashMap<i64, Arc<Media>>,
+    /// Assembled files by SHA-256: the same content uploaded twice is held once.
+    pub blobs: HashMap<String, Arc<Blob>>,
 }
 
 /// Seeded messages are spaced this far apart, ending shortly before start.
@@ -173,6 +181,9 @@ impl State {
             log: Vec::new(),
             faults: Faults::default(),
             limits: previous.map(|p| p.limits.fresh()).unwrap_or_default(),
+            uploads: Uploads::default(),
+            media: HashMap::new(),
+            blobs: HashMap::new(),
         };
 
         let seeds = fixture::SEED_MESSAGES.len() as i32;
@@ -192,6 +203,8 @@ impl State {
                 link_preview: true,
                 pinned: false,
                 fwd_from: None,
+                media: None,
+                grouped_id: None,
             };
             match chat {
                 SeedChat::Channel(id) => {
@@ -403,6 +416,15 @@ impl State {
             .collect();
         keys.sort_unstable();
         keys
+    }
+
+    /// The stored copy of `bytes` (an existing one when the same content is already held).
+    pub fn intern_blob(&mut self, bytes: Vec<u8>) -> Arc<Blob> {
+        let blob = Blob::new(bytes);
+        self.blobs
+            .entry(blob.sha256.clone())
+            .or_insert_with(|| Arc::new(blob))
+            .clone()
     }
 
     pub fn channel_kind(&self, chat: ChatKey) -> Option<ChannelKind> {

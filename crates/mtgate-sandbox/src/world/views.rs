@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::fixture::ChannelKind;
+use super::media::Media;
 use super::model::StoredMessage;
 
 /// A chat as the HTTP API names it: Bot-API-style id and type.
@@ -42,6 +43,13 @@ pub struct MessageView {
     pub fwd_from: Option<Value>,
     /// Read by the account (its own messages always are).
     pub read: bool,
+    /// The attached file: `{"kind","size","mime_type"?,"file_name"?,"sha256","width"?,
+    /// "height"?,"duration"?,"spoiler"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Value>,
+    /// The album the message belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grouped_id: Option<i64>,
 }
 
 fn rfc3339(unix: i32) -> String {
@@ -77,8 +85,34 @@ impl MessageView {
                 value
             }),
             read,
+            media: message.media.as_deref().map(media),
+            grouped_id: message.grouped_id,
         }
     }
+}
+
+/// The ground-truth JSON of a message's media.
+pub fn media(media: &Media) -> Value {
+    let mut value = json!({
+        "kind": media.kind.name(),
+        "size": media.blob.bytes.len(),
+        "sha256": media.blob.sha256,
+        "spoiler": media.spoiler,
+    });
+    if let Some(mime) = &media.mime_type {
+        value["mime_type"] = json!(mime);
+    }
+    if let Some(name) = &media.file_name {
+        value["file_name"] = json!(name);
+    }
+    if let Some((w, h)) = media.dimensions {
+        value["width"] = json!(w);
+        value["height"] = json!(h);
+    }
+    if let Some(duration) = media.duration {
+        value["duration"] = json!(duration);
+    }
+    value
 }
 
 /// `{"type","offset","length"}` plus `url` / `language` / `user_id` where the entity has one.

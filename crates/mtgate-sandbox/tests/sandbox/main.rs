@@ -8,6 +8,7 @@ mod faults;
 mod fidelity;
 mod limits;
 mod login;
+mod media;
 mod others;
 mod support;
 mod users;

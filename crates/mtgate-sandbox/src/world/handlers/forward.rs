@@ -86,6 +86,8 @@ pub fn forward(ctx: &mut Ctx, request: tl::functions::messages::ForwardMessages)
                 link_preview: original.link_preview,
                 pinned: false,
                 fwd_from,
+                media: original.media.clone(),
+                grouped_id: None,
             },
         );
         id_updates.push(

@@ -199,6 +199,8 @@ mod tests {
             link_preview: true,
             pinned: false,
             fwd_from: None,
+            media: None,
+            grouped_id: None,
         }
     }
 

@@ -83,28 +83,11 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         return Ok(reply.clone());
     }
     check_text(&request.message)?;
-    let kind = ctx.state.channel_kind(chat);
     let viewer = ctx.state.viewer;
-    // Only the account owns the broadcast channels; other users may only read them.
-    let may_post = match kind {
-        Some(ChannelKind::ReadOnlyBroadcast) => false,
-        Some(kind) if kind.is_broadcast() => viewer == ME_ID,
-        _ => true,
-    };
-    if !may_post {
-        return Err(RpcErr::forbidden("CHAT_WRITE_FORBIDDEN"));
-    }
-    let reply_to = match &request.reply_to {
-        Some(tl::enums::InputReplyTo::Message(reply)) => Some(reply.reply_to_msg_id),
-        _ => None,
-    };
-    if reply_to.is_some_and(|id| ctx.state.message(chat, id).is_none()) {
-        return Err(RpcErr::bad("REPLY_MESSAGE_ID_INVALID"));
-    }
-    let is_broadcast = ctx
-        .state
-        .channel_kind(chat)
-        .is_some_and(|k| k.is_broadcast());
+    check_may_post(ctx.state, chat)?;
+    let reply_to = checked_reply_to(ctx.state, chat, request.reply_to.as_ref())?;
+    let kind = ctx.state.channel_kind(chat);
+    let is_broadcast = kind.is_some_and(|k| k.is_broadcast());
     let is_group = kind.is_some_and(|k| !k.is_broadcast());
     if let Err((name, seconds)) =
         ctx.state
@@ -136,6 +119,8 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
             link_preview: !request.no_webpage,
             pinned: false,
             fwd_from: None,
+            media: None,
+            grouped_id: None,
         },
     );
     // Telegram answers a private send with the short form (echoing the entities it stored),
@@ -190,6 +175,37 @@ pub fn send(ctx: &mut Ctx, request: tl::functions::messages::SendMessage) -> Rep
         .sent_by_random_id
         .insert(request.random_id, bytes.clone());
     Ok(bytes)
+}
+
+/// `CHAT_WRITE_FORBIDDEN` where the viewer may not post: only the account owns the
+/// broadcast channels; other users may only read them.
+pub(super) fn check_may_post(state: &State, chat: ChatKey) -> Result<(), RpcErr> {
+    let may_post = match state.channel_kind(chat) {
+        Some(ChannelKind::ReadOnlyBroadcast) => false,
+        Some(kind) if kind.is_broadcast() => state.viewer == ME_ID,
+        _ => true,
+    };
+    if may_post {
+        Ok(())
+    } else {
+        Err(RpcErr::forbidden("CHAT_WRITE_FORBIDDEN"))
+    }
+}
+
+/// The message a send replies to, which must exist in the same chat.
+pub(super) fn checked_reply_to(
+    state: &State,
+    chat: ChatKey,
+    reply_to: Option<&tl::enums::InputReplyTo>,
+) -> Result<Option<i32>, RpcErr> {
+    let reply_to = match reply_to {
+        Some(tl::enums::InputReplyTo::Message(reply)) => Some(reply.reply_to_msg_id),
+        _ => None,
+    };
+    if reply_to.is_some_and(|id| state.message(chat, id).is_none()) {
+        return Err(RpcErr::bad("REPLY_MESSAGE_ID_INVALID"));
+    }
+    Ok(reply_to)
 }
 
 pub fn edit(ctx: &mut Ctx, request: tl::functions::messages::EditMessage) -> Reply {
@@ -372,6 +388,8 @@ pub fn deliver_incoming(
             link_preview: true,
             pinned: false,
             fwd_from: None,
+            media: None,
+            grouped_id: None,
         },
     );
     let push = updates(
@@ -396,7 +414,7 @@ pub fn deliver_incoming(
 
 /// Stores `owner`'s copy of a private message (a fresh id and pts in `owner`'s sequence) and
 /// pushes it to `owner`'s sessions.
-fn copy_to(state: &mut State, bus: &UpdateBus, owner: i64, copy: StoredMessage) {
+pub(super) fn copy_to(state: &mut State, bus: &UpdateBus, owner: i64, copy: StoredMessage) {
     state.with_viewer(owner, |state| {
         let date = copy.date;
         let (message, pts) = create(state, copy);

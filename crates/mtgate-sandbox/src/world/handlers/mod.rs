@@ -6,9 +6,11 @@ mod auth;
 mod channels;
 mod contacts;
 mod dialogs;
+mod files;
 mod forward;
 mod help;
 mod history;
+mod media;
 mod messages;
 mod others;
 mod pins;
@@ -122,6 +124,12 @@ pub fn route(ctx: &mut Ctx, constructor_id: u32, body: &[u8]) -> Reply {
         f::messages::GetHistory::CONSTRUCTOR_ID => run(ctx, body, history::get_history),
         f::messages::GetDialogs::CONSTRUCTOR_ID => run(ctx, body, dialogs::get_dialogs),
         f::messages::SendMessage::CONSTRUCTOR_ID => run(ctx, body, messages::send),
+        f::messages::SendMedia::CONSTRUCTOR_ID => run(ctx, body, media::send_media),
+        f::messages::SendMultiMedia::CONSTRUCTOR_ID => run(ctx, body, media::send_multi_media),
+        f::messages::UploadMedia::CONSTRUCTOR_ID => run(ctx, body, media::upload_media),
+        f::upload::SaveFilePart::CONSTRUCTOR_ID => run(ctx, body, files::save_file_part),
+        f::upload::SaveBigFilePart::CONSTRUCTOR_ID => run(ctx, body, files::save_big_file_part),
+        f::upload::GetFile::CONSTRUCTOR_ID => run(ctx, body, files::get_file),
         f::messages::EditMessage::CONSTRUCTOR_ID => run(ctx, body, messages::edit),
         f::messages::DeleteMessages::CONSTRUCTOR_ID => run(ctx, body, messages::delete_private),
         f::messages::ReadHistory::CONSTRUCTOR_ID => run(ctx, body, read::read_history),

@@ -1,0 +1,75 @@
+//! What multipart and URL sends share once their files are uploaded: how each file is
+//! presented, the send itself, and the upload errors as HTTP errors.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::send::Plan;
+use crate::accounts::Account;
+use crate::api::ApiError;
+use crate::api::json::json_response;
+use crate::api::schemas::SentMedia;
+use crate::domain::MediaSpec;
+use crate::telegram::ops::{UploadError, UploadedFile, guess_mime};
+
+/// Sends uploaded files as `plan` says; the 201 answer.
+pub(super) async fn send_files(
+    account: &Account,
+    plan: &Plan,
+    files: &[(MediaSpec, UploadedFile)],
+    random_id: i64,
+) -> Result<Response, ApiError> {
+    let views = account
+        .telegram()
+        .send_media(&plan.spec, &plan.caption, plan.options, files, random_id)
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &SentMedia::from(views)))
+}
+
+/// How file `index` of a send is presented: `plan`'s choices, else what the file itself says.
+pub(super) fn media_spec(
+    plan: &Plan,
+    index: usize,
+    given_name: Option<&str>,
+    given_type: Option<&str>,
+) -> MediaSpec {
+    let file_name = plan
+        .media
+        .file_name
+        .clone()
+        .filter(|_| index == 0)
+        .or_else(|| given_name.map(str::to_owned))
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("file{}", index + 1));
+    let mime_type = plan
+        .media
+        .mime_type
+        .clone()
+        .or_else(|| {
+            given_type
+                .filter(|m| *m != "application/octet-stream")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| guess_mime(&file_name));
+    MediaSpec {
+        kind: plan.media.kind,
+        file_name,
+        mime_type: Some(mime_type),
+        spoiler: plan.media.spoiler.unwrap_or(false),
+        force_document: plan.media.force_document.unwrap_or(false),
+    }
+}
+
+pub(super) fn too_large(limit: u64) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "a file is larger than {limit} bytes (MTGATE_MEDIA_MAX_BYTES); nothing was sent"
+    ))
+}
+
+pub(super) fn upload_error(e: UploadError) -> ApiError {
+    match e {
+        UploadError::TooLarge { limit } => too_large(limit),
+        UploadError::Empty => ApiError::invalid("a `file` part is empty"),
+        UploadError::Telegram(e) => e.into(),
+    }
+}

@@ -1,0 +1,290 @@
+//! Sending uploaded files (one: `messages.sendMedia`; several: each through
+//! `messages.uploadMedia`, then one `messages.sendMultiMedia`, as Telegram wants albums) and
+//! reading files back (`upload.getFile` windows of a message's photo or document).
+
+use grammers_tl_types as tl;
+
+use super::answers::{MessagesPage, sent_message};
+use super::media_info::media_source;
+use super::media_upload::UploadedFile;
+use super::{TelegramAccount, target};
+use crate::domain::{MediaKind, MediaSource, MediaSpec, MessageView, PeerSpec, SendOptions};
+use crate::telegram::TelegramError;
+use crate::telegram::text::FormattedText;
+
+/// Where a file can be read from (opaque outside `telegram`).
+#[derive(Clone, Debug)]
+pub struct FileLocation(tl::enums::InputFileLocation);
+
+/// Most files one album holds (Telegram's limit).
+pub const MAX_ALBUM: usize = 10;
+
+impl TelegramAccount {
+    /// Sends `files` to `spec`'s chat, `caption` on the first: one message, or an album. The
+    /// album's messages use `random_id`, `random_id + 1`, … (so a retry never posts twice).
+    pub async fn send_media(
+        &self,
+        spec: &PeerSpec,
+        caption: &FormattedText,
+        options: SendOptions,
+        files: &[(MediaSpec, UploadedFile)],
+        random_id: i64,
+    ) -> Result<Vec<MessageView>, TelegramError> {
+        let peer = self.resolve(spec).await?;
+        let entities = self.input_entities(&caption.entities);
+        let random_ids: Vec<i64> = (0..files.len() as i64)
+            .map(|i| match random_id.wrapping_add(i) {
+                0 => i64::MIN,
+                id => id,
+            })
+            .collect();
+        let updates = if let [(spec, file)] = files {
+            let request = tl::functions::messages::SendMedia {
+                silent: options.silent,
+                background: false,
+                clear_draft: false,
+                noforwards: false,
+                update_stickersets_order: false,
+                invert_media: false,
+                allow_paid_floodskip: false,
+                peer: peer.input_peer(),
+                reply_to: options.reply_to.map(super::messages::reply_to),
+                media: uploaded_media(spec, file),
+                message: caption.text.clone(),
+                random_id: random_ids[0],
+                reply_markup: None,
+                entities,
+                schedule_date: None,
+                schedule_repeat_period: None,
+                send_as: None,
+                quick_reply_shortcut: None,
+                effect: None,
+                allow_paid_stars: None,
+                suggested_post: None,
+            };
+            self.call_in_chat(Some(peer.id), request).await?
+        } else {
+            let mut multi_media = Vec::with_capacity(files.len());
+            for (i, (spec, file)) in files.iter().enumerate() {
+                let request = tl::functions::messages::UploadMedia {
+                    business_connection_id: None,
+                    peer: peer.input_peer(),
+                    media: uploaded_media(spec, file),
+                };
+                let stored = self.manager.invoke_in_chat(Some(peer.id), request).await?;
+                let media = stored_media(&stored, spec.spoiler)
+                    .ok_or_else(|| TelegramError::Incomplete("the uploaded media".into()))?;
+                multi_media.push(
+                    tl::types::InputSingleMedia {
+                        media,
+                        random_id: random_ids[i],
+                        message: if i == 0 {
+                            caption.text.clone()
+                        } else {
+                            String::new()
+                        },
+                        entities: if i == 0 { entities.clone() } else { None },
+                    }
+                    .into(),
+                );
+            }
+            let request = tl::functions::messages::SendMultiMedia {
+                silent: options.silent,
+                background: false,
+                clear_draft: false,
+                noforwards: false,
+                update_stickersets_order: false,
+                invert_media: false,
+                allow_paid_floodskip: false,
+                peer: peer.input_peer(),
+                reply_to: options.reply_to.map(super::messages::reply_to),
+                multi_media,
+                schedule_date: None,
+                send_as: None,
+                quick_reply_shortcut: None,
+                effect: None,
+                allow_paid_stars: None,
+            };
+            self.call_in_chat(Some(peer.id), request).await?
+        };
+        let mut views = Vec::with_capacity(files.len());
+        for (i, (_, file)) in files.iter().enumerate() {
+            let text = if i == 0 { caption.text.as_str() } else { "" };
+            let mut view = sent_message(&updates, random_ids[i], target(&peer), text)
+                .ok_or_else(|| TelegramError::Incomplete("the sent media message".into()))?;
+            if let Some(media) = view.media.as_mut() {
+                media.sha256 = Some(file.sha256.clone());
+            }
+            views.push(view);
+        }
+        Ok(views)
+    }
+
+    /// Where message `id` of `spec`'s chat keeps its photo or document; `None` when the
+    /// message has none (or does not exist).
+    pub async fn media_of(
+        &self,
+        spec: &PeerSpec,
+        id: i32,
+    ) -> Result<Option<MediaSource<FileLocation>>, TelegramError> {
+        let peer = self.resolve(spec).await?;
+        let answer = self.get_messages(&peer, &[id]).await?;
+        let page = MessagesPage::of(&answer);
+        let found = page.messages.iter().find_map(|m| match m {
+            tl::enums::Message::Message(m) if m.id == id => Some(m),
+            _ => None,
+        });
+        Ok(found.and_then(|m| {
+            media_source(m.media.as_ref(), id).map(|s| MediaSource {
+                location: FileLocation(s.location),
+                size: s.size,
+                mime_type: s.mime_type,
+                file_name: s.file_name,
+            })
+        }))
+    }
+
+    /// Reads `limit` bytes at `offset` (both aligned as `upload.getFile` requires).
+    pub async fn read_file(
+        &self,
+        location: &FileLocation,
+        offset: i64,
+        limit: i32,
+    ) -> Result<Vec<u8>, TelegramError> {
+        let request = tl::functions::upload::GetFile {
+            precise: false,
+            cdn_supported: false,
+            location: location.0.clone(),
+            offset,
+            limit,
+        };
+        match self.manager.invoke(request).await? {
+            tl::enums::upload::File::File(file) => Ok(file.bytes),
+            tl::enums::upload::File::CdnRedirect(_) => Err(TelegramError::Other(
+                "Telegram redirected the download to a CDN, which mtgate does not support".into(),
+            )),
+        }
+    }
+}
+
+/// The `InputMedia` of a freshly uploaded file, as `spec` presents it.
+fn uploaded_media(spec: &MediaSpec, file: &UploadedFile) -> tl::enums::InputMedia {
+    use tl::enums::DocumentAttribute as A;
+    if spec.kind == MediaKind::Photo && !spec.force_document {
+        return tl::types::InputMediaUploadedPhoto {
+            spoiler: spec.spoiler,
+            live_photo: false,
+            file: file.input(),
+            stickers: None,
+            ttl_seconds: None,
+            video: None,
+        }
+        .into();
+    }
+    let mut attributes: Vec<A> = vec![
+        tl::types::DocumentAttributeFilename {
+            file_name: spec.file_name.clone(),
+        }
+        .into(),
+    ];
+    match spec.kind {
+        MediaKind::Video => attributes.push(
+            tl::types::DocumentAttributeVideo {
+                round_message: false,
+                supports_streaming: true,
+                nosound: false,
+                duration: 0.0,
+                w: 0,
+                h: 0,
+                preload_prefix_size: None,
+                video_start_ts: None,
+                video_codec: None,
+            }
+            .into(),
+        ),
+        MediaKind::Audio | MediaKind::Voice => attributes.push(
+            tl::types::DocumentAttributeAudio {
+                voice: spec.kind == MediaKind::Voice,
+                duration: 0,
+                title: None,
+                performer: None,
+                waveform: None,
+            }
+            .into(),
+        ),
+        MediaKind::Photo | MediaKind::Document => {}
+    }
+    tl::types::InputMediaUploadedDocument {
+        nosound_video: false,
+        force_file: spec.force_document,
+        spoiler: spec.spoiler,
+        file: file.input(),
+        thumb: None,
+        mime_type: spec
+            .mime_type
+            .clone()
+            .unwrap_or_else(|| guess_mime(&spec.file_name)),
+        attributes,
+        stickers: None,
+        video_cover: None,
+        video_timestamp: None,
+        ttl_seconds: None,
+    }
+    .into()
+}
+
+/// The mime type a file name suggests (`application/octet-stream` when none does).
+pub fn guess_mime(file_name: &str) -> String {
+    mime_guess::from_path(file_name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned()
+}
+
+/// `messages.uploadMedia`'s answer as the `InputMedia` an album names it by.
+fn stored_media(media: &tl::enums::MessageMedia, spoiler: bool) -> Option<tl::enums::InputMedia> {
+    match media {
+        tl::enums::MessageMedia::Photo(p) => {
+            let tl::enums::Photo::Photo(photo) = p.photo.as_ref()? else {
+                return None;
+            };
+            Some(
+                tl::types::InputMediaPhoto {
+                    spoiler,
+                    live_photo: false,
+                    id: tl::types::InputPhoto {
+                        id: photo.id,
+                        access_hash: photo.access_hash,
+                        file_reference: photo.file_reference.clone(),
+                    }
+                    .into(),
+                    ttl_seconds: None,
+                    video: None,
+                }
+                .into(),
+            )
+        }
+        tl::enums::MessageMedia::Document(d) => {
+            let tl::enums::Document::Document(doc) = d.document.as_ref()? else {
+                return None;
+            };
+            Some(
+                tl::types::InputMediaDocument {
+                    spoiler,
+                    id: tl::types::InputDocument {
+                        id: doc.id,
+                        access_hash: doc.access_hash,
+                        file_reference: doc.file_reference.clone(),
+                    }
+                    .into(),
+                    video_cover: None,
+                    video_timestamp: None,
+                    ttl_seconds: None,
+                    query: None,
+                }
+                .into(),
+            )
+        }
+        _ => None,
+    }
+}
