@@ -96,6 +96,8 @@ pub(super) struct Shared {
     pub stall: StallWatch,
     /// DCs other than the first home the authorization was carried to (after a migrate).
     pub authorized_dcs: Mutex<HashSet<i32>>,
+    /// True once the update pump caught up after start (see `updates_pump`).
+    pub updates_ready: tokio::sync::watch::Sender<bool>,
 }
 
 struct Inner {
@@ -149,15 +151,17 @@ impl ClientManager {
             authorized_dcs: Mutex::new(HashSet::new()),
             flood: FloodMemory::new(),
             stall: StallWatch::new(options.stall_window),
+            updates_ready: tokio::sync::watch::channel(false).0,
             options,
         });
         let runner = tokio::spawn(pool.runner.run());
         let (to_pump, pump_updates) = tokio::sync::mpsc::channel(updates_pump::FORWARD_CAPACITY);
         let pump = tokio::spawn(updates_pump::run(
             shared.clone(),
+            client.clone(),
             pool.handle.thin.clone(),
             pool.handle.session.clone(),
-            pump_updates,
+            (to_pump.clone(), pump_updates),
             events,
         ));
         let supervisor = tokio::spawn(supervisor::run(
@@ -186,6 +190,12 @@ impl ClientManager {
     /// The connection's health, from memory (never waits on Telegram).
     pub fn health(&self) -> HealthSnapshot {
         self.shared.health.snapshot()
+    }
+
+    /// True once the update pump caught up with Telegram after start (what was missed while
+    /// mtgate was away is in the event log); tests wait for it before counting calls.
+    pub fn updates_ready(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shared.updates_ready.subscribe()
     }
 
     /// Wakes on every health change (e.g. to act once first connected).

@@ -302,8 +302,18 @@ impl TestApp {
     }
 
     /// Waits (up to [`DEADLINE`]) until connected to the sandbox.
+    /// Also waits until every account's update pump caught up after start, so what a test
+    /// counts in the sandbox's request log afterwards is its own doing.
     pub async fn wait_until_healthy(&self) -> Value {
-        self.wait_for_health("healthy", DEADLINE).await
+        let health = self.wait_for_health("healthy", DEADLINE).await;
+        for account in self.state.accounts.all() {
+            let mut ready = account.telegram().manager().updates_ready();
+            tokio::time::timeout(DEADLINE, ready.wait_for(|ready| *ready))
+                .await
+                .expect("the update pump to catch up")
+                .expect("the account is running");
+        }
+        health
     }
 
     /// Stops the app gracefully (as on SIGTERM) and starts it again with the same sandbox,
