@@ -100,6 +100,8 @@ pub(super) struct Shared {
     /// With replicas: open only while this process holds the account's lease (see
     /// [`LeaseGate`]); `None` when the process is alone and always may.
     pub lease: Option<Arc<LeaseGate>>,
+    /// True once the update pump caught up after start (see `updates_pump`).
+    pub updates_ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -173,6 +175,7 @@ impl ClientManager {
             authorized_dcs: Mutex::new(HashSet::new()),
             flood: FloodMemory::new(),
             stall: StallWatch::new(options.stall_window),
+            updates_ready: tokio::sync::watch::channel(false).0,
             options,
             lease: lease.clone(),
         });
@@ -245,6 +248,12 @@ impl ClientManager {
     /// The connection's health, from memory (never waits on Telegram).
     pub fn health(&self) -> HealthSnapshot {
         self.shared.health.snapshot()
+    }
+
+    /// True once the update pump caught up with Telegram after start (what was missed while
+    /// mtgate was away is in the event log); tests wait for it before counting calls.
+    pub fn updates_ready(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shared.updates_ready.subscribe()
     }
 
     /// Wakes on every health change (e.g. to act once first connected).
@@ -401,9 +410,10 @@ fn connect(shared: &Arc<Shared>, dial: &Dial) -> Inner {
     let (to_pump, pump_updates) = tokio::sync::mpsc::channel(updates_pump::FORWARD_CAPACITY);
     let pump = tokio::spawn(updates_pump::run(
         shared.clone(),
+        client.clone(),
         pool.handle.thin.clone(),
         pool.handle.session.clone(),
-        pump_updates,
+        (to_pump.clone(), pump_updates),
         dial.events.clone(),
     ));
     let supervisor = tokio::spawn(supervisor::run(

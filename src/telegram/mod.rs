@@ -40,6 +40,7 @@ mod supervisor;
 pub mod text;
 pub mod updates;
 mod updates_pump;
+mod updates_seed;
 
 pub use error::TelegramError;
 pub use manager::{ClientManager, ManagerOptions};

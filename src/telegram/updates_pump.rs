@@ -2,8 +2,9 @@
 //! gaps and fills them with `getDifference` / `getChannelDifference`, from the persisted
 //! state after a restart) turned into event batches for the log.
 //!
-//! It starts once the account first connected (the session then knows its user, so a fresh
-//! store starts from `updates.getState`) and catches up before anything live is handled. A
+//! It starts once the account first connected (a fresh store is first seeded with
+//! `updates.getState` and its channels' pts, see `updates_seed`) and catches up before
+//! anything live is handled. A
 //! failed difference (Telegram unreachable) is retried with backoff; the message box keeps
 //! its place, so nothing in between is skipped. The update state reaches the store only
 //! with the events it produced (see [`crate::events::EventBatch`]).
@@ -11,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use grammers_client::Client;
 use grammers_mtsender::{InvocationError, SenderPoolHandle, UpdatesConfiguration, UpdatesReceiver};
 use grammers_session::storages::ErasedSession;
 use grammers_session::updates::{State, UpdatesLike};
@@ -22,6 +24,7 @@ use super::manager::Shared;
 use super::reconnect::ReconnectSchedule;
 use super::supervisor::learn_peers;
 use super::updates::{coalesce, event_of, news_first, state_change};
+use super::updates_seed;
 use crate::events::{EventBatch, EventSink};
 
 /// Updates grammers' pool may hold before the supervisor forwards them (it forwards at
@@ -32,14 +35,16 @@ pub const FORWARD_CAPACITY: usize = 1_000_000;
 
 pub(super) async fn run(
     shared: Arc<Shared>,
+    client: Client,
     handle: SenderPoolHandle,
     session: Arc<ErasedSession>,
-    updates: mpsc::Receiver<UpdatesLike>,
+    (inject, updates): (mpsc::Sender<UpdatesLike>, mpsc::Receiver<UpdatesLike>),
     sink: EventSink,
 ) {
     if !connected_once(&shared).await {
         return;
     }
+    updates_seed::seed_if_fresh(&shared, &client).await;
     let configuration = UpdatesConfiguration { catch_up: true };
     let mut receiver = match UpdatesReceiver::create(handle, session, updates, configuration).await
     {
@@ -49,12 +54,20 @@ pub(super) async fn run(
             return;
         }
     };
+    // The receiver reads its channel only once no difference is pending, so this marker
+    // comes out of it once the start-up catch-up is done.
+    // A closed channel means the supervisor ended; the loop below then ends too.
+    let _ = inject.send(caught_up_marker()).await;
+    drop(inject);
     let self_id = shared.health.snapshot().me.map(|me| me.id);
     let mut schedule = ReconnectSchedule::new(Duration::from_millis(200), Duration::from_secs(5));
     loop {
         match receiver.next().await {
             Ok((list, users, chats)) => {
                 schedule.reset();
+                if list.iter().any(|(update, _)| is_marker(update)) {
+                    shared.updates_ready.send_replace(true);
+                }
                 learn_peers(&shared, &users, &chats).await;
                 let batch = batch_of(&list, &chats, self_id);
                 if !batch.is_empty() && !sink.send(batch) {
@@ -93,6 +106,21 @@ pub(super) async fn run(
             }
         }
     }
+}
+
+/// An update that carries nothing (no pts, no message): the catch-up marker.
+fn caught_up_marker() -> UpdatesLike {
+    UpdatesLike::Updates(
+        tl::types::UpdateShort {
+            update: tl::enums::Update::Config,
+            date: 0,
+        }
+        .into(),
+    )
+}
+
+fn is_marker(update: &tl::enums::Update) -> bool {
+    matches!(update, tl::enums::Update::Config)
 }
 
 /// Waits for the first successful connection; false if the account stopped first.

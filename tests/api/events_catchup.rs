@@ -182,3 +182,19 @@ async fn a_supergroups_posts_and_edits_made_while_down_or_stopped_are_caught_up(
         [json!(["message.new", id, "while stopped"])]
     );
 }
+
+#[tokio::test]
+async fn posts_in_a_channel_never_heard_of_live_are_caught_up_after_a_restart() {
+    let mut app = spawn_app().await;
+    wait_for_pump(&app).await;
+    let world = app.sandbox.world();
+    let (group, from) = (world.supergroup.clone(), world.others[1].clone());
+    let before = last_id(&app).await;
+    app.stop().await;
+    let id = incoming(&app, &from, Some(&group), "first post mtgate hears of").await;
+    app.restart().await;
+    assert_eq!(
+        wait_for_log(&app, before, 1).await,
+        [json!(["message.new", id, "first post mtgate hears of"])]
+    );
+}

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{DEADLINE, TestApp, eventually};
+use crate::common::{DEADLINE, TestApp};
 
 /// One SSE frame (comments are skipped).
 #[derive(Debug, Clone)]
@@ -101,25 +101,10 @@ fn parse(block: &str) -> Option<Frame> {
     })
 }
 
-/// Waits until the app asked the sandbox for its update state or difference: from then on
-/// every update reaches the log.
+/// Waits until the app is connected and its update pump caught up: from then on every
+/// update reaches the log.
 pub async fn wait_for_pump(app: &TestApp) {
     app.wait_until_healthy().await;
-    let sandbox = app.sandbox.clone();
-    eventually(DEADLINE, "the update pump to start", || {
-        let sandbox = sandbox.clone();
-        async move {
-            sandbox
-                .control()
-                .requests()
-                .iter()
-                .any(|r| {
-                    r.ok && (r.method == "updates.getState" || r.method == "updates.getDifference")
-                })
-                .then_some(())
-        }
-    })
-    .await;
 }
 
 /// Delivers a message from `from` (private chat, or `peer`) through the control API.

@@ -118,8 +118,12 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
         let key = key.clone();
         async move { client.get(url).bearer_auth(key).send().await }
     });
+    // The status call (users.getUsers), not the update pump's own background calls.
     eventually(DEADLINE, "the call to reach the sandbox", || async {
-        (sandbox.control().requests().len() > calls_before).then_some(())
+        sandbox.control().requests()[calls_before..]
+            .iter()
+            .any(|r| r.method == "users.getUsers")
+            .then_some(())
     })
     .await;
     process.terminate();

@@ -303,14 +303,24 @@ impl TestApp {
 
     /// Waits (up to [`DEADLINE`]) until the `default` account is connected to the sandbox
     /// (healthy and not in standby: with a database URL, the account connects once this
-    /// process took its lease).
+    /// process took its lease), and until every connected account's update pump caught up
+    /// after start, so what a test counts in the sandbox's request log afterwards is its own
+    /// doing.
     pub async fn wait_until_healthy(&self) -> Value {
-        eventually(DEADLINE, "/health to say healthy and connected", || async {
+        let health = eventually(DEADLINE, "/health to say healthy and connected", || async {
             let (_, body) = self.health().await;
             (body["status"] == "healthy" && body["checks"]["telegram"]["status"] == "connected")
                 .then_some(body)
         })
-        .await
+        .await;
+        for account in self.state.accounts.all() {
+            let mut ready = account.telegram().manager().updates_ready();
+            tokio::time::timeout(DEADLINE, ready.wait_for(|ready| *ready))
+                .await
+                .expect("the update pump to catch up")
+                .expect("the account is running");
+        }
+        health
     }
 
     /// Stops the app gracefully (as on SIGTERM) and starts it again with the same sandbox,
