@@ -12,18 +12,19 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY crates/mtgate-sandbox/Cargo.toml crates/mtgate-sandbox/
 COPY crates/mtgate-session/Cargo.toml crates/mtgate-session/
-RUN mkdir -p src benches/mtgate crates/mtgate-sandbox/src crates/mtgate-session/src \
+COPY crates/mtgate-testdb/Cargo.toml crates/mtgate-testdb/
+RUN mkdir -p src benches/mtgate crates/mtgate-sandbox/src crates/mtgate-session/src crates/mtgate-testdb/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs crates/mtgate-sandbox/src/lib.rs crates/mtgate-session/src/lib.rs \
+    && touch src/lib.rs crates/mtgate-sandbox/src/lib.rs crates/mtgate-session/src/lib.rs crates/mtgate-testdb/src/lib.rs \
     && echo 'fn main() {}' > benches/mtgate/main.rs \
     && echo 'fn main() {}' > benches/mtgate_units.rs \
     && cargo build --release --locked --bin mtgate \
-    && rm -rf src benches crates/mtgate-sandbox/src crates/mtgate-session/src
+    && rm -rf src benches crates/mtgate-sandbox/src crates/mtgate-session/src crates/mtgate-testdb/src
 
 # The real sources (see .dockerignore). COPY keeps the files' old modification times, so the
 # crate roots are touched: cargo must not take the stubs' build for theirs.
 COPY . .
-RUN touch src/main.rs src/lib.rs crates/mtgate-sandbox/src/lib.rs crates/mtgate-session/src/lib.rs \
+RUN touch src/main.rs src/lib.rs crates/mtgate-sandbox/src/lib.rs crates/mtgate-session/src/lib.rs crates/mtgate-testdb/src/lib.rs \
     && cargo build --release --locked --bin mtgate
 
 FROM docker.io/library/debian:bookworm-slim AS runtime

@@ -21,6 +21,7 @@ use crate::domain::{
 use crate::store::{AccountStore, Store, StoreError, legacy};
 use crate::telegram::health::HealthSnapshot;
 use crate::telegram::invoke::Waits;
+use crate::telegram::lease::LeaseGate;
 use crate::telegram::metrics::Metrics;
 use crate::telegram::resolver::PeerResolver;
 use crate::telegram::session_store::{PersistentSession, auth_key_id};
@@ -48,6 +49,9 @@ pub struct AccountSpec {
     /// A directory of the JSON state files written before the store, imported once into
     /// this account (only the `TG_SESSION` account has one).
     pub legacy_state_dir: Option<PathBuf>,
+    /// With replicas: the gate the cluster opens while this replica holds the account's
+    /// lease; the account connects only then. `None`: always connected.
+    pub lease: Option<Arc<LeaseGate>>,
 }
 
 impl AccountSpec {
@@ -58,6 +62,7 @@ impl AccountSpec {
             session: config.session.clone(),
             default_peer: config.default_peer.clone(),
             legacy_state_dir: Some(config.state_dir.clone()),
+            lease: None,
         }
     }
 }
@@ -84,12 +89,13 @@ impl Account {
         let state = open_state(store, &spec).await?;
         let peers = PeerResolver::open(state.clone()).await?;
         let session = PersistentSession::open(state, &spec.session).await?;
-        let manager = ClientManager::start(
+        let manager = ClientManager::start_gated(
             config,
             &spec.session,
             Arc::new(session),
             Arc::new(Metrics::new()),
             options,
+            spec.lease.clone(),
         );
         Ok(Self {
             name: spec.name,

@@ -12,13 +12,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::accounts::{Account, AccountRegistry, AccountSpec};
+use crate::accounts::{Account, AccountRegistry, AccountSpec, DEFAULT_ACCOUNT};
 use crate::api::AppState;
 use crate::api::auth::KeyRing;
 use crate::api::edge::EdgeState;
 use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
 use crate::cli::ServeArgs;
+use crate::cluster::Cluster;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
 use crate::idempotency::IdempotencyStore;
 use crate::outbox::Outboxes;
@@ -136,11 +137,31 @@ pub async fn build_state_with(
             format!("cannot use {}: {e}", config.state_dir.display()),
         )
     };
-    let store = Store::open(&config.state_dir)
-        .await
-        .map_err(state_dir_error)?;
+    let store = match &config.database_url {
+        None => Store::open(&config.state_dir)
+            .await
+            .map_err(state_dir_error)?,
+        Some(url) => Store::connect(url).await.map_err(|e| {
+            ConfigError::new(
+                "MTGATE_DATABASE_URL",
+                format!("cannot use the PostgreSQL database: {e}"),
+            )
+        })?,
+    };
+    // Replicas share a database: each account connects only while this replica holds its
+    // lease. Alone (SQLite), every account connects at once.
+    let cluster = config.database_url.as_ref().map(|_| {
+        let names: Vec<String> = std::iter::once(DEFAULT_ACCOUNT.to_string())
+            .chain(config.extra_accounts.iter().map(|a| a.name.to_string()))
+            .collect();
+        Cluster::new(store.clone(), &config.cluster, &names)
+    });
+    let gate = |name: &str| cluster.as_ref().and_then(|c| c.gate(name));
     let default = Account::start(
-        AccountSpec::default_of(&config),
+        AccountSpec {
+            lease: gate(DEFAULT_ACCOUNT),
+            ..AccountSpec::default_of(&config)
+        },
         &store,
         &config,
         options.clone(),
@@ -154,6 +175,7 @@ pub async fn build_state_with(
             session: account.session.clone(),
             default_peer: account.default_peer.clone(),
             legacy_state_dir: None,
+            lease: gate(&account.name.to_string()),
         };
         let started = Account::start(spec, &store, &config, options.clone())
             .await
@@ -173,6 +195,7 @@ pub async fn build_state_with(
         accounts: Arc::new(registry),
         idempotency: Arc::new(IdempotencyStore::new(store.clone())),
         store,
+        cluster,
     })
 }
 
@@ -187,6 +210,10 @@ pub async fn run(
     let outboxes = state.outboxes.clone();
     let store = state.store.clone();
     let address = listener.local_addr()?;
+    let cluster = state.cluster.clone();
+    if let Some(cluster) = &cluster {
+        cluster.start(address);
+    }
     let (draining_tx, draining_rx) = oneshot::channel::<()>();
     let edge = state.edge.clone();
     let server = crate::api::edge::server::serve(listener, router(state), edge, async move {
@@ -215,6 +242,10 @@ pub async fn run(
     // Before the accounts disconnect, so sends in flight can finish.
     outboxes.shutdown().await;
     accounts.shutdown().await;
+    // Connections closed: the other replicas may take the accounts at once.
+    if let Some(cluster) = &cluster {
+        cluster.leave().await;
+    }
     // After every account stopped, so what they learned last is flushed too.
     if let Err(e) = store.close().await {
         tracing::error!(error = %e, "the store did not close cleanly");

@@ -49,6 +49,14 @@ Environment (also read from .env; the real environment wins):
   MTGATE_DEFAULT_PEER      peer used when a request names none
   MTGATE_STATE_DIR         directory of the store (mtgate.db: peers, update state,
                            idempotency answers; 0700/0600) [default: ./data]
+  MTGATE_DATABASE_URL      postgres://user:password@host:port/db: the store on PostgreSQL
+                           (for replicas) instead of SQLite under MTGATE_STATE_DIR
+  MTGATE_REPLICA_ID        with a database URL: this replica's unique name
+                           [default: host name + random suffix]
+  MTGATE_REPLICA_ADDRESS   with a database URL: base URL other replicas forward to
+                           [default: http:// + MTGATE_LISTEN]
+  MTGATE_LEASE_TTL         with a database URL: account lease lifetime; a dead replica's
+                           accounts move within about this long [default: 15s]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
   MTGATE_LOG_FORMAT        json (bunyan) or pretty [default: pretty when stderr is a
                            terminal, json otherwise]
@@ -177,6 +185,10 @@ mod tests {
             "MTGATE_KEYS_FILE",
             "MTGATE_DEFAULT_PEER",
             "MTGATE_STATE_DIR",
+            "MTGATE_DATABASE_URL",
+            "MTGATE_REPLICA_ID",
+            "MTGATE_REPLICA_ADDRESS",
+            "MTGATE_LEASE_TTL",
             "MTGATE_FLOOD_SLEEP_MAX",
             "MTGATE_LOG_FORMAT",
             "RUST_LOG",

@@ -26,9 +26,11 @@ use crate::domain::AccountName;
 use crate::domain::peer::PeerSpec;
 use mtgate_session::StringSession;
 
+pub mod cluster;
 pub mod edge;
 pub mod outbox;
 pub use accounts_file::AccountConfig;
+pub use cluster::ClusterConfig;
 pub use edge::EdgeConfig;
 pub use env::Environment;
 pub use errors::{Collector, ConfigError, ConfigErrors};
@@ -59,6 +61,11 @@ pub struct Config {
     pub default_peer: Option<PeerSpec>,
     /// `MTGATE_STATE_DIR`.
     pub state_dir: PathBuf,
+    /// `MTGATE_DATABASE_URL` (secret: may hold a password): PostgreSQL instead of the
+    /// SQLite file under `state_dir`.
+    pub database_url: Option<String>,
+    /// `MTGATE_REPLICA_*` and `MTGATE_LEASE_TTL`: used only with `database_url`.
+    pub cluster: ClusterConfig,
     /// `MTGATE_FLOOD_SLEEP_MAX`.
     pub flood_sleep_max: Duration,
     /// `MTGATE_LOG_FORMAT`.
@@ -84,6 +91,8 @@ pub enum LogFormat {
 struct ServiceSettings {
     listen: SocketAddr,
     state_dir: PathBuf,
+    database_url: Option<String>,
+    cluster: ClusterConfig,
     flood_sleep_max: Duration,
     log_format: LogFormat,
     edge: EdgeConfig,
@@ -196,6 +205,8 @@ impl Config {
             api_keys,
             default_peer: None,
             state_dir: settings.state_dir,
+            database_url: settings.database_url,
+            cluster: settings.cluster,
             flood_sleep_max: settings.flood_sleep_max,
             log_format: settings.log_format,
             edge: settings.edge,
@@ -240,6 +251,10 @@ fn service_settings(
         .map(|v| PathBuf::from(v.trim()))
         .or(state_dir_default)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+    let database_url = errors.take(vars::parse_database_url(get("MTGATE_DATABASE_URL")));
+    let cluster = ClusterConfig::from_lookup(get)
+        .map_err(|e| errors.extend(e))
+        .ok();
     let flood_sleep_max = errors.take(vars::parse_flood_sleep_max(get("MTGATE_FLOOD_SLEEP_MAX")));
     let log_format = errors.take(vars::parse_log_format(get("MTGATE_LOG_FORMAT")));
     let edge = errors.take(EdgeConfig::from_lookup(get));
@@ -247,6 +262,8 @@ fn service_settings(
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
+        database_url: database_url?,
+        cluster: cluster?,
         flood_sleep_max: flood_sleep_max?,
         log_format: log_format?,
         edge: edge?,
@@ -328,6 +345,11 @@ impl fmt::Debug for Config {
             )
             .field("default_peer", &self.default_peer)
             .field("state_dir", &self.state_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<redacted>"),
+            )
+            .field("cluster", &self.cluster)
             .field("flood_sleep_max", &self.flood_sleep_max)
             .field("log_format", &self.log_format)
             .field("edge", &self.edge)

@@ -20,18 +20,21 @@
 //! - [`api`]: axum routes (also under `/v1/accounts/{account}/…`), the
 //!   [`api::error::ApiError`] boundary, auth and key scopes, health, OpenAPI, metrics, and the
 //!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
+//! - [`cluster`]: replicas on one PostgreSQL database: account leases (one live connection
+//!   per account), heartbeats, who holds what (requests for other accounts are forwarded).
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`outbox`]: the durable outbox: jobs stored with their idempotency record, one
 //!   scheduler per account (FIFO per chat, priorities, pacing, flood parking, retries).
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
-//! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
-//!   update state, idempotency records, outbox jobs, one view per account; the only code that writes
-//!   state to disk.
+//! - [`store`]: the durable store (sqlx: SQLite at `MTGATE_STATE_DIR/mtgate.db` by default,
+//!   PostgreSQL with `MTGATE_DATABASE_URL`): peers, update state, idempotency records, outbox
+//!   jobs, one view per account; the only code that writes state to disk.
 
 pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod idempotency;

@@ -78,6 +78,11 @@ pub enum ApiError {
     /// 503 `TELEGRAM_UNAVAILABLE`: not connected to Telegram right now (reconnecting).
     #[error("{0}")]
     TelegramUnavailable(String),
+    /// 503 `TELEGRAM_UNAVAILABLE` with `Retry-After`: with replicas, no replica holds the
+    /// account right now (its holder died and the lease has not moved yet) or its holder
+    /// cannot be reached.
+    #[error("{0}")]
+    AccountMoving(String),
     /// 503 `SESSION_UNAUTHORIZED`: the session is revoked or was never logged in.
     #[error("{message}")]
     SessionUnauthorized {
@@ -146,7 +151,7 @@ impl ApiError {
             Self::JobNotRetryable(_) => "JOB_NOT_RETRYABLE",
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::FloodWait { .. } => "FLOOD_WAIT",
-            Self::TelegramUnavailable(_) => "TELEGRAM_UNAVAILABLE",
+            Self::TelegramUnavailable(_) | Self::AccountMoving(_) => "TELEGRAM_UNAVAILABLE",
             Self::Overloaded => "OVERLOADED",
             Self::SessionUnauthorized { .. } => "SESSION_UNAUTHORIZED",
             Self::NotSupportedBySandbox { .. } => "NOT_SUPPORTED_BY_SANDBOX",
@@ -169,9 +174,10 @@ impl ApiError {
             Self::JobNotCancellable(_) | Self::JobNotRetryable(_) => StatusCode::CONFLICT,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::FloodWait { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::TelegramUnavailable(_) | Self::SessionUnauthorized { .. } | Self::Overloaded => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::TelegramUnavailable(_)
+            | Self::AccountMoving(_)
+            | Self::SessionUnauthorized { .. }
+            | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotSupportedBySandbox { .. } => StatusCode::NOT_IMPLEMENTED,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal { upstream: true, .. } => StatusCode::BAD_GATEWAY,
@@ -202,7 +208,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
             Self::FloodWait { retry_after, .. } => Some(retry_after.as_secs().max(1)),
-            Self::Overloaded => Some(1),
+            Self::Overloaded | Self::AccountMoving(_) => Some(1),
             _ => None,
         };
         let body = ErrorBody {

@@ -88,7 +88,15 @@ pub fn accounts_report<'a>(
 async fn health(State(state): State<AppState>) -> Response {
     let default = state.accounts.default().health();
     let accounts = state.accounts.all().map(|a| (a.name(), a.health()));
-    let (status, body) = accounts_report(&default, accounts);
+    let (status, mut body) = accounts_report(&default, accounts);
+    let (id, holds) = match &state.cluster {
+        Some(cluster) => (cluster.id().to_owned(), cluster.held()),
+        None => (
+            state.config.cluster.replica_id.clone(),
+            state.accounts.all().map(|a| a.name().to_owned()).collect(),
+        ),
+    };
+    body["replica"] = json!({ "id": id, "holds": holds });
     (status, Json(body)).into_response()
 }
 

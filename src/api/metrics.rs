@@ -21,7 +21,17 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .accounts
         .all()
         .map(|account| {
-            let text = account.metrics().render(account.health().state);
+            let mut text = account.metrics().render(account.health().state);
+            // Which accounts this replica drives (always all of them without replicas).
+            let held = state
+                .cluster
+                .as_ref()
+                .is_none_or(|c| c.holds(account.name()));
+            text.push_str(&format!(
+                "# HELP mtgate_lease_held Whether this replica holds the account's lease (drives its connection).\n\
+                 # TYPE mtgate_lease_held gauge\nmtgate_lease_held {}\n",
+                u8::from(held)
+            ));
             (account.name().to_owned(), text)
         })
         .collect();

@@ -110,6 +110,49 @@ pub struct HealthReport {
     pub summary: AccountsSummary,
     /// Every account, `default` first.
     pub accounts: Vec<AccountHealth>,
+    pub replica: ReplicaHealth,
+}
+
+/// This replica and the accounts whose connection it drives (all of them without
+/// replicas; with replicas, the others are `standby` here).
+#[derive(Serialize, ToSchema)]
+pub struct ReplicaHealth {
+    pub id: String,
+    pub holds: Vec<String>,
+}
+
+/// `GET /v1/cluster`.
+#[derive(Serialize, ToSchema)]
+pub struct ClusterView {
+    pub replicas: Vec<ReplicaView>,
+}
+
+/// One replica sharing the database.
+#[derive(Serialize, ToSchema)]
+pub struct ReplicaView {
+    pub id: String,
+    /// Where other replicas forward requests to it.
+    pub address: String,
+    /// Whether this is the replica that answered.
+    #[serde(rename = "self")]
+    pub is_self: bool,
+    /// Heartbeat within the lease TTL.
+    pub alive: bool,
+    /// The accounts it holds.
+    pub accounts: Vec<String>,
+    pub leases: Vec<LeaseView>,
+    /// Its last heartbeat (RFC 3339).
+    pub last_seen: String,
+}
+
+/// One held lease.
+#[derive(Serialize, ToSchema)]
+pub struct LeaseView {
+    pub account: String,
+    /// The fencing token: grows with every new holder.
+    pub token: i64,
+    pub age_ms: i64,
+    pub expires_in_ms: i64,
 }
 
 /// How many accounts are in each state.
@@ -170,7 +213,7 @@ pub struct SessionStatus {
 /// `api::session` and `api::metrics`).
 #[allow(dead_code)]
 mod runtime_routes {
-    use super::{ErrorBody, HealthReport, SessionStatus, TelegramErrors};
+    use super::{ClusterView, ErrorBody, HealthReport, SessionStatus, TelegramErrors};
 
     /// Overall health; never waits on Telegram.
     #[utoipa::path(get, path = "/health", tag = "health", responses(
@@ -202,6 +245,20 @@ mod runtime_routes {
         security(("bearer" = []), ("api_key" = []))
     )]
     fn session_status() {}
+
+    /// The replicas sharing this database, the accounts each holds and their lease ages
+    /// (one replica holding every account without a database URL).
+    #[utoipa::path(get, path = "/v1/cluster", tag = "cluster",
+        responses(
+            (status = 200, description = "The replicas", body = ClusterView),
+            (status = 400, description = "Invalid account name in the path", body = ErrorBody),
+            (status = 401, description = "No or bad API key", body = ErrorBody),
+            (status = 404, description = "No such account (ACCOUNT_NOT_FOUND)", body = ErrorBody),
+            (status = 503, description = "Too many requests in flight (OVERLOADED, with `Retry-After`)", body = ErrorBody),
+        ),
+        security(("bearer" = []), ("api_key" = []))
+    )]
+    fn cluster() {}
 
     /// Prometheus metrics (text exposition format).
     #[utoipa::path(get, path = "/metrics", tag = "metrics", responses(
@@ -261,6 +318,7 @@ impl Modify for Security {
         runtime_routes::live,
         runtime_routes::ready,
         runtime_routes::session_status,
+        runtime_routes::cluster,
         runtime_routes::metrics,
         runtime_routes::openapi,
     ),
@@ -296,6 +354,7 @@ impl Modify for Security {
         ErrorDetail,
         HealthReport,
         SessionStatus,
+        ClusterView,
     )),
     modifiers(&Security, &AccountPaths),
     tags(
@@ -305,6 +364,7 @@ impl Modify for Security {
         (name = "outbox", description = "Queued sends (jobs) delivered under Telegram's limits, in order, exactly once"),
         (name = "health", description = "Probes (no API key needed)"),
         (name = "session", description = "The logged-in account"),
+        (name = "cluster", description = "Replicas sharing one PostgreSQL database"),
     )
 )]
 pub struct ApiDoc;

@@ -21,10 +21,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::edge::shed::InFlightLimitLayer;
+use super::forward::{self, Forwarder};
 use super::request_id::{self, RandomId};
 use super::{
-    ApiError, AppState, accounts_routes, auth, chats, health, jobs, messages, metrics, openapi,
-    outbox, peers, session,
+    ApiError, AppState, accounts_routes, auth, chats, cluster, health, jobs, messages, metrics,
+    openapi, outbox, peers, session,
 };
 
 /// Largest request body accepted; larger ones are refused by the JSON extractor with 400.
@@ -34,7 +35,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let request_timeout = request_timeout(&state);
     // Every route that acts on an account (also reached as /v1/accounts/{account}/…).
-    let protected = Router::new()
+    let mut protected = Router::new()
         .merge(session::routes())
         .merge(messages::routes())
         .merge(messages::actions::routes())
@@ -42,6 +43,16 @@ pub fn router(state: AppState) -> Router {
         .merge(peers::routes())
         .merge(outbox::routes())
         .merge(jobs::routes())
+        .merge(cluster::routes());
+    if let Some(cluster) = &state.cluster {
+        // Inside the key check (which chose the account): requests for accounts held by
+        // another replica go there. Only with replicas, so one process pays nothing.
+        protected = protected.route_layer(middleware::from_fn_with_state(
+            Forwarder::new(cluster.clone()),
+            forward::to_holder,
+        ));
+    }
+    let protected = protected
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

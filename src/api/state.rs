@@ -7,6 +7,7 @@ use super::auth::KeyRing;
 use super::edge::EdgeState;
 use super::key_metrics::KeyMetrics;
 use crate::accounts::AccountRegistry;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::idempotency::IdempotencyStore;
 use crate::outbox::Outboxes;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub outboxes: Arc<Outboxes>,
     /// The durable store, closed (queued writes flushed) when the app stops.
     pub store: Store,
+    /// This replica's place among others on one PostgreSQL database; `None` when alone.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

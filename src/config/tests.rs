@@ -169,6 +169,20 @@ fn log_format_is_json_or_pretty() {
 }
 
 #[test]
+fn a_database_url_must_be_postgres_and_is_never_printed() {
+    assert_eq!(load(&[]).unwrap().database_url, None);
+    let url = "postgres://mtgate:hunter2@db:5432/mtgate";
+    let config = load(&[("MTGATE_DATABASE_URL", url)]).unwrap();
+    assert_eq!(config.database_url.as_deref(), Some(url));
+    assert!(!format!("{config:?}").contains("hunter2"));
+    let err = load(&[("MTGATE_DATABASE_URL", "mysql://root:hunter2@db/x")])
+        .expect_err("a MySQL URL is refused")
+        .to_string();
+    assert!(err.contains("MTGATE_DATABASE_URL"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
 fn optional_values_are_kept() {
     let config = load(&[
         ("MTGATE_DEFAULT_PEER", " @news "),

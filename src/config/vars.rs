@@ -150,6 +150,22 @@ pub fn parse_flood_sleep_max(value: Option<String>) -> Result<Duration, ConfigEr
     }
 }
 
+/// `MTGATE_DATABASE_URL`: unset keeps the embedded SQLite store; otherwise a PostgreSQL URL.
+/// The value is never quoted back (it may hold a password).
+pub fn parse_database_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(url) = value.map(|v| v.trim().to_string()) else {
+        return Ok(None);
+    };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Some(url))
+    } else {
+        Err(ConfigError::new(
+            "MTGATE_DATABASE_URL",
+            "must be a PostgreSQL URL (postgres://user:password@host:port/database); unset it to use the embedded SQLite store",
+        ))
+    }
+}
+
 pub fn parse_log_format(value: Option<String>) -> Result<LogFormat, ConfigError> {
     match value.as_deref().map(str::trim).map(str::to_ascii_lowercase) {
         None => Ok(LogFormat::Json),

@@ -37,7 +37,7 @@ impl AccountStore {
         let key_id = format!("{auth_key_id:016x}");
         // IMMEDIATE: this reads, then writes; a deferred transaction would fail with
         // SQLITE_BUSY_SNAPSHOT when another account's writes land in between.
-        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.store.begin_write().await?;
         let known: Option<(Option<String>,)> =
             sqlx::query_as("SELECT auth_key_id FROM accounts WHERE name = $1")
                 .bind(&*self.name)
@@ -82,7 +82,7 @@ impl AccountStore {
         self.store.flush().await?;
         // IMMEDIATE: this reads, then writes; a deferred transaction would fail with
         // SQLITE_BUSY_SNAPSHOT when another account's writes land in between.
-        let mut tx = self.store.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.store.begin_write().await?;
         let known: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT self_id FROM accounts WHERE name = $1")
                 .bind(&*self.name)

@@ -2,7 +2,7 @@
 //! until it expires so a retry — even after a restart — gets the same answer. Records are
 //! scoped per API-key *name* and account: two callers never see each other's answers.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::StoreError;
 
@@ -32,7 +32,7 @@ type RecordRow = (Vec<u8>, i64, String, Vec<u8>, i64, i64);
 
 /// The live (unexpired at `now`) record for `key`, if any.
 pub(super) async fn get(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     scope: &IdempotencyScope,
     key: &str,
     now: i64,
@@ -64,7 +64,7 @@ pub(super) async fn get(
 
 /// Stores `record` for `key` (replacing an expired one with the same key).
 pub(super) async fn put(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     scope: &IdempotencyScope,
     key: &str,
     record: &IdempotencyRecord,
@@ -95,7 +95,7 @@ pub(super) async fn put(
 }
 
 /// Deletes records expired at `now`; returns how many.
-pub(super) async fn purge(pool: &SqlitePool, now: i64) -> Result<u64, StoreError> {
+pub(super) async fn purge(pool: &AnyPool, now: i64) -> Result<u64, StoreError> {
     let done = sqlx::query("DELETE FROM idempotency WHERE expires_at <= $1")
         .bind(now)
         .execute(pool)

@@ -2,8 +2,8 @@
 //! back for listings and the scheduler, and moved from state to state by
 //! [`transition::transition`] — the one function that changes a job's state.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{IdempotencyScope, Store, StoreError};
 use crate::domain::job::{Job, JobError, JobState, NewJob, Priority, SendBody, Transition};
@@ -57,7 +57,7 @@ impl Store {
         key: Option<EnqueueKey<'_>>,
         now_ms: i64,
     ) -> Result<Enqueued, StoreError> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = &key {
             let earlier: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
                 "SELECT fingerprint, body FROM idempotency
@@ -252,7 +252,7 @@ struct EnqueueRecord {
 }
 
 pub(super) async fn get(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     id: &str,
 ) -> Result<Option<Job>, StoreError> {
@@ -265,7 +265,7 @@ pub(super) async fn get(
     row.as_ref().map(job_of).transpose()
 }
 
-async fn insert(conn: &mut SqliteConnection, account: &str, job: &Job) -> Result<(), StoreError> {
+async fn insert(conn: &mut AnyConnection, account: &str, job: &Job) -> Result<(), StoreError> {
     let body = serde_json::to_string(&job.body)
         .map_err(|e| StoreError::Corrupt(format!("job body: {e}")))?;
     sqlx::query(
@@ -291,7 +291,7 @@ async fn insert(conn: &mut SqliteConnection, account: &str, job: &Job) -> Result
     Ok(())
 }
 
-pub(super) fn job_of(row: &SqliteRow) -> Result<Job, StoreError> {
+pub(super) fn job_of(row: &AnyRow) -> Result<Job, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("job {what}"));
     let body: String = row.try_get("body")?;
     let error: Option<String> = row.try_get("error")?;

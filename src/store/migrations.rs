@@ -1,13 +1,13 @@
 //! The schema, as numbered migrations applied in order at start-up and recorded in
 //! `schema_migrations`. A migration is never edited once released: changes are new numbers.
 //!
-//! The SQL is kept portable to PostgreSQL (`BIGINT`, `TEXT`, `BOOLEAN`, `BYTEA` — SQLite stores
-//! a `BYTEA` column's blobs as they are — and `$N` placeholders), so the PostgreSQL backend can
-//! run the same list. Numbers reserved for what comes next: 5 = events.
+//! The SQL is portable between SQLite and PostgreSQL (`BIGINT`, `TEXT`, `BOOLEAN`, `BYTEA` —
+//! SQLite stores a `BYTEA` column's blobs as they are — and `$N` placeholders), so both
+//! backends run the same list. Numbers so far: 4 = replicas and leases, 5 = outbox jobs; events come next.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
-use super::StoreError;
+use super::{Backend, StoreError};
 
 /// One schema step: its number, a name for logs, and its statements.
 struct Migration {
@@ -93,6 +93,30 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
+        name: "replicas and account leases",
+        statements: &[
+            // Each replica's advertised internal address (for forwarding) and heartbeat.
+            // Times are the database's clock, in Unix milliseconds, so replicas never compare
+            // their own clocks.
+            "CREATE TABLE replicas (
+                id TEXT PRIMARY KEY,
+                address TEXT NOT NULL,
+                started_at_ms BIGINT NOT NULL,
+                last_seen_ms BIGINT NOT NULL
+            )",
+            // Who may drive an account's Telegram connection, until when; `token` grows with
+            // every new holder (the fencing token). `holder` NULL = released.
+            "CREATE TABLE leases (
+                account TEXT PRIMARY KEY,
+                holder TEXT,
+                token BIGINT NOT NULL,
+                acquired_at_ms BIGINT NOT NULL,
+                expires_at_ms BIGINT NOT NULL
+            )",
+        ],
+    },
+    Migration {
+        version: 5,
         name: "outbox jobs",
         statements: &[
             // One row per job, keyed by account. `seq` grows per account in enqueue order
@@ -104,12 +128,12 @@ const MIGRATIONS: &[Migration] = &[
                 id TEXT NOT NULL,
                 seq BIGINT NOT NULL,
                 chat TEXT NOT NULL,
-                priority INTEGER NOT NULL,
+                priority BIGINT NOT NULL,
                 state TEXT NOT NULL,
                 body TEXT NOT NULL,
                 random_id BIGINT NOT NULL,
-                attempts INTEGER NOT NULL,
-                failures INTEGER NOT NULL,
+                attempts BIGINT NOT NULL,
+                failures BIGINT NOT NULL,
                 send_at_ms BIGINT,
                 deadline_ms BIGINT,
                 next_attempt_at_ms BIGINT,
@@ -127,12 +151,12 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Applies every migration not yet recorded, all in one write transaction taken up front
-/// (`BEGIN IMMEDIATE`), so two processes starting together on one file cannot both apply the
-/// same step: the second waits, then finds nothing left to do. (PostgreSQL will need an
-/// advisory lock for the same guarantee.)
-pub async fn apply(pool: &SqlitePool) -> Result<(), StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+/// Applies every migration not yet recorded, all in one write transaction that holds the
+/// database's write lock from its start (`BEGIN IMMEDIATE` on SQLite, an advisory lock on
+/// PostgreSQL), so processes starting together cannot both apply the same step: the others
+/// wait, then find nothing left to do.
+pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let mut tx = super::backend::begin_write(pool, backend).await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY,

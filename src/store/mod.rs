@@ -4,7 +4,9 @@
 //!
 //! - SQLite by default, at `MTGATE_STATE_DIR/mtgate.db`, in WAL mode with a small pool.
 //!   sqlx runs each SQLite connection on its own thread, so no query blocks a runtime thread.
-//!   The SQL is portable to PostgreSQL (see [`migrations`]), for the replicas to come.
+//! - PostgreSQL when `MTGATE_DATABASE_URL` is set ([`Store::connect`]), for replicas sharing
+//!   one database. Both run the same SQL through sqlx's `Any` driver: `$N` placeholders,
+//!   portable types (see [`migrations`]); the few differences live in [`backend`].
 //! - The directory is 0700 and the database files 0600, whatever the umask.
 //! - Migrations run at [`Store::open`]; a database from a newer mtgate is refused.
 //! - Learned state is written by one background task ([`writer`]); idempotency records are
@@ -13,13 +15,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 mod account;
+mod backend;
+mod cluster;
 mod files;
 mod idempotency;
 pub mod jobs;
@@ -30,6 +32,8 @@ mod updates;
 mod writer;
 
 pub use account::AccountStore;
+pub use backend::Backend;
+pub use cluster::{Granted, LeaseRecord, ReplicaRecord};
 pub use idempotency::{IdempotencyRecord, IdempotencyScope};
 pub use jobs::{EnqueueKey, Enqueued, JobFilter, Transitioned};
 pub use peers::{ChannelKind, PeerRecord};
@@ -37,12 +41,6 @@ pub use updates::{UpdateChange, UpdateStateRecord};
 
 /// The database file under the state directory.
 pub const DB_FILE: &str = "mtgate.db";
-
-/// Connections in the SQLite pool: one writer at a time anyway, a few readers beside it.
-const POOL_SIZE: u32 = 4;
-
-/// How long a connection waits for another's write lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,51 +66,64 @@ pub struct Store {
 }
 
 struct Inner {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     writes: mpsc::UnboundedSender<writer::Write>,
     /// The database file (`None` in memory).
     path: Option<PathBuf>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database under `state_dir` and migrates it.
+    /// Opens (creating if needed) the SQLite database under `state_dir` and migrates it.
     pub async fn open(state_dir: &Path) -> Result<Self, StoreError> {
         let path = state_dir.join(DB_FILE);
         files::prepare(state_dir.to_path_buf(), path.clone()).await?;
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(false)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .connect_with(options)
-            .await?;
+        let pool = backend::sqlite_file(&path).await?;
         files::restrict_side_files(path.clone()).await?;
-        Self::start(pool, Some(path)).await
+        Self::start(pool, Backend::Sqlite, Some(path)).await
     }
 
-    /// A private in-memory database (tests): one connection, kept for the store's life.
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`) and migrates it; safe
+    /// when several replicas start together.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = backend::postgres(url).await?;
+        Self::start(pool, Backend::Postgres, None).await
+    }
+
+    /// A private in-memory SQLite database (tests): one connection, kept for the store's life.
     pub async fn open_in_memory() -> Result<Self, StoreError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(SqliteConnectOptions::new().in_memory(true))
-            .await?;
-        Self::start(pool, None).await
+        let pool = backend::sqlite_memory().await?;
+        Self::start(pool, Backend::Sqlite, None).await
     }
 
-    async fn start(pool: SqlitePool, path: Option<PathBuf>) -> Result<Self, StoreError> {
-        migrations::apply(&pool).await?;
+    async fn start(
+        pool: AnyPool,
+        backend: Backend,
+        path: Option<PathBuf>,
+    ) -> Result<Self, StoreError> {
+        migrations::apply(&pool, backend).await?;
         let (writes, queue) = mpsc::unbounded_channel();
         tokio::spawn(writer::run(pool.clone(), queue));
         Ok(Self {
-            inner: Arc::new(Inner { pool, writes, path }),
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                writes,
+                path,
+            }),
         })
+    }
+
+    /// Which database this store is on.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// A transaction that holds the write lock from its start (SQLite `BEGIN IMMEDIATE`, a
+    /// transaction-scoped advisory lock on PostgreSQL), for read-then-write steps that must
+    /// not interleave with another process's.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        backend::begin_write(&self.inner.pool, self.inner.backend).await
     }
 
     /// The database file, if on disk.
@@ -167,7 +178,59 @@ impl Store {
         idempotency::purge(&self.inner.pool, now()).await
     }
 
-    fn pool(&self) -> &SqlitePool {
+    /// Records that replica `id` (reachable at `address`) is alive; returns the database's
+    /// clock (Unix ms).
+    pub async fn heartbeat(&self, id: &str, address: &str) -> Result<i64, StoreError> {
+        cluster::heartbeat(self.pool(), self.backend(), id, address).await
+    }
+
+    /// Every replica that ever sent a heartbeat (until forgotten), and the database's clock.
+    pub async fn replicas(&self) -> Result<(Vec<ReplicaRecord>, i64), StoreError> {
+        cluster::replicas(self.pool(), self.backend()).await
+    }
+
+    /// Forgets replicas last seen before `before_ms`.
+    pub async fn forget_replicas(&self, before_ms: i64) -> Result<u64, StoreError> {
+        cluster::forget_replicas(self.pool(), before_ms).await
+    }
+
+    /// Every account lease, and the database's clock.
+    pub async fn leases(&self) -> Result<(Vec<LeaseRecord>, i64), StoreError> {
+        cluster::leases(self.pool(), self.backend()).await
+    }
+
+    /// Takes `account`'s lease for `holder` if nobody holds it.
+    pub async fn acquire_lease(
+        &self,
+        account: &str,
+        holder: &str,
+        ttl_ms: i64,
+    ) -> Result<Option<Granted>, StoreError> {
+        cluster::acquire(self.pool(), self.backend(), account, holder, ttl_ms).await
+    }
+
+    /// Extends a lease `holder` still has.
+    pub async fn renew_lease(
+        &self,
+        account: &str,
+        holder: &str,
+        token: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Granted>, StoreError> {
+        cluster::renew(self.pool(), self.backend(), account, holder, token, ttl_ms).await
+    }
+
+    /// Gives a lease up at once.
+    pub async fn release_lease(
+        &self,
+        account: &str,
+        holder: &str,
+        token: i64,
+    ) -> Result<bool, StoreError> {
+        cluster::release(self.pool(), account, holder, token).await
+    }
+
+    fn pool(&self) -> &AnyPool {
         &self.inner.pool
     }
 

@@ -2,7 +2,7 @@
 //! table for every writer (the grammers session and the resolver), so peer knowledge is kept
 //! once; each writer sets what it knows and leaves the rest (`NULL` = not known) untouched.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
 
@@ -54,7 +54,7 @@ pub struct PeerRecord {
 /// Inserts or completes `peer`; when its usernames are known they replace the old ones, and a
 /// name now held by this peer is taken from whoever held it before.
 pub(super) async fn upsert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     peer: &PeerRecord,
 ) -> Result<(), StoreError> {
@@ -97,7 +97,7 @@ pub(super) async fn upsert(
 
 /// Points `username` (any case) at `peer_id`.
 pub(super) async fn index_username(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     username: &str,
     peer_id: i64,
@@ -114,20 +114,23 @@ pub(super) async fn index_username(
     Ok(())
 }
 
+/// `bot` and `is_self` are read as integers: sqlx's `Any` driver cannot decode SQLite's
+/// `BOOLEAN` columns as such.
 type PeerRow = (
     i64,
     Option<i64>,
-    Option<bool>,
-    Option<bool>,
+    Option<i64>,
+    Option<i64>,
     Option<String>,
     Option<String>,
     Option<String>,
 );
 
 /// Every peer of `account`.
-pub(super) async fn all(pool: &SqlitePool, account: &str) -> Result<Vec<PeerRecord>, StoreError> {
+pub(super) async fn all(pool: &AnyPool, account: &str) -> Result<Vec<PeerRecord>, StoreError> {
     let rows: Vec<PeerRow> = sqlx::query_as(
-        "SELECT id, access_hash, bot, is_self, channel_kind, title, usernames
+        "SELECT id, access_hash, CAST(bot AS INTEGER), CAST(is_self AS INTEGER), channel_kind,
+                title, usernames
          FROM peers WHERE account = $1 ORDER BY id",
     )
     .bind(account)
@@ -138,12 +141,13 @@ pub(super) async fn all(pool: &SqlitePool, account: &str) -> Result<Vec<PeerReco
 
 /// The peer `id` of `account`, if stored.
 pub(super) async fn get(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     account: &str,
     id: i64,
 ) -> Result<Option<PeerRecord>, StoreError> {
     let row: Option<PeerRow> = sqlx::query_as(
-        "SELECT id, access_hash, bot, is_self, channel_kind, title, usernames
+        "SELECT id, access_hash, CAST(bot AS INTEGER), CAST(is_self AS INTEGER), channel_kind,
+                title, usernames
          FROM peers WHERE account = $1 AND id = $2",
     )
     .bind(account)
@@ -155,7 +159,7 @@ pub(super) async fn get(
 
 /// The username index of `account`: lower-cased name → peer id.
 pub(super) async fn usernames(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     account: &str,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(sqlx::query_as(
@@ -167,7 +171,7 @@ pub(super) async fn usernames(
 }
 
 /// Forgets every peer of `account` (its session now belongs to someone else).
-pub(super) async fn clear(conn: &mut SqliteConnection, account: &str) -> Result<(), StoreError> {
+pub(super) async fn clear(conn: &mut AnyConnection, account: &str) -> Result<(), StoreError> {
     for statement in [
         "DELETE FROM peers WHERE account = $1",
         "DELETE FROM peer_usernames WHERE account = $1",
@@ -185,8 +189,8 @@ fn record(row: PeerRow) -> PeerRecord {
     PeerRecord {
         id,
         access_hash,
-        bot,
-        is_self,
+        bot: bot.map(|b| b != 0),
+        is_self: is_self.map(|b| b != 0),
         channel_kind: channel_kind.as_deref().and_then(ChannelKind::parse),
         title,
         usernames: usernames.map(|joined| joined.split_whitespace().map(str::to_owned).collect()),

@@ -105,9 +105,7 @@ async fn what_was_stored_is_there_after_reopening_the_file() {
     assert_eq!(account.update_state().await.unwrap().pts, 7);
 }
 
-#[tokio::test]
-async fn unknown_fields_never_erase_known_ones() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn unknown_fields_never_erase_known_ones(store: Store) {
     let account = store.account("default");
     let named = PeerRecord {
         id: -1000000000005,
@@ -141,9 +139,7 @@ async fn unknown_fields_never_erase_known_ones() {
     );
 }
 
-#[tokio::test]
-async fn a_username_that_moves_points_at_its_new_owner() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn a_username_that_moves_points_at_its_new_owner(store: Store) {
     let account = store.account("default");
     let named = |id, name: &str| PeerRecord {
         usernames: Some(vec![name.to_string()]),
@@ -164,9 +160,7 @@ async fn a_username_that_moves_points_at_its_new_owner() {
     );
 }
 
-#[tokio::test]
-async fn accounts_do_not_see_each_others_peers_or_state() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn accounts_do_not_see_each_others_peers_or_state(store: Store) {
     let a = store.account("a");
     let b = store.account("b");
     a.save_peers(vec![user(1, 1)]).unwrap();
@@ -181,9 +175,7 @@ async fn accounts_do_not_see_each_others_peers_or_state() {
     assert_eq!(a.update_state().await.unwrap().qts, 5);
 }
 
-#[tokio::test]
-async fn update_state_changes_apply_part_by_part() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn update_state_changes_apply_part_by_part(store: Store) {
     let account = store.account("default");
     let all = UpdateStateRecord {
         pts: 1,
@@ -218,9 +210,7 @@ async fn update_state_changes_apply_part_by_part() {
     );
 }
 
-#[tokio::test]
-async fn a_new_session_key_forgets_what_the_old_one_learned() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn a_new_session_key_forgets_what_the_old_one_learned(store: Store) {
     let account = store.account("default");
     assert!(!account.bind_session(1).await.unwrap());
     account.save_peers(vec![user(1, 1)]).unwrap();
@@ -231,9 +221,7 @@ async fn a_new_session_key_forgets_what_the_old_one_learned() {
     assert!(account.peers().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn another_self_user_forgets_the_peers_of_the_first() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn another_self_user_forgets_the_peers_of_the_first(store: Store) {
     let account = store.account("default");
     assert!(!account.bind_self(5).await.unwrap());
     account.save_peers(vec![user(1, 1)]).unwrap();
@@ -245,9 +233,7 @@ async fn another_self_user_forgets_the_peers_of_the_first() {
     assert_eq!(account.self_id().await.unwrap(), Some(6));
 }
 
-#[tokio::test]
-async fn idempotency_records_are_scoped_by_key_name_and_account_and_expire() {
-    let store = Store::open_in_memory().await.unwrap();
+async fn idempotency_records_are_scoped_by_key_name_and_account_and_expire(store: Store) {
     let mine = scope("key-a", "default");
     store
         .save_idempotency_record(&mine, "k", &answer("first", now() + 60))
@@ -369,4 +355,172 @@ async fn a_file_where_the_directory_should_be_fails_the_open() {
     let result = Store::open(&dir.0).await;
     let _ = std::fs::remove_file(&dir.0);
     assert!(matches!(result, Err(StoreError::Io(_))));
+}
+
+async fn a_lease_is_held_by_one_replica_until_released_or_expired(store: Store) {
+    let first = store.acquire_lease("default", "r1", 60_000).await.unwrap();
+    let first = first.expect("a free lease is taken");
+    assert!(first.expires_at_ms >= first.now_ms + 59_000);
+    assert_eq!(
+        store.acquire_lease("default", "r2", 60_000).await.unwrap(),
+        None,
+        "a held lease is not taken"
+    );
+    let renewed = store
+        .renew_lease("default", "r1", first.token, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(renewed.map(|g| g.token), Some(first.token));
+    assert_eq!(
+        store
+            .renew_lease("default", "r2", first.token, 60_000)
+            .await
+            .unwrap(),
+        None,
+        "only the holder renews"
+    );
+    assert!(
+        store
+            .release_lease("default", "r1", first.token)
+            .await
+            .unwrap()
+    );
+    let second = store.acquire_lease("default", "r2", 60_000).await.unwrap();
+    let second = second.expect("a released lease is taken");
+    assert!(second.token > first.token, "the fencing token grows");
+    assert_eq!(
+        store
+            .renew_lease("default", "r1", first.token, 60_000)
+            .await
+            .unwrap(),
+        None,
+        "the old holder cannot renew what it gave up"
+    );
+    let (leases, _) = store.leases().await.unwrap();
+    assert_eq!(leases.len(), 1);
+    assert_eq!(leases[0].holder.as_deref(), Some("r2"));
+}
+
+async fn an_expired_lease_is_taken_over_and_its_old_holder_is_fenced(store: Store) {
+    let stale = store
+        .acquire_lease("alice", "r1", -1)
+        .await
+        .unwrap()
+        .unwrap();
+    let taken = store.acquire_lease("alice", "r2", 60_000).await.unwrap();
+    let taken = taken.expect("an expired lease is taken");
+    assert!(taken.token > stale.token);
+    assert_eq!(
+        store
+            .renew_lease("alice", "r1", stale.token, 60_000)
+            .await
+            .unwrap(),
+        None,
+        "a stalled holder cannot extend a lease another took"
+    );
+    assert!(
+        !store
+            .release_lease("alice", "r1", stale.token)
+            .await
+            .unwrap()
+    );
+}
+
+async fn heartbeats_list_replicas_with_the_databases_clock(store: Store) {
+    let seen = store.heartbeat("r1", "http://10.0.0.1:8000").await.unwrap();
+    store.heartbeat("r2", "http://10.0.0.2:8000").await.unwrap();
+    store.heartbeat("r1", "http://10.0.0.9:8000").await.unwrap();
+    let (replicas, now) = store.replicas().await.unwrap();
+    assert_eq!(replicas.len(), 2);
+    assert_eq!(replicas[0].address, "http://10.0.0.9:8000");
+    assert!(replicas[0].last_seen_ms >= seen && now >= replicas[0].last_seen_ms);
+    assert_eq!(store.forget_replicas(now + 1).await.unwrap(), 2);
+    assert!(store.replicas().await.unwrap().0.is_empty());
+}
+
+/// Runs each check on in-memory SQLite and on a fresh PostgreSQL database (the test
+/// process's own server, see `mtgate_testdb`): both backends must behave the same.
+macro_rules! on_both_backends {
+    ($($check:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(super::Store::open_in_memory().await.unwrap()).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(super::postgres_store().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    unknown_fields_never_erase_known_ones,
+    a_username_that_moves_points_at_its_new_owner,
+    accounts_do_not_see_each_others_peers_or_state,
+    update_state_changes_apply_part_by_part,
+    a_new_session_key_forgets_what_the_old_one_learned,
+    another_self_user_forgets_the_peers_of_the_first,
+    idempotency_records_are_scoped_by_key_name_and_account_and_expire,
+    a_lease_is_held_by_one_replica_until_released_or_expired,
+    an_expired_lease_is_taken_over_and_its_old_holder_is_fenced,
+    heartbeats_list_replicas_with_the_databases_clock,
+);
+
+/// A store on a new database of the test process's PostgreSQL server.
+async fn postgres_store() -> Store {
+    let url = tokio::task::spawn_blocking(|| {
+        mtgate_testdb::shared()
+            .and_then(|pg| pg.create_database())
+            .expect("PostgreSQL for the store tests")
+    })
+    .await
+    .unwrap();
+    Store::connect(&url).await.unwrap()
+}
+
+#[tokio::test]
+async fn replicas_starting_together_on_one_postgres_database_migrate_it_once() {
+    let url = tokio::task::spawn_blocking(|| {
+        mtgate_testdb::shared()
+            .and_then(|pg| pg.create_database())
+            .expect("PostgreSQL for the store tests")
+    })
+    .await
+    .unwrap();
+    let (a, b, c) = tokio::join!(
+        Store::connect(&url),
+        Store::connect(&url),
+        Store::connect(&url)
+    );
+    let stores = [a.unwrap(), b.unwrap(), c.unwrap()];
+    let (versions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(stores[0].pool())
+        .await
+        .unwrap();
+    let (newest,): (i64,) = sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(stores[2].pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, newest, "each migration recorded once");
+    assert!(stores.iter().all(|s| s.backend() == Backend::Postgres));
+}
+
+#[tokio::test]
+async fn sqlite_files_are_in_wal_mode() {
+    let dir = TempDir::new("wal");
+    let store = Store::open(&dir.0).await.unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode.to_ascii_lowercase(), "wal");
+    assert_eq!(store.backend(), Backend::Sqlite);
 }

@@ -1,7 +1,7 @@
 //! The update state of an account (`pts`/`qts`/`date`/`seq` and each channel's `pts`), so
 //! the client resumes from where it stopped instead of starting over after a restart.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 use super::StoreError;
 
@@ -25,10 +25,7 @@ pub enum UpdateChange {
     Channel { id: i64, pts: i32 },
 }
 
-pub(super) async fn load(
-    pool: &SqlitePool,
-    account: &str,
-) -> Result<UpdateStateRecord, StoreError> {
+pub(super) async fn load(pool: &AnyPool, account: &str) -> Result<UpdateStateRecord, StoreError> {
     let main: Option<(i32, i32, i32, i32)> =
         sqlx::query_as("SELECT pts, qts, date, seq FROM update_state WHERE account = $1")
             .bind(account)
@@ -51,7 +48,7 @@ pub(super) async fn load(
 }
 
 pub(super) async fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     change: &UpdateChange,
 ) -> Result<(), StoreError> {
@@ -95,7 +92,7 @@ pub(super) async fn apply(
 }
 
 /// Forgets the update state of `account`.
-pub(super) async fn clear(conn: &mut SqliteConnection, account: &str) -> Result<(), StoreError> {
+pub(super) async fn clear(conn: &mut AnyConnection, account: &str) -> Result<(), StoreError> {
     for statement in [
         "DELETE FROM update_state WHERE account = $1",
         "DELETE FROM channel_state WHERE account = $1",
@@ -109,7 +106,7 @@ pub(super) async fn clear(conn: &mut SqliteConnection, account: &str) -> Result<
 }
 
 async fn upsert_main(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     state: &UpdateStateRecord,
 ) -> Result<(), StoreError> {
@@ -129,7 +126,7 @@ async fn upsert_main(
 }
 
 async fn upsert_channel(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     id: i64,
     pts: i32,

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, peers, updates};
@@ -35,7 +35,7 @@ pub(super) enum Write {
 }
 
 /// Runs until every sender is dropped.
-pub(super) async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>) {
+pub(super) async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Write>) {
     let mut batch = Vec::new();
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (writes, flushes): (Vec<_>, Vec<_>) =
@@ -52,7 +52,7 @@ pub(super) async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Wri
 
 /// Applies `writes` in one transaction; if that fails, one by one so a single bad write does
 /// not lose the others. Returns whether everything was stored.
-async fn commit(pool: &SqlitePool, writes: &[Write]) -> bool {
+async fn commit(pool: &AnyPool, writes: &[Write]) -> bool {
     if apply_all(pool, writes).await.is_ok() {
         return true;
     }
@@ -66,7 +66,7 @@ async fn commit(pool: &SqlitePool, writes: &[Write]) -> bool {
     ok
 }
 
-async fn apply_all(pool: &SqlitePool, writes: &[Write]) -> Result<(), StoreError> {
+async fn apply_all(pool: &AnyPool, writes: &[Write]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     for write in writes {
         match write {

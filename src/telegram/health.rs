@@ -24,6 +24,9 @@ pub enum ConnectionState {
     Failed,
     /// Shutting down.
     Stopped,
+    /// Another replica holds the account's lease: this process keeps no connection for it
+    /// and forwards its requests to the holder. Healthy: nothing is wrong here.
+    Standby,
 }
 
 /// The service-level reading of a [`ConnectionState`], as `/health` reports it.
@@ -44,13 +47,14 @@ impl ConnectionState {
             Self::Unauthorized => "unauthorized",
             Self::Failed => "failed",
             Self::Stopped => "stopped",
+            Self::Standby => "standby",
         }
     }
 
     /// Degraded while retrying can still help; unhealthy once it cannot.
     pub fn health(self) -> Health {
         match self {
-            Self::Connected => Health::Healthy,
+            Self::Connected | Self::Standby => Health::Healthy,
             Self::Connecting | Self::Reconnecting => Health::Degraded,
             Self::Unauthorized | Self::Failed | Self::Stopped => Health::Unhealthy,
         }
@@ -65,6 +69,7 @@ impl ConnectionState {
             Self::Unauthorized => 3,
             Self::Stopped => 4,
             Self::Failed => 5,
+            Self::Standby => 6,
         }
     }
 }
@@ -87,9 +92,10 @@ impl HealthSnapshot {
         self.state == ConnectionState::Connected
     }
 
-    /// Ready for traffic: connected and authorized.
+    /// Ready for traffic: connected and authorized, or in standby (requests go to the
+    /// replica holding the account).
     pub fn ready(&self) -> bool {
-        self.connected() && self.authorized
+        (self.connected() && self.authorized) || self.state == ConnectionState::Standby
     }
 }
 
@@ -145,9 +151,10 @@ impl HealthTracker {
     pub fn set_unreachable(&self, error: String) -> bool {
         let mut changed = false;
         self.tx.send_if_modified(|s| match s.state {
-            ConnectionState::Unauthorized | ConnectionState::Failed | ConnectionState::Stopped => {
-                false
-            }
+            ConnectionState::Unauthorized
+            | ConnectionState::Failed
+            | ConnectionState::Stopped
+            | ConnectionState::Standby => false,
             ConnectionState::Connecting | ConnectionState::Reconnecting => {
                 s.last_error = Some(error);
                 true
@@ -168,7 +175,10 @@ impl HealthTracker {
         self.tx.send_if_modified(|s| {
             if matches!(
                 s.state,
-                ConnectionState::Unauthorized | ConnectionState::Failed | ConnectionState::Stopped
+                ConnectionState::Unauthorized
+                    | ConnectionState::Failed
+                    | ConnectionState::Stopped
+                    | ConnectionState::Standby
             ) {
                 return false;
             }
@@ -185,13 +195,34 @@ impl HealthTracker {
     /// stopped, so a deliberate shutdown is never reported as a failure.
     pub fn set_failed(&self, error: String) -> bool {
         self.tx.send_if_modified(|s| {
-            if s.state == ConnectionState::Stopped {
+            if matches!(s.state, ConnectionState::Stopped | ConnectionState::Standby) {
                 return false;
             }
             Self::enter(s, ConnectionState::Failed);
             s.last_error = Some(error);
             true
         })
+    }
+
+    /// The lease is elsewhere (or not yet ours): no connection, no errors to report.
+    pub fn set_standby(&self) {
+        self.tx.send_modify(|s| {
+            Self::enter(s, ConnectionState::Standby);
+            s.authorized = false;
+            s.last_error = None;
+        });
+    }
+
+    /// Leaving standby: connecting again (unless stopped meanwhile).
+    pub fn set_connecting(&self) {
+        self.tx.send_if_modified(|s| {
+            if s.state == ConnectionState::Stopped {
+                return false;
+            }
+            Self::enter(s, ConnectionState::Connecting);
+            s.last_error = None;
+            true
+        });
     }
 
     pub fn set_stopped(&self) {

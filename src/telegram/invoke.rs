@@ -57,7 +57,14 @@ impl ClientManager {
         };
         let pool = match waits {
             Waits::Sleep => None,
-            Waits::Return => Some(self.pool().await),
+            Waits::Return => match self.pool().await {
+                Some(pool) => Some(pool),
+                None => {
+                    return Err(TelegramError::Unavailable(
+                        "no Telegram connection is held for this account".into(),
+                    ));
+                }
+            },
         };
         self.call_in(scope, |client| async move {
             let dcs = GrammersDcs {

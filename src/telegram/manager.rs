@@ -23,6 +23,7 @@ use super::TelegramError;
 use super::flood::{self, FloodMemory, FloodScope};
 use super::health::{ConnectionState, HealthSnapshot, HealthTracker, SelfUser};
 use super::invoke::method_name;
+use super::lease::LeaseGate;
 use super::metrics::Metrics;
 use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
@@ -93,20 +94,42 @@ pub(super) struct Shared {
     pub stall: StallWatch,
     /// DCs other than the first home the authorization was carried to (after a migrate).
     pub authorized_dcs: Mutex<HashSet<i32>>,
+    /// With replicas: open only while this process holds the account's lease (see
+    /// [`LeaseGate`]); `None` when the process is alone and always may.
+    pub lease: Option<Arc<LeaseGate>>,
 }
 
+impl Shared {
+    /// Whether this process may talk to Telegram for the account right now.
+    pub fn may_call(&self) -> bool {
+        self.lease.as_ref().is_none_or(|gate| gate.is_open())
+    }
+}
+
+/// One live connection: the grammers client, its pool and the tasks driving them.
+#[derive(Default)]
 struct Inner {
-    /// `None` once shut down.
+    /// `None` when shut down or in standby.
     client: Option<Client>,
-    pool: SenderPoolHandle,
+    pool: Option<SenderPoolHandle>,
     runner: Option<JoinHandle<()>>,
     supervisor: Option<JoinHandle<()>>,
+}
+
+/// What it takes to dial Telegram again after a standby.
+struct Dial {
+    api_id: i32,
+    use_ipv6: bool,
+    dc_id: i32,
+    addr: String,
+    flood_sleep_max: Duration,
 }
 
 /// Owns the grammers client and its connection; handed to handlers through axum `State`.
 pub struct ClientManager {
     inner: Mutex<Inner>,
     shared: Arc<Shared>,
+    dial: Dial,
 }
 
 impl ClientManager {
@@ -120,19 +143,19 @@ impl ClientManager {
         metrics: Arc<Metrics>,
         options: ManagerOptions,
     ) -> Arc<Self> {
-        let params = ConnectionParams {
-            use_ipv6: string.is_ipv6(),
-            device_model: "mtgate".into(),
-            app_version: env!("CARGO_PKG_VERSION").into(),
-            retry_policy: Box::new(GatewayRetryPolicy::new(
-                config.flood_sleep_max,
-                options.io_retry_delay,
-                metrics.clone(),
-            )),
-            ..ConnectionParams::default()
-        };
-        let pool = SenderPool::with_configuration(session.clone(), config.api_id, params);
-        let client = Client::new(pool.handle.clone());
+        Self::start_gated(config, string, session, metrics, options, None)
+    }
+
+    /// [`Self::start`], fenced by `lease` when given: the manager then starts in standby,
+    /// connects whenever the gate opens and disconnects whenever it closes.
+    pub fn start_gated(
+        config: &Config,
+        string: &StringSession,
+        session: Arc<PersistentSession>,
+        metrics: Arc<Metrics>,
+        options: ManagerOptions,
+        lease: Option<Arc<LeaseGate>>,
+    ) -> Arc<Self> {
         let shared = Arc::new(Shared {
             health: HealthTracker::new(),
             metrics,
@@ -142,27 +165,68 @@ impl ClientManager {
             flood: FloodMemory::new(),
             stall: StallWatch::new(options.stall_window),
             options,
+            lease: lease.clone(),
         });
-        let runner = tokio::spawn(pool.runner.run());
-        let supervisor = tokio::spawn(supervisor::run(
-            shared.clone(),
-            client.clone(),
-            pool.updates,
-        ));
-        tracing::info!(
-            dc_id = string.dc_id,
-            server = %string.addr,
-            "connecting to Telegram in the background"
-        );
-        Arc::new(Self {
-            inner: Mutex::new(Inner {
-                client: Some(client),
-                pool: pool.handle.thin,
-                runner: Some(runner),
-                supervisor: Some(supervisor),
-            }),
+        let dial = Dial {
+            api_id: config.api_id,
+            use_ipv6: string.is_ipv6(),
+            dc_id: string.dc_id,
+            addr: string.addr.to_string(),
+            flood_sleep_max: config.flood_sleep_max,
+        };
+        let inner = match &lease {
+            None => connect(&shared, &dial),
+            Some(_) => {
+                shared.health.set_standby();
+                Inner::default()
+            }
+        };
+        let manager = Arc::new(Self {
+            inner: Mutex::new(inner),
             shared,
-        })
+            dial,
+        });
+        if let Some(gate) = lease {
+            tokio::spawn(follow_gate(Arc::downgrade(&manager), gate));
+        }
+        manager
+    }
+
+    /// Leaves standby: dials Telegram again (no-op when connected or shut down).
+    async fn resume(&self) {
+        let mut inner = self.inner.lock().await;
+        if inner.client.is_some() || self.shared.health.state() == ConnectionState::Stopped {
+            return;
+        }
+        self.shared.health.set_connecting();
+        *inner = connect(&self.shared, &self.dial);
+    }
+
+    /// Enters standby: closes the connection (another replica is to hold the account).
+    async fn suspend(&self) {
+        let mut inner = self.inner.lock().await;
+        if self.shared.health.state() != ConnectionState::Stopped {
+            self.shared.health.set_standby();
+        }
+        self.disconnect(&mut inner).await;
+        tracing::info!("standing by: the account's lease is not held here");
+    }
+
+    async fn disconnect(&self, inner: &mut Inner) {
+        if let Some(supervisor) = inner.supervisor.take() {
+            supervisor.abort();
+        }
+        inner.client = None;
+        if let Some(pool) = inner.pool.take() {
+            pool.quit();
+        }
+        if let Some(mut runner) = inner.runner.take() {
+            let timeout = self.shared.options.shutdown_timeout;
+            if tokio::time::timeout(timeout, &mut runner).await.is_err() {
+                tracing::warn!("the Telegram connection did not close in time; aborting it");
+                runner.abort();
+            }
+        }
     }
 
     /// The connection's health, from memory (never waits on Telegram).
@@ -184,8 +248,9 @@ impl ClientManager {
         &self.shared
     }
 
-    /// The sender pool's handle, for calls that bypass its retry policy.
-    pub(super) async fn pool(&self) -> grammers_mtsender::SenderPoolHandle {
+    /// The sender pool's handle, for calls that bypass its retry policy (`None` while no
+    /// connection is held).
+    pub(super) async fn pool(&self) -> Option<grammers_mtsender::SenderPoolHandle> {
         self.inner.lock().await.pool.clone()
     }
 
@@ -197,6 +262,11 @@ impl ClientManager {
     /// A connected, authorized client, or why there is none right now (at once, no waiting).
     pub async fn client(&self) -> Result<Client, TelegramError> {
         let shutting_down = || TelegramError::Unavailable("mtgate is shutting down".into());
+        if !self.shared.may_call() {
+            return Err(TelegramError::Unavailable(
+                "this replica does not hold the account's lease".into(),
+            ));
+        }
         let why = || self.shared.health.snapshot().last_error.unwrap_or_default();
         match self.shared.health.state() {
             ConnectionState::Connected => self
@@ -219,6 +289,9 @@ impl ClientManager {
             }),
             ConnectionState::Failed => Err(TelegramError::Unavailable(why())),
             ConnectionState::Stopped => Err(shutting_down()),
+            ConnectionState::Standby => Err(TelegramError::Unavailable(
+                "this replica does not hold the account's lease".into(),
+            )),
         }
     }
 
@@ -285,19 +358,66 @@ impl ClientManager {
     pub async fn shutdown(&self) {
         let mut inner = self.inner.lock().await;
         self.shared.health.set_stopped();
-        if let Some(supervisor) = inner.supervisor.take() {
-            supervisor.abort();
-        }
-        inner.client = None;
-        inner.pool.quit();
-        if let Some(mut runner) = inner.runner.take() {
-            let timeout = self.shared.options.shutdown_timeout;
-            if tokio::time::timeout(timeout, &mut runner).await.is_err() {
-                tracing::warn!("the Telegram connection did not close in time; aborting it");
-                runner.abort();
-            }
-        }
+        self.disconnect(&mut inner).await;
         tracing::info!("disconnected from Telegram");
+    }
+}
+
+/// Builds a sender pool and client for the session and starts its runner and supervisor.
+fn connect(shared: &Arc<Shared>, dial: &Dial) -> Inner {
+    let params = ConnectionParams {
+        use_ipv6: dial.use_ipv6,
+        device_model: "mtgate".into(),
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        retry_policy: Box::new(GatewayRetryPolicy::new(
+            dial.flood_sleep_max,
+            shared.options.io_retry_delay,
+            shared.metrics.clone(),
+        )),
+        ..ConnectionParams::default()
+    };
+    let pool = SenderPool::with_configuration(shared.session.clone(), dial.api_id, params);
+    let client = Client::new(pool.handle.clone());
+    let runner = tokio::spawn(pool.runner.run());
+    let supervisor = tokio::spawn(supervisor::run(
+        shared.clone(),
+        client.clone(),
+        pool.updates,
+    ));
+    tracing::info!(
+        dc_id = dial.dc_id,
+        server = %dial.addr,
+        "connecting to Telegram in the background"
+    );
+    Inner {
+        client: Some(client),
+        pool: Some(pool.handle.thin),
+        runner: Some(runner),
+        supervisor: Some(supervisor),
+    }
+}
+
+/// Connects while `gate` is open and stands by while it is closed, for as long as the
+/// manager exists. The gate's own deadline closes it even when nobody revokes it, so a
+/// stalled lease renewal disconnects in time.
+async fn follow_gate(manager: std::sync::Weak<ClientManager>, gate: Arc<LeaseGate>) {
+    loop {
+        gate.opened().await;
+        match manager.upgrade() {
+            Some(manager) => {
+                gate.set_idle(false);
+                manager.resume().await;
+            }
+            None => return,
+        }
+        gate.closed().await;
+        match manager.upgrade() {
+            Some(manager) => {
+                manager.suspend().await;
+                gate.set_idle(true);
+            }
+            None => return,
+        }
     }
 }
 

@@ -17,11 +17,13 @@
 //! - [`text`]: message text parsed into Telegram entities (`parse_mode`).
 //! - [`flood`]: flood waits remembered per scope, so calls inside them never reach Telegram.
 //! - [`stall`]: notices calls hanging with nothing succeeding, so health degrades.
+//! - [`lease`]: the gate replicas fence each account's connection with.
 
 pub mod error;
 pub mod flood;
 pub mod health;
 pub mod invoke;
+pub mod lease;
 pub mod manager;
 pub mod metrics;
 pub mod migrate;

@@ -38,7 +38,7 @@ pub(super) async fn run(
     let mut stall_check = ticker(stall_check_interval(shared.stall.window()));
     loop {
         match shared.health.state() {
-            ConnectionState::Stopped | ConnectionState::Failed => return,
+            ConnectionState::Stopped | ConnectionState::Failed | ConnectionState::Standby => return,
             ConnectionState::Unauthorized => match updates.recv().await {
                 Some(update) => learn(&shared, update).await,
                 None => return runner_gone(&shared),
@@ -129,6 +129,12 @@ fn runner_gone(shared: &Shared) {
 
 /// One `users.getUsers(self)` round trip; records the outcome in the health snapshot.
 async fn probe(shared: &Shared, client: &Client) -> Result<(), TelegramError> {
+    if !shared.may_call() {
+        // The lease is gone: the manager is about to stand by; not one more call.
+        return Err(TelegramError::Unavailable(
+            "this replica does not hold the account's lease".into(),
+        ));
+    }
     let timeout = shared.options.probe_timeout;
     let fut = async {
         match tokio::time::timeout(timeout, client.get_me()).await {

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod chat_actions;
+mod cluster_replicas;
+mod cluster_support;
 mod common;
 mod edge_flood;
 mod edge_health;
@@ -42,4 +44,5 @@ mod runtime_session;
 mod runtime_session_strings;
 mod sandbox_command;
 mod serve_sandbox_output;
+mod store_postgres;
 mod store_restart;

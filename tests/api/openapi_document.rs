@@ -30,6 +30,7 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/jobs/{job_id}/retry"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
+    ("GET", "/v1/cluster"),
 ];
 
 fn spec() -> oas3::OpenApiV3Spec {

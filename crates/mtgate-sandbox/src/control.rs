@@ -6,7 +6,8 @@
 //! |---|---|---|
 //! | `GET /requests` | | every handled RPC, in order: `[{"method","peer"?,"text"?,"ok","error"?}]` |
 //! | `GET /chats/{peer}/messages?as=@user` | | the chat's messages, newest first (ground truth); `as` (optional): as another user of the world sees them (private chats are per user) |
-//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
+//! | `POST /faults` | `{"drop_connections":true}`, `{"delay_ms":N}`, `{"rpc_error":{"method","code","message","times"?}}`, `{"revoke_sessions":true}`, `{"revoke_user":"@alice_sandbox"}`, `{"down":bool}`, `{"auth_key_duplicated":bool}` (several at once allowed) | `204` (`404` for an unknown `revoke_user`) |
+//! | `GET /connections` | | every connection's use of an auth key, oldest first: `[{"connection_id","auth_key_id","user"?,"opened_at_ms","closed_at_ms"?,"first_call_ms"?,"last_call_ms"?,"duplicate"}]` (`closed_at_ms` null while live) |
 //! | `POST /incoming` | `{"from":"@user","peer"?:…,"text":…}` | `201` the delivered message |
 //! | `POST /reset` | | `204`: the starting world, no delay, up again |
 //! | `POST /login-tokens/accept` | optional `{"token":"<base64url>"}` | `204`, or `404` when no QR token waits |
@@ -32,7 +33,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::wire::MtprotoServer;
+use super::wire::{ConnectionRecord, MtprotoServer};
 use super::world::faults::InjectedError;
 use super::world::limits::Rates;
 use super::world::{ControlError, MessageView, RequestLogEntry, World};
@@ -72,6 +73,18 @@ pub struct Fault {
     pub revoke_user: Option<String>,
     /// Refuses TCP connections while true (drops live ones); back on the same port when false.
     pub down: Option<bool>,
+    /// While true, two live connections on one auth key end that key: the call that finds a
+    /// rival gets 406 AUTH_KEY_DUPLICATED and the key is logged out (off after a reset).
+    pub auth_key_duplicated: Option<bool>,
+}
+
+/// One entry of `GET /connections`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectionView {
+    #[serde(flatten)]
+    pub record: ConnectionRecord,
+    /// The user the key was issued for (`@username`), when it is one of the world's keys.
+    pub user: Option<String>,
 }
 
 impl SandboxControl {
@@ -124,11 +137,36 @@ impl SandboxControl {
         if let Some(down) = fault.down {
             self.server.set_down(down).await?;
         }
+        if let Some(on) = fault.auth_key_duplicated {
+            self.server.set_auth_key_duplicated(on);
+        }
         Ok(())
+    }
+
+    /// Every connection's use of an auth key, oldest first (the proof that no two processes
+    /// drove one account at once).
+    pub fn connections(&self) -> Vec<ConnectionView> {
+        self.server
+            .connections()
+            .into_iter()
+            .map(|record| {
+                let user = record
+                    .auth_key_id
+                    .parse()
+                    .ok()
+                    .and_then(|id| self.world.key_owner(id));
+                ConnectionView { record, user }
+            })
+            .collect()
     }
 
     pub fn drop_connections(&self) {
         self.server.drop_connections();
+    }
+
+    /// See [`Fault::auth_key_duplicated`].
+    pub fn set_auth_key_duplicated(&self, on: bool) {
+        self.server.set_auth_key_duplicated(on);
     }
 
     pub fn set_delay(&self, delay: Duration) {
@@ -172,6 +210,7 @@ impl SandboxControl {
     /// connections.
     pub async fn reset(&self) -> std::io::Result<()> {
         self.world.reset();
+        self.server.reset_connection_log();
         self.server.set_delay(Duration::ZERO);
         self.server.set_down(false).await
     }
@@ -212,6 +251,7 @@ pub fn router(control: SandboxControl) -> Router {
         .route("/requests", get(requests))
         .route("/chats/{peer}/messages", get(chat_messages))
         .route("/faults", post(faults))
+        .route("/connections", get(connections))
         .route("/incoming", post(incoming))
         .route("/reset", post(reset))
         .route("/login-tokens/accept", post(accept_login_token))
@@ -250,6 +290,10 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, BadBody> {
 
 fn io_error(e: std::io::Error) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e)
+}
+
+async fn connections(State(control): State<SandboxControl>) -> Response {
+    axum::Json(control.connections()).into_response()
 }
 
 async fn requests(State(control): State<SandboxControl>) -> Response {

@@ -42,6 +42,10 @@ pub trait Backend: Send + Sync + 'static {
     /// be wrapped in `invokeWithLayer` / `initConnection` / `invokeWithoutUpdates`: peeling
     /// them is the world's job, so the request log sees the real method.
     fn call(&self, origin: CallOrigin, body: &[u8]) -> RpcOutcome;
+
+    /// Two connections used `auth_key_id` at once while duplicate detection was on: the key
+    /// dies (its login is gone), as Telegram ends a session it saw used from two places.
+    fn key_duplicated(&self, auth_key_id: i64);
 }
 
 /// One batch of updates (a serialized `Updates`, with constructor id) for the connections of

@@ -1,7 +1,7 @@
 //! [`transition`]: the one place a job changes state, so whatever must happen with a state
 //! change (the events log, later) can happen in the same transaction.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::{COLUMNS, job_of, parse_state};
 use crate::domain::job::{Job, JobState, Transition};
@@ -24,7 +24,7 @@ pub enum Transitioned {
 /// round trip). Runs on the caller's connection, inside its transaction if it has one (where
 /// an event about the change can be appended too).
 pub async fn transition(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     account: &str,
     id: &str,
     change: &Transition,

@@ -301,9 +301,16 @@ impl TestApp {
         .await
     }
 
-    /// Waits (up to [`DEADLINE`]) until connected to the sandbox.
+    /// Waits (up to [`DEADLINE`]) until the `default` account is connected to the sandbox
+    /// (healthy and not in standby: with a database URL, the account connects once this
+    /// process took its lease).
     pub async fn wait_until_healthy(&self) -> Value {
-        self.wait_for_health("healthy", DEADLINE).await
+        eventually(DEADLINE, "/health to say healthy and connected", || async {
+            let (_, body) = self.health().await;
+            (body["status"] == "healthy" && body["checks"]["telegram"]["status"] == "connected")
+                .then_some(body)
+        })
+        .await
     }
 
     /// Stops the app gracefully (as on SIGTERM) and starts it again with the same sandbox,

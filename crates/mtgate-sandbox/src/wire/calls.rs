@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::envelope::{self, gzip_packed};
+use super::holders::Verdict;
 use super::outgoing::{MAX_BODY, OutMsg};
 use super::server::Shared;
 use crate::rpc::{CallOrigin, RpcOutcome};
@@ -44,18 +45,34 @@ pub fn spawn_worker(
                 req_msg_id,
                 body,
             } = job;
-            let outcome = tokio::task::spawn_blocking(move || backend.call(origin, &body))
-                .await
-                .unwrap_or_else(|_| {
-                    debug!(
-                        connection_id = origin.connection_id,
-                        "backend panicked on a call"
-                    );
-                    RpcOutcome::Error {
-                        code: 500,
-                        message: "INTERNAL".into(),
-                    }
-                });
+            let verdict = shared
+                .holders
+                .judge(origin.connection_id, origin.auth_key_id)
+                .await;
+            let outcome = if verdict == Verdict::Duplicated {
+                debug!(
+                    connection_id = origin.connection_id,
+                    "auth key used by two connections at once"
+                );
+                backend.key_duplicated(origin.auth_key_id);
+                RpcOutcome::Error {
+                    code: 406,
+                    message: "AUTH_KEY_DUPLICATED".into(),
+                }
+            } else {
+                tokio::task::spawn_blocking(move || backend.call(origin, &body))
+                    .await
+                    .unwrap_or_else(|_| {
+                        debug!(
+                            connection_id = origin.connection_id,
+                            "backend panicked on a call"
+                        );
+                        RpcOutcome::Error {
+                            code: 500,
+                            message: "INTERNAL".into(),
+                        }
+                    })
+            };
             let reply = Outbound {
                 session_id: origin.session_id,
                 msg: OutMsg::response(rpc_result_body(req_msg_id, outcome)),

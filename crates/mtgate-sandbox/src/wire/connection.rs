@@ -241,6 +241,7 @@ impl Connection {
         };
         if self.key.as_ref().map(ServerKey::id) != Some(key_id) {
             self.key = Some(ServerKey::new(data));
+            self.shared.holders.attach(self.connection_id, key_id);
         }
         let key = self.key.as_ref().expect("just set");
         let plaintext = key.decrypt_from_client(payload)?;

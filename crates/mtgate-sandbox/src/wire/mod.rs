@@ -16,12 +16,15 @@
 //!   that the sandbox creates no keys).
 //! - `outgoing`: msg_ids, seq_nos, containers, encryption and framing of server messages.
 //! - `session` / `salts` / `msg_id`: the MTProto bookkeeping behind them.
+//! - `holders`: which connections use which auth key (the connection log) and the
+//!   `AUTH_KEY_DUPLICATED` switch.
 //! - `server`: [`MtprotoServer`]: listening, live connections, the fault switches.
 
 mod calls;
 mod connection;
 mod crypto;
 mod envelope;
+mod holders;
 mod msg_id;
 mod obfuscated;
 mod outgoing;
@@ -36,5 +39,6 @@ mod transport;
 mod tests;
 
 pub use crypto::auth_key_id;
+pub use holders::ConnectionRecord;
 pub use plain::NO_KEY_EXCHANGE_FINGERPRINT;
 pub use server::MtprotoServer;

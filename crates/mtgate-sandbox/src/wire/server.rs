@@ -12,6 +12,7 @@ use tokio::task::{AbortHandle, JoinHandle};
 use tracing::debug;
 
 use super::connection;
+use super::holders::{ConnectionRecord, KeyHolders};
 use super::salts::Salts;
 use crate::rpc::{Backend, UpdateBus};
 
@@ -21,6 +22,7 @@ pub struct Shared {
     pub backend: Arc<dyn Backend>,
     pub bus: UpdateBus,
     pub salts: Salts,
+    pub holders: KeyHolders,
     delay_nanos: AtomicU64,
     next_connection_id: AtomicU64,
     connections: Mutex<HashMap<u64, AbortHandle>>,
@@ -64,6 +66,7 @@ struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         lock(&self.shared.connections).remove(&self.id);
+        self.shared.holders.detach(self.id);
     }
 }
 
@@ -148,6 +151,7 @@ impl MtprotoServer {
             backend,
             bus,
             salts: Salts::new(),
+            holders: KeyHolders::default(),
             delay_nanos: AtomicU64::new(0),
             next_connection_id: AtomicU64::new(1),
             connections: Mutex::new(HashMap::new()),
@@ -166,6 +170,23 @@ impl MtprotoServer {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// `true`: a call on an auth key that another live connection also uses gets 406
+    /// `AUTH_KEY_DUPLICATED` and the key is logged out, as Telegram does.
+    pub fn set_auth_key_duplicated(&self, on: bool) {
+        self.inner.shared.holders.set_detect(on);
+    }
+
+    /// Every connection's use of an auth key, oldest first.
+    pub fn connections(&self) -> Vec<ConnectionRecord> {
+        self.inner.shared.holders.log()
+    }
+
+    /// Forgets closed connections and turns duplicate detection off (a world reset).
+    pub fn reset_connection_log(&self) {
+        self.inner.shared.holders.set_detect(false);
+        self.inner.shared.holders.clear_closed();
     }
 
     /// Closes every live connection now; in-flight replies are lost, as on a network drop.

@@ -173,6 +173,18 @@ impl World {
         Ok(())
     }
 
+    /// `@username` of the user a known key was issued for (`None` for the unauthorized key).
+    pub fn key_owner(&self, auth_key_id: i64) -> Option<String> {
+        let user = self
+            .secrets
+            .keys()
+            .into_iter()
+            .find(|k| k.id == auth_key_id)?
+            .starts_as?;
+        let state = self.lock();
+        state.users.get(&user).map(|u| format!("@{}", u.username))
+    }
+
     /// Logs every key out, as "terminate all sessions" does: calls get AUTH_KEY_UNREGISTERED.
     pub fn revoke_sessions(&self) {
         for key in self.lock().keys.values_mut() {
@@ -333,6 +345,12 @@ impl Backend for World {
             .into_iter()
             .find(|k| k.id == auth_key_id)
             .map(|k| k.key)
+    }
+
+    fn key_duplicated(&self, auth_key_id: i64) {
+        if let Some(key) = self.lock().keys.get_mut(&auth_key_id) {
+            *key = state::KeyState::default();
+        }
     }
 
     fn call(&self, origin: CallOrigin, body: &[u8]) -> RpcOutcome {

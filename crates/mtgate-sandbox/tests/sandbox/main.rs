@@ -3,6 +3,7 @@
 
 mod actions;
 mod client;
+mod duplicates;
 mod faults;
 mod fidelity;
 mod limits;

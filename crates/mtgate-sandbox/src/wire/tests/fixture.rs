@@ -44,6 +44,8 @@ impl Backend for Fixture {
         (id == auth_key_id(&self.key)).then_some(self.key)
     }
 
+    fn key_duplicated(&self, _auth_key_id: i64) {}
+
     fn call(&self, _origin: CallOrigin, body: &[u8]) -> RpcOutcome {
         self.calls.lock().unwrap().push(body.to_vec());
         let inner = peel(body);

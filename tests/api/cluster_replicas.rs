@@ -1,0 +1,167 @@
+//! Replicas on one PostgreSQL database: each account is driven by exactly one replica at a
+//! time (the sandbox's connection log and its AUTH_KEY_DUPLICATED switch prove it), any
+//! replica serves any request, and a dead or frozen holder's accounts move to another
+//! replica without a message lost or posted twice.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::cluster_support::{ACCOUNTS, Replicas, TTL, holders_in};
+use crate::common::{DEADLINE, eventually};
+
+#[tokio::test]
+async fn sends_through_every_replica_land_once_and_each_account_has_one_holder() {
+    let cluster = Replicas::start(3).await;
+    // The first replica up takes both; once the others are seen it gives one up.
+    let holders = eventually(DEADLINE, "the accounts to spread over replicas", || async {
+        let holders = cluster.holders().await;
+        (holders.len() == ACCOUNTS.len() && holders[0].1 != holders[1].1).then_some(holders)
+    })
+    .await;
+    assert_eq!(holders.len(), ACCOUNTS.len(), "{holders:?}");
+    for replica in 0..3 {
+        for account in ACCOUNTS {
+            let text = format!("via r{replica} as {account}");
+            let (status, body) = cluster.send(replica, account, &text).await;
+            assert_eq!(status, StatusCode::CREATED, "{text}: {body}");
+            assert_eq!(cluster.copies(account, &text), 1, "{text}");
+        }
+    }
+    for (i, replica) in cluster.replicas.iter().enumerate() {
+        let metrics = cluster
+            .client
+            .get(cluster.url(i, "/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for account in ACCOUNTS {
+            let held = holders
+                .iter()
+                .any(|(a, r)| a == account && *r == replica.id);
+            let sample = format!(
+                "mtgate_lease_held{{account=\"{account}\"}} {}",
+                u8::from(held)
+            );
+            assert!(metrics.contains(&sample), "{} lacks {sample}", replica.id);
+        }
+    }
+    let view = cluster.cluster_view(1).await.expect("GET /v1/cluster");
+    let replicas = view["replicas"].as_array().unwrap();
+    assert_eq!(replicas.len(), 3, "{view}");
+    assert_eq!(replicas.iter().filter(|r| r["self"] == true).count(), 1);
+    assert!(replicas.iter().all(|r| r["alive"] == true), "{view}");
+    cluster.assert_one_driver_at_a_time();
+}
+
+#[tokio::test]
+async fn a_killed_holder_loses_its_account_within_the_ttl_and_nothing_is_lost_or_doubled() {
+    let mut cluster = Replicas::start(3).await;
+    let holder = cluster.holder_of("default").await;
+    let other = (holder + 1) % 3;
+    let (status, _) = cluster.send(other, "default", "before the kill").await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    cluster.kill(holder);
+    let killed_at = Instant::now();
+    let (status, body) = cluster.send(other, "default", "after the kill").await;
+    let failover = killed_at.elapsed();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        failover < TTL * 2 + Duration::from_secs(3),
+        "the account moved in {failover:?} (TTL {TTL:?})"
+    );
+    let dead = cluster.replicas[holder].id.clone();
+    let holders = cluster.wait_until_held(&ACCOUNTS, Some(&dead)).await;
+    assert!(holders.iter().all(|(_, r)| *r != dead), "{holders:?}");
+    for text in ["before the kill", "after the kill"] {
+        assert_eq!(cluster.copies("default", text), 1, "{text}");
+    }
+    cluster.assert_one_driver_at_a_time();
+}
+
+#[tokio::test]
+async fn a_frozen_holder_is_fenced_and_calls_nothing_after_it_thaws() {
+    let cluster = Replicas::start(2).await;
+    let holder = cluster.holder_of("default").await;
+    let other = 1 - holder;
+    let frozen_id = cluster.replicas[holder].id.clone();
+    cluster.freeze(holder, true);
+    let holders = cluster
+        .wait_until_held(&["default"], Some(&frozen_id))
+        .await;
+    assert!(
+        holders
+            .iter()
+            .any(|(a, r)| a == "default" && *r != frozen_id)
+    );
+    let (status, body) = cluster.send(other, "default", "while frozen").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    cluster.freeze(holder, false);
+    // Thawed, it heartbeats again and forwards to the new holder instead of calling itself.
+    eventually(DEADLINE, "the thawed replica to be alive again", || async {
+        let view = cluster.cluster_view(holder).await?;
+        let alive = view["replicas"]
+            .as_array()?
+            .iter()
+            .any(|r| r["id"] == frozen_id.as_str() && r["alive"] == true);
+        alive.then_some(())
+    })
+    .await;
+    // Its gate closed while it was frozen: it stands by and its connection is gone.
+    eventually(
+        DEADLINE,
+        "the thawed replica to stand by for default",
+        || async {
+            let health: serde_json::Value = cluster
+                .client
+                .get(cluster.url(holder, "/health"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let default = health["accounts"]
+                .as_array()?
+                .iter()
+                .find(|a| a["name"] == "default")?
+                .clone();
+            (default["telegram"]["status"] == "standby").then_some(())
+        },
+    )
+    .await;
+    eventually(DEADLINE, "one live connection per auth key", || async {
+        let log = serde_json::to_value(cluster.sandbox.control().connections()).ok()?;
+        let mut live: Vec<&str> = log
+            .as_array()?
+            .iter()
+            .filter(|c| c["closed_at_ms"].is_null())
+            .filter_map(|c| c["auth_key_id"].as_str())
+            .collect();
+        let total = live.len();
+        live.sort_unstable();
+        live.dedup();
+        (live.len() == total).then_some(())
+    })
+    .await;
+    let (status, body) = cluster
+        .send(holder, "default", "through the thawed one")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for text in ["while frozen", "through the thawed one"] {
+        assert_eq!(cluster.copies("default", text), 1, "{text}");
+    }
+    let view = cluster.cluster_view(other).await.unwrap();
+    assert!(
+        holders_in(&view)
+            .iter()
+            .all(|(a, r)| a != "default" || *r != frozen_id),
+        "the account did not go back to the frozen replica: {view}"
+    );
+    cluster.assert_one_driver_at_a_time();
+}
