@@ -24,6 +24,7 @@ use super::pacing::{self, Bucket};
 use super::queue::{ChatQueue, Entry};
 use super::worker::{self, Done, Outcome};
 use crate::domain::{Job, PeerSpec, PeerType};
+use crate::telegram::health::ConnectionState;
 pub use parking::SHUTDOWN_GRACE;
 
 /// Sends in flight at most, whatever the rates allow.
@@ -96,11 +97,20 @@ impl Scheduler {
     }
 
     /// Runs until [`Command::Stop`] (or the handle is dropped) and every send has settled.
+    /// With replicas, sends only while this replica holds the account (not on standby); on
+    /// taking it over, the queue is reloaded from the store (jobs enqueued elsewhere).
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut health = self.shared.account.telegram().manager().watch_health();
+        let mut standby = health.borrow().state == ConnectionState::Standby;
+        let mut watching = true;
         loop {
             let now = Instant::now();
-            self.dispatch(now);
-            let wake = self.next_wake(now);
+            let wake = if standby {
+                None
+            } else {
+                self.dispatch(now);
+                self.next_wake(now)
+            };
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(Command::Add(jobs)) => self.add(jobs),
@@ -113,10 +123,35 @@ impl Scheduler {
                         Err(e) => tracing::error!(error = %e, "an outbox send task failed"),
                     }
                 }
+                changed = health.changed(), if watching => match changed {
+                    Ok(()) => {
+                        let now_standby = health.borrow().state == ConnectionState::Standby;
+                        if standby && !now_standby {
+                            self.reload().await;
+                        }
+                        standby = now_standby;
+                    }
+                    // The account is gone (shutdown): nothing more to watch.
+                    Err(_) => watching = false,
+                },
                 () = sleep_until(wake) => {}
             }
         }
         self.stop().await;
+    }
+
+    /// Adds every pending job of the store (already known ones are replaced, settled ones
+    /// found stale later are dropped when their attempt is refused).
+    async fn reload(&mut self) {
+        let store = &self.shared.transitions.store;
+        match store.pending_jobs(&self.shared.transitions.account).await {
+            Ok(jobs) => self.add(jobs),
+            Err(e) => tracing::error!(
+                account = %self.shared.transitions.account,
+                error = %e,
+                "outbox: could not reload the queue on taking the account over"
+            ),
+        }
     }
 
     fn add(&mut self, jobs: Vec<Job>) {
