@@ -31,6 +31,7 @@ mod openapi_served;
 mod outbox_flood;
 mod outbox_jobs;
 mod outbox_order;
+mod outbox_postgres;
 mod outbox_restart;
 mod outbox_scope;
 mod outbox_support;
