@@ -24,10 +24,7 @@ async fn jobs_are_stored_listed_cancelled_and_sent_on_postgres() {
     assert_eq!(app.state.store.backend(), mtgate::store::Backend::Postgres);
     let w = world(&app);
     let post = |path: &'static str, body: serde_json::Value| {
-        let request = app
-            .post(path)
-            .header("Idempotency-Key", path)
-            .json(&body);
+        let request = app.post(path).header("Idempotency-Key", path).json(&body);
         async move { Answer::of(request.send().await.unwrap()).await }
     };
     let body = json!({"peers": [w.other, w.channel], "text": "pg fan out"});
@@ -38,7 +35,11 @@ async fn jobs_are_stored_listed_cancelled_and_sent_on_postgres() {
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(again.body["jobs"][0]["id"], batch.body["jobs"][0]["id"]);
     let later = (chrono::Utc::now() + chrono::Duration::seconds(60)).to_rfc3339();
-    let scheduled = enqueue(&app, json!({"peer": w.other, "text": "pg later", "send_at": later})).await;
+    let scheduled = enqueue(
+        &app,
+        json!({"peer": w.other, "text": "pg later", "send_at": later}),
+    )
+    .await;
     assert_eq!(scheduled.status, 202, "{:?}", scheduled.body);
     let scheduled_id = scheduled.body["job"]["id"].as_str().unwrap().to_owned();
     for job in batch.body["jobs"].as_array().unwrap() {
@@ -48,13 +49,25 @@ async fn jobs_are_stored_listed_cancelled_and_sent_on_postgres() {
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     assert_eq!(listed.body["jobs"][0]["id"], scheduled_id.as_str());
     let peer = w.other.trim_start_matches('@');
-    let by_peer = Answer::of(app.get(&format!("/v1/jobs?peer={peer}&limit=1")).send().await.unwrap()).await;
+    let by_peer = Answer::of(
+        app.get(&format!("/v1/jobs?peer={peer}&limit=1"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(by_peer.body["jobs"].as_array().unwrap().len(), 1);
     assert!(by_peer.body["next_cursor"].is_string());
 
     app.restart().await;
     app.wait_until_healthy().await;
-    let cancelled = Answer::of(app.delete(&format!("/v1/jobs/{scheduled_id}")).send().await.unwrap()).await;
+    let cancelled = Answer::of(
+        app.delete(&format!("/v1/jobs/{scheduled_id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
     assert_eq!(cancelled.body["job"]["state"], "cancelled");
     assert_eq!(delivered_with(&app, &w.other, "pg fan out").len(), 1);
