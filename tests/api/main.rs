@@ -28,6 +28,7 @@ mod messages_support;
 mod openapi_document;
 mod openapi_rules;
 mod openapi_served;
+mod outbox_cluster;
 mod outbox_flood;
 mod outbox_jobs;
 mod outbox_order;
