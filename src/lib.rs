@@ -33,10 +33,8 @@
 //! - [`login`]: `mtgate login`, the interactive / scripted session generator.
 //! - [`store`]: the durable store (sqlx: SQLite at `MTGATE_STATE_DIR/mtgate.db` by default,
 //!   PostgreSQL with `MTGATE_DATABASE_URL`): peers, update state, idempotency records, outbox
-//!   jobs, replicas and leases, one view per account; the only code that writes state to disk.
-//! - [`store`]: the durable store (SQLite via sqlx, `MTGATE_STATE_DIR/mtgate.db`): peers,
-//!   update state, idempotency records, the event log and webhooks, one view per account;
-//!   the only code that writes state to disk.
+//!   jobs, the event log and webhooks, replicas and leases, one view per account; the only
+//!   code that writes state to disk.
 
 pub mod accounts;
 pub mod api;

@@ -18,11 +18,14 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::Shared;
-use super::metrics::ParkScope;
+
+mod parking;
 use super::pacing::{self, Bucket};
 use super::queue::{ChatQueue, Entry};
 use super::worker::{self, Done, Outcome};
-use crate::domain::{Job, PeerSpec, PeerType, Transition};
+use crate::domain::{Job, PeerSpec, PeerType};
+use crate::telegram::health::ConnectionState;
+pub use parking::SHUTDOWN_GRACE;
 
 /// Sends in flight at most, whatever the rates allow.
 const MAX_IN_FLIGHT: usize = 64;
@@ -30,8 +33,6 @@ const MAX_IN_FLIGHT: usize = 64;
 const STORE_RETRY: Duration = Duration::from_secs(1);
 /// Above this many chats known, idle ones are forgotten.
 const SWEEP_ABOVE: usize = 256;
-/// How long shutdown waits for sends in flight before returning them to the queue.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What the outbox's handle tells the scheduler.
 #[derive(Debug)]
@@ -96,11 +97,20 @@ impl Scheduler {
     }
 
     /// Runs until [`Command::Stop`] (or the handle is dropped) and every send has settled.
+    /// With replicas, sends only while this replica holds the account (not on standby); on
+    /// taking it over, the queue is reloaded from the store (jobs enqueued elsewhere).
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut health = self.shared.account.telegram().manager().watch_health();
+        let mut standby = health.borrow().state == ConnectionState::Standby;
+        let mut watching = true;
         loop {
             let now = Instant::now();
-            self.dispatch(now);
-            let wake = self.next_wake(now);
+            let wake = if standby {
+                None
+            } else {
+                self.dispatch(now);
+                self.next_wake(now)
+            };
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(Command::Add(jobs)) => self.add(jobs),
@@ -113,10 +123,35 @@ impl Scheduler {
                         Err(e) => tracing::error!(error = %e, "an outbox send task failed"),
                     }
                 }
+                changed = health.changed(), if watching => match changed {
+                    Ok(()) => {
+                        let now_standby = health.borrow().state == ConnectionState::Standby;
+                        if standby && !now_standby {
+                            self.reload().await;
+                        }
+                        standby = now_standby;
+                    }
+                    // The account is gone (shutdown): nothing more to watch.
+                    Err(_) => watching = false,
+                },
                 () = sleep_until(wake) => {}
             }
         }
         self.stop().await;
+    }
+
+    /// Adds every pending job of the store (already known ones are replaced, settled ones
+    /// found stale later are dropped when their attempt is refused).
+    async fn reload(&mut self) {
+        let store = &self.shared.transitions.store;
+        match store.pending_jobs(&self.shared.transitions.account).await {
+            Ok(jobs) => self.add(jobs),
+            Err(e) => tracing::error!(
+                account = %self.shared.transitions.account,
+                error = %e,
+                "outbox: could not reload the queue on taking the account over"
+            ),
+        }
     }
 
     fn add(&mut self, jobs: Vec<Job>) {
@@ -269,20 +304,8 @@ impl Scheduler {
                 queue.delay(&done.id, wall + STORE_RETRY.as_millis() as i64);
             }
             Outcome::Flood { wait, slow_mode } => {
-                let until = now + wait;
                 queue.delay(&done.id, wall + wait.as_millis() as i64);
-                queue.parked_until = Some(queue.parked_until.map_or(until, |t| t.max(until)));
-                queue.flood_parked = !slow_mode;
-                self.shared.metrics().parked(ParkScope::Chat);
-                tracing::info!(
-                    account = %self.shared.transitions.account,
-                    wait_s = wait.as_secs(),
-                    slow_mode,
-                    "outbox: a chat is parked until its wait ends"
-                );
-                if !slow_mode {
-                    self.maybe_park_account(&done.chat, until, now);
-                }
+                self.park(&done.chat, wait, slow_mode, now);
             }
         }
         if self.chats.len() > SWEEP_ABOVE {
@@ -301,60 +324,6 @@ impl Scheduler {
                 .all(|b| b.is_full(now));
             !(idle && rested)
         });
-    }
-
-    /// Parks the whole account when another chat is parked by a FLOOD_WAIT too.
-    fn maybe_park_account(&mut self, chat: &str, until: Instant, now: Instant) {
-        let other = self
-            .chats
-            .iter()
-            .filter(|(name, q)| name.as_str() != chat && q.flood_parked && q.parked(now))
-            .filter_map(|(_, q)| q.parked_until)
-            .max();
-        let Some(other) = other else {
-            return;
-        };
-        let until = until.max(other);
-        if self.account_parked_until.is_some_and(|t| t >= until) {
-            return;
-        }
-        self.account_parked_until = Some(until);
-        self.shared.metrics().parked(ParkScope::Account);
-        tracing::warn!(
-            account = %self.shared.transitions.account,
-            wait_s = until.saturating_duration_since(now).as_secs(),
-            "outbox: FLOOD_WAIT in several chats; the whole account is parked until it ends"
-        );
-    }
-
-    /// Stops: waits for sends in flight (at most [`SHUTDOWN_GRACE`]), then returns the rest
-    /// to the queue (they are sent again, with the same `random_id`, at the next start).
-    async fn stop(mut self) {
-        let until = Instant::now() + SHUTDOWN_GRACE;
-        while !self.in_flight.is_empty() {
-            match tokio::time::timeout_at(until, self.in_flight.join_next()).await {
-                Ok(Some(Ok(done))) => {
-                    self.running.remove(&done.id);
-                }
-                Ok(Some(Err(e))) => tracing::error!(error = %e, "an outbox send task failed"),
-                Ok(None) => break,
-                Err(_) => {
-                    self.in_flight.abort_all();
-                    break;
-                }
-            }
-        }
-        for id in std::mem::take(&mut self.running).into_keys() {
-            if let Err(e) = self
-                .shared
-                .transitions
-                .apply(&id, Transition::Returned)
-                .await
-            {
-                tracing::error!(job_id = %id, error = %e, "could not return an outbox job to the queue; it stays `sending` and is re-sent at the next start");
-            }
-        }
-        tracing::info!(account = %self.shared.transitions.account, "outbox stopped");
     }
 }
 

@@ -1,14 +1,16 @@
-//! Outbox jobs: enqueued together with their idempotency record in one transaction, and moved
-//! from state to state by [`transition`] — the one function that changes a job's state, so
-//! whatever must happen with a state change (the events log, later) happens in the same
-//! transaction.
+//! Outbox jobs: enqueued together with their idempotency record in one transaction, read
+//! back for listings and the scheduler, and moved from state to state by
+//! [`transition::transition`] — the one function that changes a job's state.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{IdempotencyScope, Store, StoreError};
 use crate::domain::job::{Job, JobError, JobState, NewJob, Priority, SendBody, Transition};
+
+pub mod transition;
 use crate::domain::job::{job_random_id, new_job_id};
+pub use transition::Transitioned;
 
 /// How long an enqueue's idempotency record is kept (as the send's: 24 h).
 const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -31,18 +33,6 @@ pub enum Enqueued {
     Conflict,
 }
 
-/// What a [`transition`] found.
-#[derive(Debug)]
-pub enum Transitioned {
-    Applied {
-        from: JobState,
-        job: Box<Job>,
-    },
-    /// The job is in a state this change may not start from.
-    Refused(JobState),
-    NotFound,
-}
-
 /// Which jobs a listing shows, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct JobFilter {
@@ -54,7 +44,7 @@ pub struct JobFilter {
     pub limit: u32,
 }
 
-const COLUMNS: &str = "id, seq, chat, priority, state, body, random_id, attempts, failures, \
+pub(super) const COLUMNS: &str = "id, seq, chat, priority, state, body, random_id, attempts, failures, \
      send_at_ms, deadline_ms, next_attempt_at_ms, message_id, error, created_at_ms, updated_at_ms";
 
 impl Store {
@@ -243,7 +233,7 @@ impl Store {
             .collect()
     }
 
-    /// Applies `change` to job `id` if its state allows it; see [`transition`].
+    /// Applies `change` to job `id` if its state allows it; see [`transition::transition`].
     pub async fn transition_job(
         &self,
         account: &str,
@@ -252,101 +242,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Transitioned, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        transition(&mut conn, account, id, change, now_ms).await
-    }
-}
-
-/// The one place a job changes state: one `UPDATE … WHERE state IN (allowed) RETURNING`, so
-/// the check and the change are atomic without a transaction of their own (and cost one
-/// round trip). Runs on the caller's connection, inside its transaction if it has one (where
-/// an event about the change can be appended too).
-pub async fn transition(
-    conn: &mut AnyConnection,
-    account: &str,
-    id: &str,
-    change: &Transition,
-    now_ms: i64,
-) -> Result<Transitioned, StoreError> {
-    let to = change.to_state().as_str();
-    let error = match change {
-        Transition::Retry { error, .. } | Transition::Failed(error) | Transition::Dead(error) => {
-            Some(
-                serde_json::to_string(error)
-                    .map_err(|e| StoreError::Corrupt(format!("job error: {e}")))?,
-            )
-        }
-        _ => None,
-    };
-    // Each change sets the state and `updated_at_ms`, plus its own columns ($5, $6).
-    let (set, fifth, sixth): (&str, Option<i64>, Option<String>) = match change {
-        Transition::Sending => (
-            "attempts = attempts + 1, next_attempt_at_ms = NULL",
-            None,
-            None,
-        ),
-        Transition::Sent { message_id } => (
-            "message_id = $5, error = NULL, next_attempt_at_ms = NULL",
-            message_id.map(i64::from),
-            None,
-        ),
-        Transition::Retry { at, transient, .. } => (
-            if *transient {
-                "failures = failures + 1, next_attempt_at_ms = $5, error = $6"
-            } else {
-                "next_attempt_at_ms = $5, error = $6"
-            },
-            Some(*at),
-            error,
-        ),
-        Transition::Failed(_) | Transition::Dead(_) => {
-            ("next_attempt_at_ms = $5, error = $6", None, error)
-        }
-        Transition::Cancelled | Transition::Returned => ("next_attempt_at_ms = NULL", None, None),
-        Transition::Requeued => (
-            "failures = 0, error = NULL, next_attempt_at_ms = NULL, deadline_ms = NULL",
-            None,
-            None,
-        ),
-    };
-    let allowed = change
-        .from_states()
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // The right-hand sides read the row as it was, so `previous_state` keeps the old state.
-    let sql = format!(
-        "UPDATE jobs SET previous_state = state, state = $3, updated_at_ms = $4, {set}
-         WHERE account = $1 AND id = $2 AND state IN ({allowed})
-         RETURNING previous_state, {COLUMNS}"
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(account)
-        .bind(id)
-        .bind(to)
-        .bind(now_ms);
-    if set.contains("$5") {
-        query = query.bind(fifth);
-    }
-    if set.contains("$6") {
-        query = query.bind(sixth);
-    }
-    if let Some(row) = query.fetch_optional(&mut *conn).await? {
-        let from = parse_state(&row.try_get::<String, _>("previous_state")?)?;
-        return Ok(Transitioned::Applied {
-            from,
-            job: Box::new(job_of(&row)?),
-        });
-    }
-    let current: Option<(String,)> =
-        sqlx::query_as("SELECT state FROM jobs WHERE account = $1 AND id = $2")
-            .bind(account)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    match current {
-        None => Ok(Transitioned::NotFound),
-        Some((state,)) => Ok(Transitioned::Refused(parse_state(&state)?)),
+        transition::transition(&mut conn, account, id, change, now_ms).await
     }
 }
 
@@ -355,7 +251,11 @@ struct EnqueueRecord {
     jobs: Vec<String>,
 }
 
-async fn get(conn: &mut AnyConnection, account: &str, id: &str) -> Result<Option<Job>, StoreError> {
+pub(super) async fn get(
+    conn: &mut AnyConnection,
+    account: &str,
+    id: &str,
+) -> Result<Option<Job>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE account = $1 AND id = $2");
     let row = sqlx::query(&sql)
         .bind(account)
@@ -391,7 +291,7 @@ async fn insert(conn: &mut AnyConnection, account: &str, job: &Job) -> Result<()
     Ok(())
 }
 
-fn job_of(row: &AnyRow) -> Result<Job, StoreError> {
+pub(super) fn job_of(row: &AnyRow) -> Result<Job, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("job {what}"));
     let body: String = row.try_get("body")?;
     let error: Option<String> = row.try_get("error")?;
@@ -425,7 +325,7 @@ fn job_of(row: &AnyRow) -> Result<Job, StoreError> {
     })
 }
 
-fn parse_state(raw: &str) -> Result<JobState, StoreError> {
+pub(super) fn parse_state(raw: &str) -> Result<JobState, StoreError> {
     JobState::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("job state `{raw}`")))
 }
 
@@ -434,5 +334,4 @@ fn parse_priority(rank: i64) -> Result<Priority, StoreError> {
 }
 
 #[cfg(test)]
-#[path = "jobs_tests.rs"]
 mod tests;

@@ -262,3 +262,23 @@ async fn bad_enqueues_are_refused_before_anything_is_stored() {
     let listed = Answer::of(app.get("/v1/jobs").send().await.unwrap()).await;
     assert!(listed.body["jobs"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_job_that_cannot_be_sent_before_its_deadline_goes_dead() {
+    let app = outbox_app().await;
+    let w = world(&app);
+    app.set_sandbox_down(true).await;
+    let deadline = chrono::Utc::now() + chrono::Duration::milliseconds(1200);
+    let answer = enqueue(
+        &app,
+        json!({"peer": w.other, "text": "too late", "deadline": deadline.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{:?}", answer.body);
+    let id = answer.body["job"]["id"].as_str().unwrap();
+    let dead = wait_for_state(&app, id, "dead", DEADLINE).await;
+    assert_eq!(dead["error"]["code"], "DEADLINE_EXCEEDED");
+    assert!(dead["deadline"].is_string());
+    app.set_sandbox_down(false).await;
+    assert!(delivered_with(&app, &w.other, "too late").is_empty());
+}
