@@ -186,7 +186,7 @@ pub async fn build_state_with(
             .map_err(state_dir_error)?;
         registry.insert(started);
     }
-    let outboxes = Outboxes::start(&registry, &store, &config.outbox)
+    let outboxes = Outboxes::start(&registry, &store, &config.outbox, Some(events.clone()))
         .await
         .map_err(state_dir_error)?;
     if let Some(hook) = config

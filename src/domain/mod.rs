@@ -5,6 +5,7 @@ pub mod account_name;
 pub mod chats;
 pub mod event;
 pub mod job;
+pub mod job_event;
 pub mod key_scope;
 pub mod media;
 pub mod mentions;

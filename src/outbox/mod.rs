@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 use crate::accounts::{Account, AccountRegistry};
 use crate::config::OutboxConfig;
 use crate::domain::{Job, JobTransition, NewJob, Transition};
+use crate::events::Events;
 use crate::store::{EnqueueKey, Enqueued, JobFilter, Store, StoreError, Transitioned};
 use metrics::OutboxMetrics;
 use scheduler::{Command, Scheduler};
@@ -70,6 +71,7 @@ impl Outbox {
         account: Arc<Account>,
         store: Store,
         config: OutboxConfig,
+        events: Option<Arc<Events>>,
     ) -> Result<Arc<Self>, StoreError> {
         let pending = store.pending_jobs(account.name()).await?;
         // The sends within the longest pacing period rebuild the buckets.
@@ -95,6 +97,7 @@ impl Outbox {
                 account: account.name().to_owned(),
                 metrics: OutboxMetrics::default(),
                 listeners,
+                events,
             },
             account,
             config,
@@ -225,10 +228,17 @@ impl Outboxes {
         registry: &AccountRegistry,
         store: &Store,
         config: &OutboxConfig,
+        events: Option<Arc<Events>>,
     ) -> Result<Self, StoreError> {
         let mut by_account = BTreeMap::new();
         for account in registry.all() {
-            let outbox = Outbox::start(account.clone(), store.clone(), config.clone()).await?;
+            let outbox = Outbox::start(
+                account.clone(),
+                store.clone(),
+                config.clone(),
+                events.clone(),
+            )
+            .await?;
             by_account.insert(account.name().to_owned(), outbox);
         }
         Ok(Self { by_account })

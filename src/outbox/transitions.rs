@@ -2,10 +2,13 @@
 //! the log line (job id, states, attempts — never the text), the metrics and the
 //! [`JobTransition`] broadcast that other parts (the events log) subscribe to.
 
+use std::sync::Arc;
+
 use tokio::sync::broadcast;
 
 use super::metrics::OutboxMetrics;
 use crate::domain::{JobState, JobTransition, Transition};
+use crate::events::Events;
 use crate::store::{Store, StoreError, Transitioned};
 
 /// What a transition needs: where jobs live, whose they are, and who listens.
@@ -14,16 +17,21 @@ pub struct Transitions {
     pub account: String,
     pub metrics: OutboxMetrics,
     pub listeners: broadcast::Sender<JobTransition>,
+    /// Woken when a settled job's `job.*` event was logged (with the change, in the store).
+    pub events: Option<Arc<Events>>,
 }
 
 impl Transitions {
     /// Applies `change` to job `id` if its state allows it.
     pub async fn apply(&self, id: &str, change: Transition) -> Result<Transitioned, StoreError> {
         let now = super::now_ms();
-        let outcome = self
+        let (outcome, logged) = self
             .store
-            .transition_job(&self.account, id, &change, now)
+            .transition_job_logged(&self.account, id, &change, now)
             .await?;
+        if let (Some(events), Some(last_id)) = (&self.events, logged) {
+            events.notify(&self.account, last_id);
+        }
         if let Transitioned::Applied { from, job } = &outcome {
             let to = job.state;
             tracing::info!(

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{IdempotencyScope, Store, StoreError};
+use crate::domain::NewEvent;
 use crate::domain::job::{Job, JobError, JobState, NewJob, Priority, SendBody, Transition};
 
 pub mod transition;
@@ -241,8 +242,42 @@ impl Store {
         change: &Transition,
         now_ms: i64,
     ) -> Result<Transitioned, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        transition::transition(&mut conn, account, id, change, now_ms).await
+        Ok(self
+            .transition_job_logged(account, id, change, now_ms)
+            .await?
+            .0)
+    }
+
+    /// [`Self::transition_job`]; a change that settles the job (sent, failed, dead) also
+    /// appends its `job.*` event in the same transaction. Returns the event's id, if one was
+    /// logged, for waking the event streams.
+    pub async fn transition_job_logged(
+        &self,
+        account: &str,
+        id: &str,
+        change: &Transition,
+        now_ms: i64,
+    ) -> Result<(Transitioned, Option<i64>), StoreError> {
+        let settles = matches!(
+            change.to_state(),
+            JobState::Sent | JobState::Failed | JobState::Dead
+        );
+        if !settles {
+            let mut conn = self.pool().acquire().await?;
+            let done = transition::transition(&mut conn, account, id, change, now_ms).await?;
+            return Ok((done, None));
+        }
+        let mut tx = self.begin_write().await?;
+        let done = transition::transition(&mut tx, account, id, change, now_ms).await?;
+        let mut logged = None;
+        if let Transitioned::Applied { job, .. } = &done
+            && let Some(event) = NewEvent::job_settled(job)
+        {
+            let events = super::events::append(&mut tx, account, &[event], now_ms).await?;
+            logged = events.last().map(|e| e.id);
+        }
+        tx.commit().await?;
+        Ok((done, logged))
     }
 }
 

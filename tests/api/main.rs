@@ -38,6 +38,7 @@ mod openapi_document;
 mod openapi_rules;
 mod openapi_served;
 mod outbox_cluster;
+mod outbox_events;
 mod outbox_flood;
 mod outbox_jobs;
 mod outbox_order;
