@@ -33,11 +33,14 @@ pub async fn two_accounts() -> TestApp {
 }
 
 async fn wait_until_every_account_is_healthy(app: &TestApp) -> Value {
-    eventually(DEADLINE, "every account healthy", || async {
+    let body = eventually(DEADLINE, "every account healthy", || async {
         let (_, body) = app.health().await;
         (body["summary"]["healthy"] == body["summary"]["accounts"]).then_some(body)
     })
-    .await
+    .await;
+    // And every update pump caught up, so the request log holds only what tests do.
+    app.wait_until_healthy().await;
+    body
 }
 
 async fn send(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {

@@ -41,6 +41,9 @@ async fn scoped_app() -> TestApp {
         (body["summary"]["healthy"] == 2).then_some(())
     })
     .await;
+    // Every account's update pump caught up: the request log holds no background calls
+    // from here on.
+    app.wait_until_healthy().await;
     app
 }
 

@@ -41,6 +41,7 @@ async fn app() -> TestApp {
         (body["summary"]["healthy"] == 2).then_some(())
     })
     .await;
+    app.wait_until_healthy().await;
     app
 }
 
