@@ -206,6 +206,7 @@ pub async fn build_state_with(
         events.clone(),
         config.events.webhook.clone(),
         config.webhooks.clone(),
+        cluster.clone(),
     )
     .await
     .map_err(state_dir_error)?;

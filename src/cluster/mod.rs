@@ -93,6 +93,11 @@ impl Cluster {
         lock(&self.address).clone()
     }
 
+    /// Every account name, held here or not.
+    pub fn accounts(&self) -> Vec<String> {
+        self.gates.keys().cloned().collect()
+    }
+
     /// Whether this replica may drive `account` now.
     pub fn holds(&self, account: &str) -> bool {
         self.gates.get(account).is_some_and(|g| g.is_open())

@@ -211,6 +211,10 @@ impl ClientManager {
         if inner.client.is_some() || self.shared.health.state() == ConnectionState::Stopped {
             return;
         }
+        // Another replica may have driven the account meanwhile: resume from its state.
+        if let Err(e) = self.shared.session.reload().await {
+            tracing::warn!(error = %e, "could not reload the account's stored state");
+        }
         self.shared.health.set_connecting();
         *inner = connect(&self.shared, &self.dial);
     }

@@ -64,6 +64,24 @@ impl PersistentSession {
         })
     }
 
+    /// Reads again what the store holds for the account (peers and update state), replacing
+    /// the update state in memory: with replicas, the previous holder kept writing both, and
+    /// a replica taking the account over must resume from where that one stopped, not from
+    /// what it read at its own start.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        self.store.store().flush().await?;
+        let peers = self.store.peers().await?;
+        let state = updates_state(self.store.update_state().await?);
+        let mut data = self.data();
+        for record in peers {
+            if let Some(info) = peer_records::to_peer_info(&record) {
+                data.peer_infos.insert(info.id(), info);
+            }
+        }
+        data.updates_state = state;
+        Ok(())
+    }
+
     /// Number of peers known (for logs and tests).
     pub fn peer_count(&self) -> usize {
         self.data().peer_infos.len()

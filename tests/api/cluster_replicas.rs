@@ -165,3 +165,89 @@ async fn a_frozen_holder_is_fenced_and_calls_nothing_after_it_thaws() {
     );
     cluster.assert_one_driver_at_a_time();
 }
+
+/// Texts of the `message.new` events a webhook receiver got, in arrival order.
+#[derive(Clone, Default)]
+struct Hook(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Hook {
+    async fn start() -> (Self, String) {
+        let hook = Self::default();
+        let app = axum::Router::new()
+            .route(
+                "/hook",
+                axum::routing::post(
+                    |axum::extract::State(hook): axum::extract::State<Hook>,
+                     body: axum::body::Bytes| async move {
+                        let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                        let text = event["data"]["text"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned();
+                        hook.0.lock().unwrap().push(text);
+                        StatusCode::NO_CONTENT
+                    },
+                ),
+            )
+            .with_state(hook.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (hook, url)
+    }
+
+    fn count(&self, text: &str) -> usize {
+        self.0.lock().unwrap().iter().filter(|t| *t == text).count()
+    }
+
+    async fn wait_for(&self, text: &str) {
+        eventually(
+            DEADLINE,
+            &format!("the webhook to get {text:?}"),
+            || async { (self.count(text) > 0).then_some(()) },
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_is_delivered_once_by_the_holder_and_after_a_failover_by_the_next() {
+    let mut cluster = Replicas::start(2).await;
+    let holder = cluster.holder_of("default").await;
+    let other = 1 - holder;
+    let (hook, url) = Hook::start().await;
+    let created = cluster
+        .client
+        .post(cluster.url(other, "/v1/webhooks"))
+        .bearer_auth(&cluster.key)
+        .json(&serde_json::json!({"url": url, "events": ["message.new"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let control = cluster.sandbox.control().clone();
+    let incoming = |text: &str| {
+        control
+            .incoming("@alice_sandbox", None, text)
+            .expect("an incoming message");
+    };
+    // Each text is checked once the next one arrived: a second deliverer would have sent the
+    // earlier event again before the later one.
+    for text in ["hook one", "hook two"] {
+        incoming(text);
+        hook.wait_for(text).await;
+    }
+    assert_eq!(hook.count("hook one"), 1);
+
+    cluster.kill(holder);
+    cluster
+        .wait_until_held(&["default"], Some(&cluster.replicas[holder].id.clone()))
+        .await;
+    for text in ["hook three", "hook four"] {
+        incoming(text);
+        hook.wait_for(text).await;
+    }
+    for text in ["hook two", "hook three"] {
+        assert_eq!(hook.count(text), 1, "{text}: {:?}", hook.0.lock().unwrap());
+    }
+}

@@ -16,6 +16,7 @@ use crate::config::WebhookPolicy;
 use crate::domain::{Event, EventFilter, EventType};
 use crate::events::Events;
 use crate::store::{FailureRecord, StoreError, WebhookRecord};
+use crate::telegram::lease::LeaseGate;
 
 /// Events read from the log at a time.
 const PAGE: i64 = 100;
@@ -44,6 +45,9 @@ pub(super) struct Deliverer {
     pub hook: WebhookRecord,
     pub status: Arc<Mutex<Status>>,
     pub counts: Arc<Counts>,
+    /// With replicas: deliver only while this replica holds the webhook's account (so one
+    /// replica delivers each event); `None` when alone.
+    pub gate: Option<Arc<LeaseGate>>,
 }
 
 impl Deliverer {
@@ -63,6 +67,13 @@ impl Deliverer {
         let mut cursor = retry(|| store.webhook_cursor(&self.hook.id)).await;
         let mut pending: Vec<i64> = Vec::new();
         loop {
+            if let Some(gate) = &self.gate
+                && !gate.is_open()
+            {
+                // Another replica delivers meanwhile; on taking over, its cursor is ours.
+                gate.opened().await;
+                cursor = retry(|| store.webhook_cursor(&self.hook.id)).await;
+            }
             while let Ok(ids) = redeliver.try_recv() {
                 pending.extend(ids);
             }

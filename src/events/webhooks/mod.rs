@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::Events;
+use crate::cluster::Cluster;
 use crate::config::WebhookPolicy;
 use crate::config::webhooks_file::WebhookConfig;
 use crate::store::{FailureRecord, StoreError, WebhookRecord};
@@ -53,6 +54,8 @@ pub struct Webhooks {
     http: reqwest::Client,
     policy: WebhookPolicy,
     running: Mutex<HashMap<String, Running>>,
+    /// With replicas: only the holder of a webhook's account delivers it.
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Webhooks {
@@ -62,6 +65,7 @@ impl Webhooks {
         events: Arc<Events>,
         policy: WebhookPolicy,
         configured: Vec<WebhookConfig>,
+        cluster: Option<Arc<Cluster>>,
     ) -> Result<Arc<Self>, StoreError> {
         let store = events.store().clone();
         let configured: Vec<WebhookRecord> = configured
@@ -92,11 +96,30 @@ impl Webhooks {
             http: reqwest::Client::new(),
             policy,
             running: Mutex::new(HashMap::new()),
+            cluster,
         });
         for hook in store.webhooks().await? {
             webhooks.spawn(hook);
         }
+        if let Some(cluster) = &webhooks.cluster {
+            for account in cluster.accounts() {
+                if let Some(gate) = cluster.gate(&account) {
+                    tokio::spawn(adopt_on_takeover(Arc::downgrade(&webhooks), account, gate));
+                }
+            }
+        }
         Ok(webhooks)
+    }
+
+    /// Starts the stored webhooks of `account` not running here yet (created through
+    /// another replica while it held the account).
+    async fn adopt(&self, account: &str) -> Result<(), StoreError> {
+        for hook in self.events.store().webhooks().await? {
+            if hook.account == account && !self.running().contains_key(&hook.id) {
+                self.spawn(hook);
+            }
+        }
+        Ok(())
     }
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
@@ -111,6 +134,7 @@ impl Webhooks {
         let (redeliver, requests) = mpsc::unbounded_channel();
         let counts = Arc::new(deliver::Counts::default());
         let id = hook.id.clone();
+        let hook_account = hook.account.clone();
         let deliverer = deliver::Deliverer {
             events: self.events.clone(),
             http: self.http.clone(),
@@ -118,6 +142,7 @@ impl Webhooks {
             hook,
             status: status.clone(),
             counts: counts.clone(),
+            gate: self.cluster.as_ref().and_then(|c| c.gate(&hook_account)),
         };
         let task = tokio::spawn(deliverer.run(requests));
         if let Some(old) = self.running().insert(
@@ -267,5 +292,25 @@ impl Webhooks {
         for (_, running) in self.running().drain() {
             running.task.abort();
         }
+    }
+}
+
+/// With replicas: each time this replica takes `account` over, starts the account's webhooks
+/// it does not run yet, for as long as the webhooks exist.
+async fn adopt_on_takeover(
+    webhooks: std::sync::Weak<Webhooks>,
+    account: String,
+    gate: Arc<crate::telegram::lease::LeaseGate>,
+) {
+    loop {
+        gate.opened().await;
+        let Some(webhooks) = webhooks.upgrade() else {
+            return;
+        };
+        if let Err(e) = webhooks.adopt(&account).await {
+            tracing::warn!(%account, error = %e, "could not load the account's webhooks");
+        }
+        drop(webhooks);
+        gate.closed().await;
     }
 }
