@@ -6,11 +6,13 @@
 //! scenario at concurrency 1, 16 and 64, prints a table, writes `target/bench/mtgate.json`
 //! (process logs under `target/bench/logs/`), and exits 1 only if a message was lost or
 //! duplicated (2 if the bench itself could not run). Timings are reported, never asserted.
-//! `--only outbox` runs the outbox broadcast instead (see `outbox.rs`).
+//! `--only outbox` runs the outbox broadcast instead (see `outbox.rs`); `--only failover` the
+//! replicas failover row (see `failover.rs`).
 
 mod cpu;
 mod direct;
 mod events;
+mod failover;
 mod http;
 mod load;
 mod media;
@@ -115,6 +117,10 @@ fn main() -> ExitCode {
     if options.only.as_deref() == Some(&["events".to_string()][..]) {
         return runtime.block_on(run_events(&options));
     }
+    // `--only failover`: replicas on PostgreSQL, the holder killed again and again (issue 16).
+    if options.only.as_deref() == Some(&["failover".to_string()][..]) {
+        return runtime.block_on(run_failover(&options));
+    }
     // `--only media`: the media rows alone (they need their own processes and a quiet box).
     if options
         .only
@@ -128,6 +134,36 @@ fn main() -> ExitCode {
         Ok(_) => ExitCode::from(1),
         Err(error) => {
             eprintln!("mtgate bench could not run: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `--only failover`: the failover time row (see `failover`).
+async fn run_failover(options: &Options) -> ExitCode {
+    let out_dir = target_dir().join("bench");
+    let logs = out_dir.join("logs");
+    if let Err(e) = std::fs::create_dir_all(&logs) {
+        eprintln!("mtgate bench could not run: {e}");
+        return ExitCode::from(2);
+    }
+    eprintln!("mtgate bench: failover; load average {}", loadavg());
+    match failover::run(&logs, options.quick).await {
+        Ok(report) => {
+            print!("{}", report.render());
+            let path = out_dir.join("failover.json");
+            match serde_json::to_string_pretty(&report).map(|json| std::fs::write(&path, json)) {
+                Ok(Ok(())) => println!("JSON written to {}", path.display()),
+                _ => eprintln!("could not write {}", path.display()),
+            }
+            if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(error) => {
+            eprintln!("mtgate failover bench could not run: {error}");
             ExitCode::from(2)
         }
     }

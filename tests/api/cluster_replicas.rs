@@ -26,6 +26,18 @@ async fn sends_through_every_replica_land_once_and_each_account_has_one_holder()
             let (status, body) = cluster.send(replica, account, &text).await;
             assert_eq!(status, StatusCode::CREATED, "{text}: {body}");
             assert_eq!(cluster.copies(account, &text), 1, "{text}");
+            // The same Idempotency-Key through the next replica replays the first answer.
+            let (again_status, again) = cluster.send((replica + 1) % 3, account, &text).await;
+            assert_eq!(
+                (again_status, &again),
+                (StatusCode::CREATED, &body),
+                "{text}"
+            );
+            assert_eq!(
+                cluster.copies(account, &text),
+                1,
+                "{text}: replayed, not re-sent"
+            );
         }
     }
     for (i, replica) in cluster.replicas.iter().enumerate() {

@@ -37,6 +37,11 @@ impl Replicas {
     /// (two replicas driving one account at once would kill its key); returns once every
     /// account is held.
     pub async fn start(count: usize) -> Self {
+        Self::start_with(count, &[]).await
+    }
+
+    /// [`Self::start`] with more variables for every replica.
+    pub async fn start_with(count: usize, extra: &[(&str, &str)]) -> Self {
         let url = tokio::task::spawn_blocking(|| {
             mtgate_testdb::shared()
                 .and_then(|pg| pg.create_database())
@@ -59,6 +64,7 @@ impl Replicas {
                 ("MTGATE_LEASE_TTL".into(), format!("{}ms", TTL.as_millis())),
                 ("MTGATE_LOG_FORMAT".into(), "json".into()),
             ]);
+            vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             let process = MtgateProcess::spawn(&["serve"], &vars);
             let address = process.wait_for_listen_address().await;
             replicas.push(Replica {

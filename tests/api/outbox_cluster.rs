@@ -72,3 +72,69 @@ async fn jobs_through_any_replica_are_sent_once_and_survive_the_holders_death() 
     }
     cluster.assert_one_driver_at_a_time();
 }
+
+/// The chats of the broadcast below and how many messages each gets.
+const CHATS: [&str; 4] = [
+    "@sandbox_news",
+    "@bob_sandbox",
+    "@carol_sandbox",
+    "@sandbox_chat",
+];
+const PER_CHAT: usize = 6;
+
+#[tokio::test]
+async fn a_holder_killed_mid_broadcast_hands_over_and_every_message_lands_once_in_order() {
+    // Paced so the broadcast takes a few seconds: the kill lands in the middle of it.
+    let mut cluster = Replicas::start_with(
+        3,
+        &[("MTGATE_OUTBOX_RATES", "chat=3/s,group=60/m,account=30/s")],
+    )
+    .await;
+    let holder = cluster.holder_of("default").await;
+    let other = (holder + 1) % 3;
+    for n in 0..PER_CHAT {
+        let body = json!({"peers": CHATS, "text": format!("broadcast {n}")});
+        let response = cluster
+            .client
+            .post(cluster.url(other, "/v1/outbox/batch"))
+            .bearer_auth(&cluster.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+    }
+    let control = cluster.sandbox.control().clone();
+    let delivered = |chat: &str| -> Vec<String> {
+        let mut texts: Vec<String> = control
+            .chat_messages(chat)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .filter(|t| t.starts_with("broadcast "))
+            .collect();
+        texts.reverse();
+        texts
+    };
+    eventually(DEADLINE, "the broadcast to be under way", || async {
+        (delivered("@sandbox_news").len() >= 2).then_some(())
+    })
+    .await;
+    cluster.kill(holder);
+    eventually(
+        Duration::from_secs(60),
+        "the broadcast to complete",
+        || async {
+            CHATS
+                .iter()
+                .all(|chat| delivered(chat).len() >= PER_CHAT)
+                .then_some(())
+        },
+    )
+    .await;
+    let expected: Vec<String> = (0..PER_CHAT).map(|n| format!("broadcast {n}")).collect();
+    for chat in CHATS {
+        assert_eq!(delivered(chat), expected, "{chat}: each once, in order");
+    }
+    cluster.assert_one_driver_at_a_time();
+}
