@@ -80,6 +80,10 @@ pub async fn to_holder(
     if holder.is_none() {
         holder = cluster.refresh().await.holder(&account).cloned();
     }
+    if holder.as_ref().is_some_and(|h| h.id == cluster.id()) {
+        // Our view says we hold it but our gate is closed: the view is stale; read it again.
+        holder = cluster.refresh().await.holder(&account).cloned();
+    }
     let Some(holder) = holder else {
         return ApiError::AccountMoving(format!(
             "no replica holds account `{account}` right now (it moves within {} s of its holder stopping); retry shortly",
@@ -88,7 +92,7 @@ pub async fn to_holder(
         .into_response();
     };
     if holder.id == cluster.id() {
-        // Our own stale view: the lease is being renewed or was just lost; serve here.
+        // Still ours in the database: a renewal is on its way; serve here.
         return next.run(request).await;
     }
     match forward(&forwarder, request, &holder.address, &account).await {

@@ -76,6 +76,11 @@ impl ChatQueue {
         self.entries.insert((entry.due, entry.seq), entry);
     }
 
+    /// Whether the job `id` is queued here.
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries.values().any(|e| e.id == id)
+    }
+
     /// Removes the job `id`, if queued here.
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
         let key = self

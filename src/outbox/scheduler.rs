@@ -23,9 +23,12 @@ mod parking;
 use super::pacing::{self, Bucket};
 use super::queue::{ChatQueue, Entry};
 use super::worker::{self, Done, Outcome};
-use crate::domain::{Job, PeerSpec, PeerType};
+use crate::domain::{Job, JobState, PeerSpec, PeerType};
 use crate::telegram::health::ConnectionState;
 pub use parking::SHUTDOWN_GRACE;
+
+/// How often a holder looks for jobs stored through another replica.
+const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Sends in flight at most, whatever the rates allow.
 const MAX_IN_FLIGHT: usize = 64;
@@ -103,6 +106,11 @@ impl Scheduler {
         let mut health = self.shared.account.telegram().manager().watch_health();
         let mut standby = health.borrow().state == ConnectionState::Standby;
         let mut watching = true;
+        // With replicas, a job can be stored by a replica that believed it held the account
+        // while the lease was moving: the holder looks for such jobs now and then.
+        let replicated = self.shared.account.telegram().manager().is_gated();
+        let mut resync = tokio::time::interval(RESYNC_EVERY);
+        resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let now = Instant::now();
             let wake = if standby {
@@ -134,10 +142,45 @@ impl Scheduler {
                     // The account is gone (shutdown): nothing more to watch.
                     Err(_) => watching = false,
                 },
+                _ = resync.tick(), if replicated && !standby => self.resync().await,
                 () = sleep_until(wake) => {}
             }
         }
         self.stop().await;
+    }
+
+    /// Adds the queued and scheduled jobs of the store this scheduler does not know (stored
+    /// through another replica). Jobs in `sending` are left alone: they are in flight here,
+    /// or a dead holder's, which the reload on taking the account over picks up.
+    async fn resync(&mut self) {
+        let store = &self.shared.transitions.store;
+        match store.pending_jobs(&self.shared.transitions.account).await {
+            Ok(jobs) => {
+                let unknown: Vec<Job> = jobs
+                    .into_iter()
+                    .filter(|job| job.state != JobState::Sending)
+                    .filter(|job| {
+                        !self
+                            .chats
+                            .get(&job.chat)
+                            .is_some_and(|q| q.contains(&job.id))
+                    })
+                    .collect();
+                if !unknown.is_empty() {
+                    tracing::info!(
+                        account = %self.shared.transitions.account,
+                        jobs = unknown.len(),
+                        "outbox: picked up jobs stored through another replica"
+                    );
+                    self.add(unknown);
+                }
+            }
+            Err(e) => tracing::warn!(
+                account = %self.shared.transitions.account,
+                error = %e,
+                "outbox: could not look for jobs stored elsewhere"
+            ),
+        }
     }
 
     /// Adds every pending job of the store (already known ones are replaced, settled ones

@@ -284,6 +284,11 @@ impl ClientManager {
         })
     }
 
+    /// Whether a lease gate fences this manager (the process is one of several replicas).
+    pub fn is_gated(&self) -> bool {
+        self.shared.lease.is_some()
+    }
+
     /// The session's home DC.
     pub fn dc_id(&self) -> i32 {
         self.shared.session.home_dc_id().unwrap_or_default()

@@ -146,8 +146,10 @@ impl Replicas {
         self.replicas.iter().position(|r| &r.id == id).unwrap()
     }
 
-    /// A send through `replica` with an idempotency key (retried on 503, as a client
-    /// should: the account may be moving); the final status and body.
+    /// A send through `replica` with an idempotency key, retried on 503 and on no answer
+    /// within the client's timeout, as a client should (the account may be moving, and a
+    /// request forwarded to a holder that just froze waits for it); the final status and
+    /// body. Retrying is safe: the key makes it one send.
     pub async fn send(&self, replica: usize, account: &str, text: &str) -> (StatusCode, Value) {
         let path = format!("/v1/accounts/{account}/messages");
         let peer = if account == "alice" {
@@ -159,15 +161,19 @@ impl Replicas {
         let idempotency_key = format!("k-{}", text.replace(' ', "-"));
         let deadline = tokio::time::Instant::now() + DEADLINE;
         loop {
-            let response = self
+            let sent = self
                 .client
                 .post(self.url(replica, &path))
                 .bearer_auth(&self.key)
                 .header("Idempotency-Key", &idempotency_key)
                 .json(&body)
                 .send()
-                .await
-                .unwrap_or_else(|e| panic!("replica {replica} did not answer: {e}"));
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(e) if e.is_timeout() && tokio::time::Instant::now() < deadline => continue,
+                Err(e) => panic!("replica {replica} did not answer: {e}"),
+            };
             let status = response.status();
             let answer: Value = response.json().await.unwrap_or(Value::Null);
             if status != StatusCode::SERVICE_UNAVAILABLE || tokio::time::Instant::now() > deadline {
