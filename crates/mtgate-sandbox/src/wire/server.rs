@@ -100,6 +100,33 @@ enum Listening {
 
 const BACKLOG: u32 = 1024;
 
+/// Listens on `addr` again, on the socket that held the port while down when there is one.
+/// The port can be briefly unavailable (a socket of a connection just dropped is still
+/// being torn down), so an `AddrInUse` is retried for up to two seconds.
+async fn listen_again(
+    addr: SocketAddr,
+    reserved: Option<TcpSocket>,
+) -> std::io::Result<TcpListener> {
+    let mut socket = reserved;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let attempt = match socket.take() {
+            Some(socket) => socket.listen(BACKLOG),
+            None => bound_socket(addr).and_then(|s| s.listen(BACKLOG)),
+        };
+        match attempt {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                debug!(%addr, "port still busy; listening again shortly");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A socket bound to `addr` (address reuse on, as for any server) but not yet listening.
 fn bound_socket(addr: SocketAddr) -> std::io::Result<TcpSocket> {
     let socket = if addr.is_ipv4() {
@@ -221,18 +248,26 @@ impl MtprotoServer {
             self.inner.shared.drop_connections();
             return Ok(());
         }
-        let mut listening = lock(&self.inner.listener);
-        if let Listening::Down(reserved) = &mut *listening {
-            let socket = match reserved.take() {
-                Some(socket) => socket,
-                None => bound_socket(addr)?,
-            };
-            let listener = socket.listen(BACKLOG)?;
+        let reserved = {
+            let mut listening = lock(&self.inner.listener);
+            match &mut *listening {
+                Listening::Down(reserved) => Some(reserved.take()),
+                Listening::Closed => {
+                    return Err(std::io::Error::other("the mtproto server was shut down"));
+                }
+                Listening::Up(_) => None,
+            }
+        };
+        if let Some(reserved) = reserved {
+            let listener = listen_again(addr, reserved).await?;
             let task = tokio::spawn(accept_loop(listener, self.inner.shared.clone()));
+            let mut listening = lock(&self.inner.listener);
+            if let Listening::Closed = &*listening {
+                task.abort();
+                return Err(std::io::Error::other("the mtproto server was shut down"));
+            }
             *listening = Listening::Up(task);
             debug!(%addr, "mtproto server listening again");
-        } else if let Listening::Closed = &*listening {
-            return Err(std::io::Error::other("the mtproto server was shut down"));
         }
         self.inner.down.store(false, Ordering::SeqCst);
         Ok(())
