@@ -76,13 +76,10 @@ pub async fn to_holder(
     if local {
         return next.run(request).await;
     }
-    let mut holder = cluster.view().holder(&account).cloned();
-    if holder.is_none() {
-        holder = cluster.refresh().await.holder(&account).cloned();
-    }
-    if holder.as_ref().is_some_and(|h| h.id == cluster.id()) {
-        // Our view says we hold it but our gate is closed: the view is stale; read it again.
-        holder = cluster.refresh().await.holder(&account).cloned();
+    let mut holder = cluster.live_holder(&cluster.view(), &account);
+    if holder.as_ref().is_none_or(|h| h.id == cluster.id()) {
+        // Nobody, or ourselves while our gate is closed: the view may be stale; read it again.
+        holder = cluster.live_holder(&cluster.refresh().await, &account);
     }
     let Some(holder) = holder else {
         return ApiError::AccountMoving(format!(

@@ -93,6 +93,16 @@ impl Cluster {
         lock(&self.address).clone()
     }
 
+    /// The holder of `account` in `view`, if it still heartbeats: one silent for half a lease
+    /// (dead, or frozen with its socket still accepting) gets no forwarded request, which
+    /// would only hang until the lease moves.
+    pub fn live_holder(&self, view: &View, account: &str) -> Option<ReplicaRecord> {
+        let silence_ms = i64::try_from(self.ttl.as_millis() / 2).unwrap_or(i64::MAX);
+        view.holder(account)
+            .filter(|r| r.id == self.id || view.now_ms - r.last_seen_ms <= silence_ms)
+            .cloned()
+    }
+
     /// Every account name, held here or not.
     pub fn accounts(&self) -> Vec<String> {
         self.gates.keys().cloned().collect()

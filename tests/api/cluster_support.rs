@@ -146,8 +146,8 @@ impl Replicas {
         self.replicas.iter().position(|r| &r.id == id).unwrap()
     }
 
-    /// A send through `replica` with an idempotency key, retried on 503 and on no answer
-    /// within the client's timeout, as a client should (the account may be moving, and a
+    /// A send through `replica` with an idempotency key, retried on 503 and on a failed
+    /// request (no answer within the client's timeout, or a dropped kept-alive connection), as a client should (the account may be moving, and a
     /// request forwarded to a holder that just froze waits for it); the final status and
     /// body. Retrying is safe: the key makes it one send.
     pub async fn send(&self, replica: usize, account: &str, text: &str) -> (StatusCode, Value) {
@@ -171,7 +171,9 @@ impl Replicas {
                 .await;
             let response = match sent {
                 Ok(response) => response,
-                Err(e) if e.is_timeout() && tokio::time::Instant::now() < deadline => continue,
+                // No answer in time, or a kept-alive connection the replica closed while it
+                // was frozen: retry, as a client would.
+                Err(_) if tokio::time::Instant::now() < deadline => continue,
                 Err(e) => panic!("replica {replica} did not answer: {e}"),
             };
             let status = response.status();
