@@ -28,6 +28,7 @@ use crate::outbox::Outboxes;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
+mod runtime;
 mod sandbox_mode;
 mod welcome;
 
@@ -66,6 +67,9 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
             }
         })
         .unwrap_or(LogFormat::Json);
+    let threads = crate::config::RuntimeThreads::from_lookup(lookup)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(crate::config::RuntimeThreads::Auto);
     let rust_log = env.get("RUST_LOG");
     if let Err(e) = crate::telemetry::build_filter(rust_log.as_deref()) {
         errors.push(e);
@@ -80,7 +84,7 @@ pub fn serve_command(args: ServeArgs) -> ExitCode {
     if let Err(e) = crate::telemetry::init(log_format, rust_log.as_deref()) {
         return config_failure(&e);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime::build(threads) {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -69,6 +69,8 @@ HTTP edge (durations: 500ms, 10s, 2m or bare seconds; see docs/edge.md):
   MTGATE_HTTP_MAX_IN_FLIGHT    /v1 and /telegram requests at once; past it 503 [default: 128]
   MTGATE_HEALTH_STALL_WINDOW   calls waiting with no success this long: probe, maybe
                                degrade /health [default: 30s]
+  MTGATE_RUNTIME_THREADS       threads serving requests: 1 (no cross-thread hand-offs), N,
+                               or auto: 1 on 2 cores or fewer, else one per core [default: auto]
 Outbox (POST /v1/outbox; see docs/outbox.md):
   MTGATE_OUTBOX_RATES          pacing per chat, group, account (N/s, N/m, N/h, or off)
                                [default: chat=1/s,group=20/m,account=30/s]
@@ -217,7 +219,8 @@ mod tests {
             .iter()
             .chain(crate::config::outbox::VARIABLES)
             .chain(crate::config::events::VARIABLES)
-            .chain(crate::config::media::VARIABLES);
+            .chain(crate::config::media::VARIABLES)
+            .chain(crate::config::runtime::VARIABLES);
         for (var, default, _) in documented {
             let line = help
                 .lines()

@@ -32,6 +32,7 @@ pub mod edge;
 pub mod events;
 pub mod media;
 pub mod outbox;
+pub mod runtime;
 pub use accounts_file::AccountConfig;
 pub use cluster::ClusterConfig;
 pub use edge::EdgeConfig;
@@ -41,6 +42,7 @@ pub use events::{EventsConfig, WebhookPolicy};
 pub use keys_file::ApiKey;
 pub use media::MediaConfig;
 pub use outbox::OutboxConfig;
+pub use runtime::RuntimeThreads;
 pub use vars::{DEFAULT_FLOOD_SLEEP_MAX_SECS, MAX_FLOOD_SLEEP_MAX_SECS};
 
 /// `MTGATE_LISTEN` when unset.

@@ -14,15 +14,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::account::SelectedAccount;
 use super::accounts_routes::RequestedAccount;
+use super::edge::guard::Guard;
 use super::{ApiError, AppState};
 use crate::config::ApiKey;
 use crate::domain::{AccountName, KeyScope};
@@ -87,37 +87,36 @@ fn requested_account(requested: Option<&RequestedAccount>) -> Result<AccountName
     AccountName::parse(raw).map_err(|_| ApiError::AccountNotFound(raw.escape_default().to_string()))
 }
 
-/// Middleware: authenticates, picks the account, enforces the key's account and read-only
-/// scope, and records the key's name on the request span and in the metrics.
-pub async fn authorize(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let Some(key) = presented_key(request.headers()).and_then(|k| state.keys.authenticate(k))
-    else {
-        return ApiError::Unauthorized.into_response();
-    };
-    let span = tracing::Span::current();
-    span.record("key", &*key.name);
-    let requested = request.extensions().get::<RequestedAccount>();
-    let decision = decide(&state, &key, request.method(), requested);
-    // Only configured names become labels, so callers cannot grow the label set.
-    let account = requested_account(requested)
-        .ok()
-        .and_then(|name| state.accounts.get(name.as_str()))
-        .map_or("-", |account| account.name());
-    span.record("account", account);
-    state
-        .key_metrics
-        .count(&key.name, account, decision.as_ref().err());
-    match decision {
-        Ok(selected) => {
-            request.extensions_mut().insert(selected);
-            request.extensions_mut().insert(key);
-            next.run(request).await
-        }
-        Err(error) => error.into_response(),
+/// The API-key check as a [`Guard`] (a plain layer: no boxed future per request).
+#[derive(Clone)]
+pub struct Authorize(pub AppState);
+
+impl Guard for Authorize {
+    /// Authenticates, picks the account, enforces the key's account and read-only scope, and
+    /// records the key's name on the request span and in the metrics.
+    fn check(&self, request: &mut Request) -> Result<(), Response> {
+        let state = &self.0;
+        let Some(key) = presented_key(request.headers()).and_then(|k| state.keys.authenticate(k))
+        else {
+            return Err(ApiError::Unauthorized.into_response());
+        };
+        let span = tracing::Span::current();
+        span.record("key", &*key.name);
+        let requested = request.extensions().get::<RequestedAccount>();
+        let decision = decide(state, &key, request.method(), requested);
+        // Only configured names become labels, so callers cannot grow the label set.
+        let account = requested_account(requested)
+            .ok()
+            .and_then(|name| state.accounts.get(name.as_str()))
+            .map_or("-", |account| account.name());
+        span.record("account", account);
+        state
+            .key_metrics
+            .count(&key.name, account, decision.as_ref().err());
+        let selected = decision.map_err(IntoResponse::into_response)?;
+        request.extensions_mut().insert(selected);
+        request.extensions_mut().insert(key);
+        Ok(())
     }
 }
 

@@ -19,6 +19,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::edge::guard::{DeadlineLayer, GuardLayer};
 use super::edge::shed::InFlightLimitLayer;
 use super::forward::{self, Forwarder};
 use super::request_id::{self, RandomId};
@@ -55,10 +56,7 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     let protected = protected
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authorize,
-        ))
+        .route_layer(GuardLayer::new(auth::Authorize(state.clone())))
         // Outside the key check: shedding is the cheapest answer there is.
         .route_layer(InFlightLimitLayer::new(state.edge.clone()));
     let app = Router::new()
@@ -92,13 +90,10 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(MapResponseLayer::new(json_timeout_body))
                 // Uploads get their body's time on top (`MTGATE_MEDIA_BODY_TIMEOUT`).
-                .layer(middleware::from_fn_with_state(
-                    Deadlines {
-                        request: request_timeout,
-                        upload: request_timeout + state.config.media.body_timeout,
-                    },
-                    deadline,
-                )),
+                .layer(DeadlineLayer {
+                    request: request_timeout,
+                    upload: request_timeout + state.config.media.body_timeout,
+                }),
         )
         .with_state(state);
     accounts_routes::with_account_paths(app)
@@ -113,39 +108,6 @@ fn json_timeout_body(response: Response) -> Response {
         ApiError::Timeout("the request did not finish in time".into()).into_response()
     } else {
         response
-    }
-}
-
-/// How long a request may take: any, and a multipart upload.
-#[derive(Clone, Copy)]
-struct Deadlines {
-    request: Duration,
-    upload: Duration,
-}
-
-/// Answers 504 `TIMEOUT` when a request outlives its deadline.
-async fn deadline(
-    axum::extract::State(deadlines): axum::extract::State<Deadlines>,
-    request: Request,
-    next: middleware::Next,
-) -> Response {
-    let upload = request
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
-    let limit = if upload {
-        deadlines.upload
-    } else {
-        deadlines.request
-    };
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout("the request did not finish in time".into()).into_response(),
     }
 }
 

@@ -70,6 +70,7 @@ async fn sqlite_pool(url: &str, size: u32, keep_open: bool) -> Result<AnyPool, S
     let options: AnyConnectOptions = url.parse()?;
     let mut pool = AnyPoolOptions::new()
         .max_connections(size)
+        .test_before_acquire(std::env::var_os("MTGATE_X_SQLITE_TEST").is_some())
         .after_connect(|conn, _| {
             Box::pin(async move {
                 for pragma in sqlite_pragmas() {

@@ -8,11 +8,13 @@
 //! - [`service`]: hyper's per-request entry: busy/idle bookkeeping, `Connection: close`
 //!   when an answer leaves the body unread.
 //! - [`shed`]: the in-flight cap (503 `OVERLOADED` at once).
+//! - [`guard`]: the API-key check and the request deadline as plain (unboxed) layers.
 //!
 //! Limits come from [`crate::config::EdgeConfig`] (`MTGATE_HTTP_*`).
 
 pub mod body;
 pub mod conn;
+pub mod guard;
 pub mod server;
 pub mod service;
 pub mod shed;

@@ -20,6 +20,7 @@ use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use super::body::TrackedBody;
+use super::guard::content_type_starts_with;
 use super::conn::Activity;
 
 /// One connection's view of the app.
@@ -48,19 +49,6 @@ impl ConnService {
     }
 }
 
-/// Whether a request carries a multipart upload.
-fn is_upload(parts: &axum::http::request::Parts) -> bool {
-    parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
-}
-
 impl hyper::service::Service<Request<Incoming>> for ConnService {
     type Response = Response;
     type Error = Infallible;
@@ -70,7 +58,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         self.activity.request_started();
         let busy = Busy(self.activity.clone());
         let (parts, body) = request.into_parts();
-        let timeout = if is_upload(&parts) {
+        let timeout = if content_type_starts_with(&parts.headers, "multipart/form-data") {
             self.upload_body_timeout
         } else {
             self.body_timeout
