@@ -94,11 +94,11 @@ pub struct Authorize(pub AppState);
 impl Guard for Authorize {
     /// Authenticates, picks the account, enforces the key's account and read-only scope, and
     /// records the key's name on the request span and in the metrics.
-    fn check(&self, request: &mut Request) -> Result<(), Response> {
+    fn refusal(&self, request: &mut Request) -> Option<Response> {
         let state = &self.0;
         let Some(key) = presented_key(request.headers()).and_then(|k| state.keys.authenticate(k))
         else {
-            return Err(ApiError::Unauthorized.into_response());
+            return Some(ApiError::Unauthorized.into_response());
         };
         let span = tracing::Span::current();
         span.record("key", &*key.name);
@@ -113,10 +113,14 @@ impl Guard for Authorize {
         state
             .key_metrics
             .count(&key.name, account, decision.as_ref().err());
-        let selected = decision.map_err(IntoResponse::into_response)?;
-        request.extensions_mut().insert(selected);
-        request.extensions_mut().insert(key);
-        Ok(())
+        match decision {
+            Ok(selected) => {
+                request.extensions_mut().insert(selected);
+                request.extensions_mut().insert(key);
+                None
+            }
+            Err(error) => Some(error.into_response()),
+        }
     }
 }
 

@@ -67,9 +67,6 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::UnboundedRec
                 }
                 first = false;
             }
-            if std::env::var_os("MTGATE_X_INGEST_YIELD").is_some() {
-                tokio::task::yield_now().await;
-            }
             let appended = commit(&events, &account, &new_events, &state).await;
             since_purge += appended;
         }

@@ -19,8 +19,8 @@ use crate::api::ApiError;
 
 /// A synchronous admission check.
 pub trait Guard: Clone {
-    /// `Ok` lets `request` through (after any change to it), `Err` is the answer instead.
-    fn check(&self, request: &mut Request) -> Result<(), Response>;
+    /// `None` lets `request` through (after any change to it); `Some` is the answer instead.
+    fn refusal(&self, request: &mut Request) -> Option<Response>;
 }
 
 /// Applies a [`Guard`] in front of a service.
@@ -66,11 +66,11 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        match self.guard.check(&mut request) {
-            Ok(()) => Either::Inner {
+        match self.guard.refusal(&mut request) {
+            None => Either::Inner {
                 inner: self.inner.call(request),
             },
-            Err(response) => Either::Answered {
+            Some(response) => Either::Answered {
                 response: Some(response),
             },
         }
@@ -198,18 +198,17 @@ mod tests {
     struct OnlyPost;
 
     impl Guard for OnlyPost {
-        fn check(&self, request: &mut Request) -> Result<(), Response> {
+        fn refusal(&self, request: &mut Request) -> Option<Response> {
             if request.method() == axum::http::Method::POST {
                 request.extensions_mut().insert(7u8);
-                Ok(())
+                None
             } else {
-                Err(StatusCode::FORBIDDEN.into_response())
+                Some(StatusCode::FORBIDDEN.into_response())
             }
         }
     }
 
-    fn echo_extension() -> impl Service<Request, Response = Response, Error = Infallible> + Clone
-    {
+    fn echo_extension() -> impl Service<Request, Response = Response, Error = Infallible> + Clone {
         tower::service_fn(|request: Request| async move {
             let seen = request.extensions().get::<u8>().copied().unwrap_or(0);
             Ok::<_, Infallible>(seen.to_string().into_response())
@@ -234,14 +233,14 @@ mod tests {
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_request_past_its_deadline_gets_a_json_timeout_and_uploads_get_longer() {
         let slow = tower::service_fn(|_: Request| async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
             Ok::<_, Infallible>(StatusCode::OK.into_response())
         });
         let layer = DeadlineLayer {
-            request: Duration::from_secs(1),
+            request: Duration::from_millis(50),
             upload: Duration::from_secs(10),
         };
         let service = layer.layer(slow);

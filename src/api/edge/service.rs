@@ -20,8 +20,8 @@ use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use super::body::TrackedBody;
-use super::guard::content_type_starts_with;
 use super::conn::Activity;
+use super::guard::content_type_starts_with;
 
 /// One connection's view of the app.
 #[derive(Clone)]
