@@ -1,22 +1,29 @@
 //! `POST /v1/outbox` and `POST /v1/outbox/batch`: a send stored as a job (answered 202 once
 //! it is durable) and delivered by the account's scheduler. `Idempotency-Key` makes an
 //! enqueue idempotent: the job and its idempotency record are stored in one transaction.
+//! Files (multipart `file` parts or `media.url`) are uploaded before the job is stored
+//! ([`super::outbox_media`]).
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
 use chrono::{DateTime, Utc};
 
 use super::account::{CurrentAccount, RequestAccount};
-use super::json::{ApiJson, json_response};
+use super::json::{Canonical, json_response};
+use super::media::MediaRequest;
+use super::media::compose::caption;
+use super::media::form::Form;
 use super::messages::input::{formatted, idempotency_of};
 use super::openapi::ErrorBody;
+use super::outbox_media::{Incoming, read_enqueue, upload_job_media};
 use super::outbox_types::{
-    BatchRequest, EnqueueRequest, JobAnswer, JobView, JobsAnswer, PriorityName,
+    BatchForm, BatchRequest, EnqueueForm, EnqueueRequest, JobAnswer, JobView, JobsAnswer,
+    PriorityName,
 };
 use super::peers::{Logged, peer_spec};
 use super::{ApiError, AppState};
@@ -36,13 +43,21 @@ pub fn routes() -> Router<AppState> {
     post,
     path = "/v1/outbox",
     tag = "outbox",
-    request_body = EnqueueRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body give the same job instead of a second one")),
+    request_body(
+        description = "A send as JSON, or files as `multipart/form-data` (a `json` part with this body and `media`, then one or more `file` parts; several form an album). A JSON body may name its file by `media.url` when MTGATE_MEDIA_URL_SCHEMES allows. Files are uploaded before the answer.",
+        content(
+            (EnqueueRequest = "application/json"),
+            (EnqueueForm = "multipart/form-data"),
+        ),
+    ),
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body give the same job instead of a second one (without reading or uploading files again)")),
     responses(
         (status = 202, description = "Stored; delivered by the scheduler", body = JobAnswer, headers(("Location" = String, description = "The job's URL"))),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
         (status = 403, description = "The key may not use this chat or write (KEY_SCOPE)", body = ErrorBody),
+        (status = 408, description = "A multipart body ended early (BODY_INCOMPLETE); nothing was stored", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
+        (status = 413, description = "A file is over MTGATE_MEDIA_MAX_BYTES (PAYLOAD_TOO_LARGE); nothing was stored", body = ErrorBody),
         (status = 500, description = "The store failed (INTERNAL)", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -50,14 +65,15 @@ pub fn routes() -> Router<AppState> {
 pub async fn enqueue(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<ApiJson<EnqueueRequest>, ApiError>,
+    request: Request,
 ) -> Result<Response, Logged> {
-    let body = body?;
+    let headers = request.headers().clone();
+    let Incoming { body, form } = read_enqueue::<EnqueueRequest>(&state, &headers, request).await?;
     let req = &body.value;
-    let chat = peer_spec(&account, req.peer.as_deref())?;
+    let chats = vec![peer_spec(&account, req.peer.as_deref())?];
     let fields = SendFields {
-        text: &req.text,
+        text: req.text.as_deref(),
+        media: req.media.as_ref(),
         parse_mode: req.parse_mode,
         reply_to: req.reply_to,
         silent: req.silent,
@@ -66,21 +82,14 @@ pub async fn enqueue(
         send_at: req.send_at,
         deadline: req.deadline,
     };
-    let jobs = vec![fields.job(chat)?];
-    let idempotent = idempotency_of(
-        account.idempotency_scope(),
-        &headers,
-        Method::POST,
-        "/v1/outbox",
-        &body.canonical,
-    )?;
-    let outbox = outbox_of(&state, &account)?;
-    let key = idempotent.as_ref().map(|(key, fingerprint)| EnqueueKey {
-        scope: key.scope(),
-        key: key.as_str(),
-        fingerprint: fingerprint.as_bytes(),
-    });
-    let (jobs, replayed) = stored(outbox.enqueue(jobs, key).await)?;
+    let request = EnqueueInput {
+        path: "/v1/outbox",
+        canonical: &body.canonical,
+        chats,
+        fields,
+        form,
+    };
+    let (jobs, replayed) = store_jobs(&account, &state, &headers, request).await?;
     let job = jobs
         .into_iter()
         .next()
@@ -102,13 +111,21 @@ pub async fn enqueue(
     post,
     path = "/v1/outbox/batch",
     tag = "outbox",
-    request_body = BatchRequest,
+    request_body(
+        description = "As `POST /v1/outbox`, with `peers`: JSON, or `multipart/form-data` with files uploaded once for every peer.",
+        content(
+            (BatchRequest = "application/json"),
+            (BatchForm = "multipart/form-data"),
+        ),
+    ),
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body give the same jobs instead of new ones")),
     responses(
         (status = 202, description = "Stored, one job per peer in the order given", body = JobsAnswer),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
         (status = 403, description = "The key may not use one of the chats or write (KEY_SCOPE)", body = ErrorBody),
+        (status = 408, description = "A multipart body ended early (BODY_INCOMPLETE); nothing was stored", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
+        (status = 413, description = "A file is over MTGATE_MEDIA_MAX_BYTES (PAYLOAD_TOO_LARGE); nothing was stored", body = ErrorBody),
         (status = 500, description = "The store failed (INTERNAL)", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -116,16 +133,22 @@ pub async fn enqueue(
 pub async fn enqueue_batch(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<ApiJson<BatchRequest>, ApiError>,
+    request: Request,
 ) -> Result<Response, Logged> {
-    let body = body?;
+    let headers = request.headers().clone();
+    let Incoming { body, form } = read_enqueue::<BatchRequest>(&state, &headers, request).await?;
     let req = &body.value;
     if req.peers.is_empty() || req.peers.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!("`peers` must hold 1 to {MAX_BATCH} peers")).into());
     }
+    let chats = req
+        .peers
+        .iter()
+        .map(|peer| peer_spec(&account, Some(peer)))
+        .collect::<Result<Vec<_>, _>>()?;
     let fields = SendFields {
-        text: &req.text,
+        text: req.text.as_deref(),
+        media: req.media.as_ref(),
         parse_mode: req.parse_mode,
         reply_to: req.reply_to,
         silent: req.silent,
@@ -134,24 +157,14 @@ pub async fn enqueue_batch(
         send_at: req.send_at,
         deadline: req.deadline,
     };
-    let mut jobs = Vec::with_capacity(req.peers.len());
-    for peer in &req.peers {
-        jobs.push(fields.job(peer_spec(&account, Some(peer))?)?);
-    }
-    let idempotent = idempotency_of(
-        account.idempotency_scope(),
-        &headers,
-        Method::POST,
-        "/v1/outbox/batch",
-        &body.canonical,
-    )?;
-    let outbox = outbox_of(&state, &account)?;
-    let key = idempotent.as_ref().map(|(key, fingerprint)| EnqueueKey {
-        scope: key.scope(),
-        key: key.as_str(),
-        fingerprint: fingerprint.as_bytes(),
-    });
-    let (jobs, replayed) = stored(outbox.enqueue(jobs, key).await)?;
+    let request = EnqueueInput {
+        path: "/v1/outbox/batch",
+        canonical: &body.canonical,
+        chats,
+        fields,
+        form,
+    };
+    let (jobs, replayed) = store_jobs(&account, &state, &headers, request).await?;
     let mut response = json_response(StatusCode::ACCEPTED, &JobsAnswer { jobs });
     if replayed {
         response
@@ -161,9 +174,74 @@ pub async fn enqueue_batch(
     Ok(response)
 }
 
+/// What one enqueue request asks for, validated as far as it can be without reading files.
+struct EnqueueInput<'a> {
+    /// The route, for the idempotency fingerprint.
+    path: &'static str,
+    canonical: &'a Canonical,
+    chats: Vec<PeerSpec>,
+    fields: SendFields<'a>,
+    /// A multipart body's `file` parts, still unread.
+    form: Option<Form>,
+}
+
+/// Checks every job, then (for files, unless the key replays an earlier enqueue) uploads,
+/// then stores all jobs in one transaction: the jobs and whether it was a replay.
+async fn store_jobs(
+    account: &RequestAccount,
+    state: &AppState,
+    headers: &HeaderMap,
+    input: EnqueueInput<'_>,
+) -> Result<(Vec<JobView>, bool), ApiError> {
+    let mut jobs = input
+        .chats
+        .into_iter()
+        .map(|chat| input.fields.job(chat))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A multipart enqueue's fingerprint is its `json` part, under a path of its own.
+    let path = match &input.form {
+        Some(_) => format!("{}#multipart", input.path),
+        None => input.path.to_owned(),
+    };
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        headers,
+        Method::POST,
+        &path,
+        input.canonical,
+    )?;
+    let outbox = outbox_of(state, account)?;
+    let key = idempotent.as_ref().map(|(key, fingerprint)| EnqueueKey {
+        scope: key.scope(),
+        key: key.as_str(),
+        fingerprint: fingerprint.as_bytes(),
+    });
+    match (input.fields.media, input.form) {
+        (Some(media), form) => {
+            if let Some(key) = &key
+                && let Some(earlier) = outbox.earlier_enqueue(key).await.map_err(store_failed)?
+            {
+                return stored(Ok(earlier));
+            }
+            let files = upload_job_media(account.account(), state, media, form).await?;
+            for job in &mut jobs {
+                job.body.media = Some(files.clone());
+            }
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                "a multipart enqueue needs `media` in its `json` part",
+            ));
+        }
+        (None, None) => {}
+    }
+    stored(outbox.enqueue(jobs, key).await)
+}
+
 /// The send fields both bodies share, validated into a job for one chat.
 struct SendFields<'a> {
-    text: &'a str,
+    text: Option<&'a str>,
+    media: Option<&'a MediaRequest>,
     parse_mode: Option<ParseMode>,
     reply_to: Option<i32>,
     silent: Option<bool>,
@@ -176,7 +254,14 @@ struct SendFields<'a> {
 impl SendFields<'_> {
     fn job(&self, chat: PeerSpec) -> Result<NewJob, ApiError> {
         // Checked now, so a text Telegram would refuse is refused before it is queued.
-        formatted(self.text, self.parse_mode)?;
+        let text = match self.media {
+            Some(media) => caption(self.text, media.caption.as_deref(), self.parse_mode)?.0,
+            None => {
+                let text = self.text.unwrap_or_default();
+                formatted(text, self.parse_mode)?;
+                text
+            }
+        };
         if self.reply_to.is_some_and(|id| id <= 0) {
             return Err(ApiError::invalid(
                 "`reply_to` must be a positive message id",
@@ -197,11 +282,12 @@ impl SendFields<'_> {
             send_at,
             deadline,
             body: SendBody {
-                text: self.text.to_owned(),
+                text: text.to_owned(),
                 parse_mode: self.parse_mode.unwrap_or_default(),
                 reply_to: self.reply_to,
                 silent: self.silent.unwrap_or(false),
                 link_preview: self.link_preview.unwrap_or(true),
+                media: None,
             },
         })
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 
-use super::compose::{media_spec, send_files, too_large, upload_error};
+use super::compose::{FilePlan, media_spec, send_files, too_large, upload_error};
 use super::finished::FinishedUploads;
 use super::send::{Plan, plan};
 use super::types::MediaSendRequest;
@@ -19,8 +19,9 @@ use crate::api::json::ApiJson;
 use crate::api::messages::input::idempotency_of;
 use crate::api::peers::Logged;
 use crate::api::{ApiError, AppState};
+use crate::domain::MediaSpec;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::telegram::ops::BIG_FILE_THRESHOLD;
+use crate::telegram::ops::{BIG_FILE_THRESHOLD, UploadedFile};
 
 /// One client for every fetch: no redirects (a redirect could lead anywhere), no proxy from
 /// the environment, bounded connect time.
@@ -69,7 +70,7 @@ pub async fn send_from_url(
 }
 
 /// The URL, if it parses and its scheme is allowed.
-fn checked_url(raw: Option<&str>, schemes: &[String]) -> Result<reqwest::Url, ApiError> {
+pub fn checked_url(raw: Option<&str>, schemes: &[String]) -> Result<reqwest::Url, ApiError> {
     let raw = raw.ok_or_else(|| {
         ApiError::invalid(
             "a JSON send with `media` needs `media.url` (or send multipart/form-data)",
@@ -100,15 +101,32 @@ async fn send(
     url: reqwest::Url,
     random_id: i64,
 ) -> Result<Response, ApiError> {
-    let name = url
-        .path_segments()
-        .and_then(|mut s| s.next_back().map(str::to_owned))
-        .filter(|s| !s.is_empty());
     if let Some(file) = key.and_then(|key| uploads.get(key, 0)) {
-        let spec = media_spec(plan, 0, name.as_deref(), None);
+        let spec = media_spec(&plan.files, 0, file_name(&url).as_deref(), None);
         return send_files(account, plan, &[(spec, file)], random_id).await;
     }
-    let mut response = CLIENT.get(url.clone()).send().await.map_err(|e| {
+    let (spec, file) = fetch_upload(account, &plan.files, url).await?;
+    if let Some(key) = key {
+        uploads.put(key, 0, file.clone());
+    }
+    send_files(account, plan, &[(spec, file)], random_id).await
+}
+
+/// The URL's last path segment, the file name it suggests.
+fn file_name(url: &reqwest::Url) -> Option<String> {
+    url.path_segments()
+        .and_then(|mut s| s.next_back().map(str::to_owned))
+        .filter(|s| !s.is_empty())
+}
+
+/// Fetches `url` and streams its body to Telegram as it arrives (size-capped by `plan`).
+pub async fn fetch_upload(
+    account: &Account,
+    plan: &FilePlan,
+    url: reqwest::Url,
+) -> Result<(MediaSpec, UploadedFile), ApiError> {
+    let name = file_name(&url);
+    let mut response = CLIENT.get(url).send().await.map_err(|e| {
         ApiError::invalid(format!("could not fetch `media.url`: {}", e.without_url()))
     })?;
     if !response.status().is_success() {
@@ -138,10 +156,7 @@ async fn send(
         upload.push(&chunk).await.map_err(upload_error)?;
     }
     let file = upload.finish().await.map_err(upload_error)?;
-    if let Some(key) = key {
-        uploads.put(key, 0, file.clone());
-    }
-    send_files(account, plan, &[(spec, file)], random_id).await
+    Ok((spec, file))
 }
 
 #[cfg(test)]

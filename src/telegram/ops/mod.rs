@@ -7,6 +7,7 @@
 //! - [`resolve`]: peers from the cache, or one coalesced Telegram lookup per peer.
 //! - [`messages`]: send and edit; [`delete`]; [`history`].
 //! - `media_upload` (streaming parts), `media` (send, album, download windows),
+//!   `media_stored` (files registered for the outbox),
 //!   [`media_info`] (raw media read into domain types).
 //! - [`actions`]: forward, pin, mark read, typing; [`dialogs`]: the chat list.
 //! - `learn`: the one call path (invoke, then learn the answer's peers) every op uses.
@@ -21,6 +22,7 @@ mod history;
 mod learn;
 mod media;
 pub mod media_info;
+mod media_stored;
 mod media_upload;
 mod messages;
 mod resolve;
