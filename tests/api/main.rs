@@ -41,6 +41,7 @@ mod outbox_cluster;
 mod outbox_events;
 mod outbox_flood;
 mod outbox_jobs;
+mod outbox_media;
 mod outbox_order;
 mod outbox_postgres;
 mod outbox_restart;
