@@ -11,23 +11,20 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
-use chrono::{DateTime, Utc};
 
 use super::account::{CurrentAccount, RequestAccount};
 use super::json::{Canonical, json_response};
-use super::media::MediaRequest;
-use super::media::compose::caption;
 use super::media::form::Form;
-use super::messages::input::{formatted, idempotency_of};
+use super::messages::input::idempotency_of;
 use super::openapi::ErrorBody;
+use super::outbox_fields::{SendFields, send_fields_of};
 use super::outbox_media::{Incoming, read_enqueue, upload_job_media};
 use super::outbox_types::{
     BatchForm, BatchRequest, EnqueueForm, EnqueueRequest, JobAnswer, JobView, JobsAnswer,
-    PriorityName,
 };
 use super::peers::{Logged, peer_spec};
 use super::{ApiError, AppState};
-use crate::domain::{NewJob, ParseMode, PeerSpec, SendBody};
+use crate::domain::PeerSpec;
 use crate::idempotency::REPLAYED_HEADER;
 use crate::outbox::{MAX_BATCH, Outbox, now_ms};
 use crate::store::{EnqueueKey, Enqueued, StoreError};
@@ -71,22 +68,11 @@ pub async fn enqueue(
     let Incoming { body, form } = read_enqueue::<EnqueueRequest>(&state, &headers, request).await?;
     let req = &body.value;
     let chats = vec![peer_spec(&account, req.peer.as_deref())?];
-    let fields = SendFields {
-        text: req.text.as_deref(),
-        media: req.media.as_ref(),
-        parse_mode: req.parse_mode,
-        reply_to: req.reply_to,
-        silent: req.silent,
-        link_preview: req.link_preview,
-        priority: req.priority,
-        send_at: req.send_at,
-        deadline: req.deadline,
-    };
     let request = EnqueueInput {
         path: "/v1/outbox",
         canonical: &body.canonical,
         chats,
-        fields,
+        fields: send_fields_of!(req),
         form,
     };
     let (jobs, replayed) = store_jobs(&account, &state, &headers, request).await?;
@@ -146,22 +132,11 @@ pub async fn enqueue_batch(
         .iter()
         .map(|peer| peer_spec(&account, Some(peer)))
         .collect::<Result<Vec<_>, _>>()?;
-    let fields = SendFields {
-        text: req.text.as_deref(),
-        media: req.media.as_ref(),
-        parse_mode: req.parse_mode,
-        reply_to: req.reply_to,
-        silent: req.silent,
-        link_preview: req.link_preview,
-        priority: req.priority,
-        send_at: req.send_at,
-        deadline: req.deadline,
-    };
     let request = EnqueueInput {
         path: "/v1/outbox/batch",
         canonical: &body.canonical,
         chats,
-        fields,
+        fields: send_fields_of!(req),
         form,
     };
     let (jobs, replayed) = store_jobs(&account, &state, &headers, request).await?;
@@ -236,61 +211,6 @@ async fn store_jobs(
         (None, None) => {}
     }
     stored(outbox.enqueue(jobs, key).await)
-}
-
-/// The send fields both bodies share, validated into a job for one chat.
-struct SendFields<'a> {
-    text: Option<&'a str>,
-    media: Option<&'a MediaRequest>,
-    parse_mode: Option<ParseMode>,
-    reply_to: Option<i32>,
-    silent: Option<bool>,
-    link_preview: Option<bool>,
-    priority: Option<PriorityName>,
-    send_at: Option<DateTime<Utc>>,
-    deadline: Option<DateTime<Utc>>,
-}
-
-impl SendFields<'_> {
-    fn job(&self, chat: PeerSpec) -> Result<NewJob, ApiError> {
-        // Checked now, so a text Telegram would refuse is refused before it is queued.
-        let text = match self.media {
-            Some(media) => caption(self.text, media.caption.as_deref(), self.parse_mode)?.0,
-            None => {
-                let text = self.text.unwrap_or_default();
-                formatted(text, self.parse_mode)?;
-                text
-            }
-        };
-        if self.reply_to.is_some_and(|id| id <= 0) {
-            return Err(ApiError::invalid(
-                "`reply_to` must be a positive message id",
-            ));
-        }
-        let send_at = self.send_at.map(|t| t.timestamp_millis());
-        let deadline = self.deadline.map(|t| t.timestamp_millis());
-        if let (Some(deadline), Some(start)) = (deadline, send_at.or(Some(now_ms())))
-            && deadline <= start
-        {
-            return Err(ApiError::invalid(
-                "`deadline` must be later than `send_at` (or than now)",
-            ));
-        }
-        Ok(NewJob {
-            chat,
-            priority: self.priority.unwrap_or_default().into(),
-            send_at,
-            deadline,
-            body: SendBody {
-                text: text.to_owned(),
-                parse_mode: self.parse_mode.unwrap_or_default(),
-                reply_to: self.reply_to,
-                silent: self.silent.unwrap_or(false),
-                link_preview: self.link_preview.unwrap_or(true),
-                media: None,
-            },
-        })
-    }
 }
 
 /// The account's outbox (every account has one).

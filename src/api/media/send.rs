@@ -1,6 +1,6 @@
-//! `POST /v1/messages` with `multipart/form-data`: the `json` part, then `file` parts, each
-//! streamed to Telegram part by part as its bytes arrive (never held whole), under a size
-//! limit checked while streaming; then one send (an album for several files).
+//! `POST /v1/messages` with `multipart/form-data`: the form read by [`super::form`] (the `json`
+//! part, then `file` parts streamed to Telegram as they arrive), then one send (an album for
+//! several files).
 //!
 //! With `Idempotency-Key`: the fingerprint is the JSON part (file bytes cannot be known before
 //! they are read); the `random_id` comes from the key, so a send is never made twice; a body
