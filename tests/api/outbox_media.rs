@@ -3,14 +3,17 @@
 //! sandbox's SHA-256), as an album for several files, once per chat of a batch, after a
 //! restart, and not at all when the file is over the limit.
 
+use std::path::Path;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
+use mtgate_sandbox::harness::Sandbox;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{DEADLINE, TestApp};
+use crate::common::{AppOptions, DEADLINE, TestApp};
 use crate::media_support::*;
 use crate::messages_support::{Answer, count_calls, ground_truth, ready_app_with, world};
 use crate::outbox_support::{outbox_options, wait_for_state};
@@ -126,7 +129,14 @@ async fn a_batch_with_one_document_gives_every_chat_the_same_bytes_from_one_uplo
         content_type: "application/octet-stream",
         bytes: &bytes,
     };
-    let answer = send_files(&app, "/v1/outbox/batch", &body, &[file], None).await;
+    let answer = send_files(
+        &app,
+        "/v1/accounts/default/outbox/batch",
+        &body,
+        &[file],
+        None,
+    )
+    .await;
     assert_eq!(answer.status, 202, "{:?}", answer.body);
     let jobs = answer.body["jobs"].as_array().unwrap().clone();
     assert_eq!(jobs.len(), 3);
@@ -226,6 +236,43 @@ async fn an_over_limit_file_stores_no_job_and_a_replayed_key_does_not_upload_aga
         .await
         .assert_error(409, "IDEMPOTENCY_KEY_REUSED");
     assert_eq!(jobs(&app).await.len(), 1);
+}
+
+const NEWS_ONLY: &str = "outbox-media-news-only-key-0123456789";
+
+/// A key that may use the channel only.
+fn news_only_key(sandbox: &Sandbox, dir: &Path) -> Vec<(String, String)> {
+    let path = dir.join("keys.toml");
+    let channel = sandbox.world().channel;
+    let text = format!(
+        "[keys.news-only]\nkey = \"{NEWS_ONLY}\"\naccounts = [\"default\"]\nchats = [\"{channel}\"]\n"
+    );
+    std::fs::write(&path, text).expect("write the keys file");
+    vec![("MTGATE_KEYS_FILE".into(), path.display().to_string())]
+}
+
+#[tokio::test]
+async fn a_chat_scoped_key_cannot_enqueue_files_elsewhere_and_nothing_is_uploaded() {
+    let options = AppOptions {
+        sandbox_vars: Some(news_only_key),
+        ..outbox_options()
+    };
+    let app = ready_app_with(options).await;
+    let names = app.sandbox.world();
+    let bytes = png(10, 10, 100);
+    let body = json!({"peers": [names.channel, names.others[0]], "media": {"kind": "photo"}});
+    let answer = Answer::of(
+        app.request_with_key(NEWS_ONLY, Method::POST, "/v1/outbox/batch")
+            .header("content-type", content_type())
+            .body(form(&body, &[photo(&bytes)]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    answer.assert_error(403, "KEY_SCOPE");
+    assert_eq!(count_calls(&app, "upload.saveFilePart"), 0);
+    assert!(jobs(&app).await.is_empty());
 }
 
 #[tokio::test]
