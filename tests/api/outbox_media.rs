@@ -329,3 +329,25 @@ async fn a_stale_file_reference_fails_the_job_with_media_expired() {
     assert_eq!(failed["error"]["telegram"], "FILE_REFERENCE_EXPIRED");
     assert_eq!(failed["attempts"], 1);
 }
+
+#[tokio::test]
+async fn a_flood_wait_on_a_file_job_parks_it_and_it_is_sent_once_afterwards() {
+    let app = ready_app_with(outbox_options()).await;
+    let other = world(&app).other;
+    app.sandbox
+        .control()
+        .inject_rpc_error("messages.sendMedia", 420, "FLOOD_WAIT_1", 1);
+    let bytes = png(20, 20, 1000);
+    let body = json!({"peer": other, "media": {"kind": "photo"}});
+    let answer = send_files(&app, "/v1/outbox", &body, &[photo(&bytes)], None).await;
+    assert_eq!(answer.status, 202, "{:?}", answer.body);
+    let id = answer.body["job"]["id"].as_str().unwrap();
+    let sent = wait_for_state(&app, id, "sent", DEADLINE).await;
+    assert_eq!(sent["attempts"], 2);
+    let copies = ground_truth(&app, &other)
+        .into_iter()
+        .filter(|m| m["media"]["sha256"] == sha256_hex(&bytes))
+        .count();
+    assert_eq!(copies, 1);
+    assert_eq!(count_calls(&app, "messages.uploadMedia"), 1);
+}
