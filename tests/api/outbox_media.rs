@@ -6,9 +6,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::header;
-use axum::routing::get;
 use mtgate_sandbox::harness::Sandbox;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -151,21 +148,6 @@ async fn a_batch_with_one_document_gives_every_chat_the_same_bytes_from_one_uplo
     assert_eq!(count_calls(&app, "upload.saveFilePart"), 2);
     assert_eq!(count_calls(&app, "messages.uploadMedia"), 1);
     assert_eq!(count_calls(&app, "messages.sendMedia"), 3);
-}
-
-/// Serves `bytes` at `/files/report.pdf` on a loopback port; its base URL.
-async fn file_server(bytes: Vec<u8>) -> String {
-    let app = Router::new().route(
-        "/files/report.pdf",
-        get(move || {
-            let bytes = bytes.clone();
-            async move { ([(header::CONTENT_TYPE, "application/pdf")], bytes) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
 }
 
 #[tokio::test]
