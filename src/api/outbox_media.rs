@@ -68,7 +68,7 @@ pub async fn upload_job_media(
         Some(form) => upload_parts(account, &plan, None, form.parts).await?,
         None => {
             let url = checked_url(media.url.as_deref(), &state.config.media.url_schemes)?;
-            vec![fetch_upload(account, &plan, url).await?]
+            vec![fetch_upload(account, &plan, state.outgoing.media(), url).await?]
         }
     };
     let references = account.telegram().register_media(&files).await?;
