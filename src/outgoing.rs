@@ -71,21 +71,20 @@ pub fn describe(error: &reqwest::Error) -> String {
 }
 
 /// The rustls error somewhere in `error`'s chain. An `io::Error`'s `source()` skips the error
-/// it wraps (tokio-rustls wraps rustls' errors that way), so those are looked into.
+/// it wraps, and the TLS connector wraps rustls' error in an `io::Error` (itself wrapped in
+/// another), so an `io::Error` is followed into what it wraps.
 fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut next = Some(error);
     while let Some(current) = next {
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
             return Some(tls);
         }
-        if let Some(tls) = current
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(tls);
-        }
-        next = current.source();
+        next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
     }
     None
 }
@@ -130,8 +129,8 @@ mod tests {
         );
     }
 
-    /// A client error whose cause is an `io::Error` wrapping a rustls error, as hyper's
-    /// connector reports a failed handshake.
+    /// A client error whose cause is an `io::Error` wrapping one wrapping a rustls error, as
+    /// reqwest's connector reports a failed handshake.
     #[derive(Debug)]
     struct Outer(std::io::Error);
 
@@ -150,10 +149,8 @@ mod tests {
     #[test]
     fn a_tls_error_wrapped_in_an_io_error_is_found_down_the_chain() {
         let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let outer = Outer(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            unknown.clone(),
-        ));
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, unknown.clone());
+        let outer = Outer(std::io::Error::other(inner));
         assert_eq!(tls_error(&outer), Some(&unknown));
         let plain = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert_eq!(tls_error(&plain), None);

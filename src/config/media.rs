@@ -143,7 +143,10 @@ mod tests {
         };
         assert_eq!(with("HTTP").unwrap().url_schemes, ["http"]);
         assert_eq!(with("https").unwrap().url_schemes, ["https"]);
-        assert_eq!(with(" http , HTTPS ").unwrap().url_schemes, ["http", "https"]);
+        assert_eq!(
+            with(" http , HTTPS ").unwrap().url_schemes,
+            ["http", "https"]
+        );
         assert!(with("off").unwrap().url_schemes.is_empty());
         for bad in ["file", "http,ftp", "ftp", "http,"] {
             let err = with(bad).unwrap_err().to_string();

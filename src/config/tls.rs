@@ -135,7 +135,10 @@ mod tests {
         ] {
             let err = with(&file(name, contents.as_bytes())).unwrap_err();
             assert_eq!(err.var, VAR, "{name}");
-            assert!(err.to_string().starts_with("MTGATE_TLS_CA_FILE: "), "{name}: {err}");
+            assert!(
+                err.to_string().starts_with("MTGATE_TLS_CA_FILE: "),
+                "{name}: {err}"
+            );
         }
     }
 }

@@ -47,6 +47,7 @@ mod outbox_postgres;
 mod outbox_restart;
 mod outbox_scope;
 mod outbox_support;
+mod outgoing_tls;
 mod peers_coalescing;
 mod peers_resolution;
 mod readme;

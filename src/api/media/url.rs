@@ -54,7 +54,10 @@ pub async fn send_from_url(
         &state.idempotency,
         idempotent,
         move |account| async move {
-            let fetch = Fetch { client: &client, url };
+            let fetch = Fetch {
+                client: &client,
+                url,
+            };
             send(&account, &uploads, key.as_ref(), &plan, fetch, random_id).await
         },
     )
@@ -126,14 +129,10 @@ pub async fn fetch_upload(
     url: reqwest::Url,
 ) -> Result<(MediaSpec, UploadedFile), ApiError> {
     let name = file_name(&url);
-    let mut response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| {
-            let why = crate::outgoing::describe(&e);
-            ApiError::invalid(format!("could not fetch `media.url`: {why}"))
-        })?;
+    let mut response = client.get(url).send().await.map_err(|e| {
+        let why = crate::outgoing::describe(&e);
+        ApiError::invalid(format!("could not fetch `media.url`: {why}"))
+    })?;
     if !response.status().is_success() {
         return Err(ApiError::invalid(format!(
             "`media.url` answered {} (redirects are not followed)",
