@@ -25,6 +25,7 @@ use crate::events::Events;
 use crate::events::webhooks::Webhooks;
 use crate::idempotency::IdempotencyStore;
 use crate::outbox::Outboxes;
+use crate::outgoing::Outgoing;
 use crate::store::{Store, StoreError};
 use crate::telegram::ManagerOptions;
 
@@ -137,6 +138,13 @@ pub async fn build_state_with(
     config: Config,
     options: ManagerOptions,
 ) -> Result<AppState, ConfigError> {
+    // First: a client that cannot be built should stop startup before anything connects.
+    let outgoing = Outgoing::new(&config.tls).map_err(|e| {
+        ConfigError::new(
+            crate::config::tls::VAR,
+            format!("cannot build the HTTPS client: {e}"),
+        )
+    })?;
     let state_dir_error = |e: StoreError| {
         ConfigError::new(
             "MTGATE_STATE_DIR",
@@ -208,6 +216,7 @@ pub async fn build_state_with(
     }
     let webhooks = Webhooks::start(
         events.clone(),
+        outgoing.webhooks().clone(),
         config.events.webhook.clone(),
         config.webhooks.clone(),
         cluster.clone(),
@@ -230,6 +239,7 @@ pub async fn build_state_with(
         store,
         cluster,
         uploads: Arc::default(),
+        outgoing,
     })
 }
 

@@ -92,8 +92,11 @@ Media (see docs/media.md):
   MTGATE_MEDIA_MAX_BYTES       largest file an upload may carry; past it 413 PAYLOAD_TOO_LARGE
                                [default: 2147483648]
   MTGATE_MEDIA_BODY_TIMEOUT    a multipart upload's body must be complete within [default: 30m]
-  MTGATE_MEDIA_URL_SCHEMES     schemes a JSON send's media.url may be fetched with (http), or
-                               off [default: off]
+  MTGATE_MEDIA_URL_SCHEMES     schemes a JSON send's media.url may be fetched with (http,
+                               https or http,https), or off [default: off]
+Outgoing HTTPS (media.url fetches and webhook deliveries):
+  MTGATE_TLS_CA_FILE           PEM file of extra CA certificates to trust (internal CAs),
+                               besides the built-in Mozilla roots
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.
 Every bad or missing variable is reported at once, one line each, then exit code 2.";
 
@@ -212,6 +215,7 @@ mod tests {
             "MTGATE_FLOOD_SLEEP_MAX",
             "MTGATE_LOG_FORMAT",
             "RUST_LOG",
+            "MTGATE_TLS_CA_FILE",
         ] {
             assert!(help.contains(var), "{var} missing from:\n{help}");
         }

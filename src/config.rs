@@ -33,6 +33,7 @@ pub mod events;
 pub mod media;
 pub mod outbox;
 pub mod runtime;
+pub mod tls;
 pub use accounts_file::AccountConfig;
 pub use cluster::ClusterConfig;
 pub use edge::EdgeConfig;
@@ -43,6 +44,7 @@ pub use keys_file::ApiKey;
 pub use media::MediaConfig;
 pub use outbox::OutboxConfig;
 pub use runtime::RuntimeThreads;
+pub use tls::TlsConfig;
 pub use vars::{DEFAULT_FLOOD_SLEEP_MAX_SECS, MAX_FLOOD_SLEEP_MAX_SECS};
 
 /// `MTGATE_LISTEN` when unset.
@@ -85,6 +87,8 @@ pub struct Config {
     pub events: EventsConfig,
     /// `MTGATE_MEDIA_*` (see [`media`]).
     pub media: MediaConfig,
+    /// `MTGATE_TLS_CA_FILE` (see [`tls`]): trust for outgoing HTTPS.
+    pub tls: TlsConfig,
     /// `MTGATE_ACCOUNTS_FILE`: the accounts besides `default`, in name order.
     pub extra_accounts: Vec<AccountConfig>,
     /// `MTGATE_KEYS_FILE`: named, scoped keys.
@@ -112,6 +116,7 @@ struct ServiceSettings {
     outbox: OutboxConfig,
     events: EventsConfig,
     media: MediaConfig,
+    tls: TlsConfig,
 }
 
 impl Config {
@@ -236,6 +241,7 @@ impl Config {
             outbox: settings.outbox,
             events: settings.events,
             media: settings.media,
+            tls: settings.tls,
             extra_accounts: Vec::new(),
             scoped_keys: Vec::new(),
             webhooks: Vec::new(),
@@ -287,6 +293,7 @@ fn service_settings(
     let outbox = errors.take(OutboxConfig::from_lookup(get));
     let events = errors.take(EventsConfig::from_lookup(get));
     let media = errors.take(MediaConfig::from_lookup(get));
+    let tls = errors.take(TlsConfig::from_lookup(get));
     Some(ServiceSettings {
         listen: listen?,
         state_dir,
@@ -298,6 +305,7 @@ fn service_settings(
         outbox: outbox?,
         events: events?,
         media: media?,
+        tls: tls?,
     })
 }
 
@@ -387,6 +395,7 @@ impl fmt::Debug for Config {
             .field("events", &self.events)
             .field("webhooks", &self.webhooks)
             .field("media", &self.media)
+            .field("tls", &self.tls)
             .field("extra_accounts", &self.extra_accounts)
             .field("scoped_keys", &self.scoped_keys)
             .finish()

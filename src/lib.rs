@@ -27,6 +27,8 @@
 //!   HTTP edge ([`api::edge`]: accept loop, timeouts, connection and in-flight caps).
 //! - [`cluster`]: replicas on one PostgreSQL database: account leases (one live connection
 //!   per account), heartbeats, who holds what (requests for other accounts are forwarded).
+//! - [`outgoing`]: the HTTP(S) clients of outgoing requests (`media.url`, webhooks), all
+//!   trusting the built-in roots plus `MTGATE_TLS_CA_FILE`.
 //! - [`idempotency`]: remembers answers by `Idempotency-Key` so retries never post twice.
 //! - [`outbox`]: the durable outbox: jobs stored with their idempotency record, one
 //!   scheduler per account (FIFO per chat, priorities, pacing, flood parking, retries).
@@ -47,6 +49,7 @@ pub mod events;
 pub mod idempotency;
 pub mod login;
 pub mod outbox;
+pub mod outgoing;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

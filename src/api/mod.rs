@@ -22,6 +22,8 @@ pub mod openapi_events;
 pub mod openapi_rules;
 pub mod optional_json;
 pub mod outbox;
+pub mod outbox_fields;
+pub mod outbox_media;
 pub mod outbox_types;
 pub mod peers;
 pub mod request_id;

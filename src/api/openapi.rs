@@ -23,8 +23,8 @@ use super::messages::{
 };
 use super::openapi_accounts::AccountPaths;
 use super::outbox_types::{
-    BatchRequest, EnqueueRequest, JobAnswer, JobErrorView, JobPage, JobStateName, JobView,
-    JobsAnswer, PriorityName,
+    BatchForm, BatchRequest, EnqueueForm, EnqueueRequest, JobAnswer, JobErrorView, JobFileView,
+    JobMediaView, JobPage, JobStateName, JobView, JobsAnswer, PriorityName,
 };
 use super::peers::PeerInfo;
 use super::schemas::{
@@ -358,7 +358,11 @@ impl Modify for Security {
         ChatAction,
         EnqueueRequest,
         BatchRequest,
+        EnqueueForm,
+        BatchForm,
         JobView,
+        JobMediaView,
+        JobFileView,
         JobErrorView,
         JobAnswer,
         JobsAnswer,

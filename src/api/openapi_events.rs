@@ -75,7 +75,8 @@ pub struct DeletedEventData {
 /// `POST /v1/webhooks` body.
 #[derive(Serialize, ToSchema)]
 pub struct CreateWebhookDoc {
-    /// `http://…` (this build has no TLS client).
+    /// `http://…` or `https://…` (certificates checked against the built-in Mozilla roots
+    /// plus `MTGATE_TLS_CA_FILE`).
     pub url: String,
     /// `whsec_` + base64 of at least 16 bytes; generated when absent.
     pub secret: Option<String>,

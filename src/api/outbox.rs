@@ -1,26 +1,30 @@
 //! `POST /v1/outbox` and `POST /v1/outbox/batch`: a send stored as a job (answered 202 once
 //! it is durable) and delivered by the account's scheduler. `Idempotency-Key` makes an
 //! enqueue idempotent: the job and its idempotency record are stored in one transaction.
+//! Files (multipart `file` parts or `media.url`) are uploaded before the job is stored
+//! ([`super::outbox_media`]).
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
-use chrono::{DateTime, Utc};
 
 use super::account::{CurrentAccount, RequestAccount};
-use super::json::{ApiJson, json_response};
-use super::messages::input::{formatted, idempotency_of};
+use super::json::{Canonical, json_response};
+use super::media::form::Form;
+use super::messages::input::idempotency_of;
 use super::openapi::ErrorBody;
+use super::outbox_fields::{SendFields, send_fields_of};
+use super::outbox_media::{Incoming, read_enqueue, upload_job_media};
 use super::outbox_types::{
-    BatchRequest, EnqueueRequest, JobAnswer, JobView, JobsAnswer, PriorityName,
+    BatchForm, BatchRequest, EnqueueForm, EnqueueRequest, JobAnswer, JobView, JobsAnswer,
 };
 use super::peers::{Logged, peer_spec};
 use super::{ApiError, AppState};
-use crate::domain::{NewJob, ParseMode, PeerSpec, SendBody};
+use crate::domain::PeerSpec;
 use crate::idempotency::REPLAYED_HEADER;
 use crate::outbox::{MAX_BATCH, Outbox, now_ms};
 use crate::store::{EnqueueKey, Enqueued, StoreError};
@@ -36,13 +40,21 @@ pub fn routes() -> Router<AppState> {
     post,
     path = "/v1/outbox",
     tag = "outbox",
-    request_body = EnqueueRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body give the same job instead of a second one")),
+    request_body(
+        description = "A send as JSON, or files as `multipart/form-data` (a `json` part with this body and `media`, then one or more `file` parts; several form an album). A JSON body may name its file by `media.url` when MTGATE_MEDIA_URL_SCHEMES allows. Files are uploaded before the answer.",
+        content(
+            (EnqueueRequest = "application/json"),
+            (EnqueueForm = "multipart/form-data"),
+        ),
+    ),
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body give the same job instead of a second one (without reading or uploading files again)")),
     responses(
         (status = 202, description = "Stored; delivered by the scheduler", body = JobAnswer, headers(("Location" = String, description = "The job's URL"))),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
         (status = 403, description = "The key may not use this chat or write (KEY_SCOPE)", body = ErrorBody),
+        (status = 408, description = "A multipart body ended early (BODY_INCOMPLETE); nothing was stored", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
+        (status = 413, description = "A file is over MTGATE_MEDIA_MAX_BYTES (PAYLOAD_TOO_LARGE); nothing was stored", body = ErrorBody),
         (status = 500, description = "The store failed (INTERNAL)", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -50,37 +62,20 @@ pub fn routes() -> Router<AppState> {
 pub async fn enqueue(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<ApiJson<EnqueueRequest>, ApiError>,
+    request: Request,
 ) -> Result<Response, Logged> {
-    let body = body?;
+    let headers = request.headers().clone();
+    let Incoming { body, form } = read_enqueue::<EnqueueRequest>(&state, &headers, request).await?;
     let req = &body.value;
-    let chat = peer_spec(&account, req.peer.as_deref())?;
-    let fields = SendFields {
-        text: &req.text,
-        parse_mode: req.parse_mode,
-        reply_to: req.reply_to,
-        silent: req.silent,
-        link_preview: req.link_preview,
-        priority: req.priority,
-        send_at: req.send_at,
-        deadline: req.deadline,
+    let chats = vec![peer_spec(&account, req.peer.as_deref())?];
+    let request = EnqueueInput {
+        path: "/v1/outbox",
+        canonical: &body.canonical,
+        chats,
+        fields: send_fields_of!(req),
+        form,
     };
-    let jobs = vec![fields.job(chat)?];
-    let idempotent = idempotency_of(
-        account.idempotency_scope(),
-        &headers,
-        Method::POST,
-        "/v1/outbox",
-        &body.canonical,
-    )?;
-    let outbox = outbox_of(&state, &account)?;
-    let key = idempotent.as_ref().map(|(key, fingerprint)| EnqueueKey {
-        scope: key.scope(),
-        key: key.as_str(),
-        fingerprint: fingerprint.as_bytes(),
-    });
-    let (jobs, replayed) = stored(outbox.enqueue(jobs, key).await)?;
+    let (jobs, replayed) = store_jobs(&account, &state, &headers, request).await?;
     let job = jobs
         .into_iter()
         .next()
@@ -102,13 +97,21 @@ pub async fn enqueue(
     post,
     path = "/v1/outbox/batch",
     tag = "outbox",
-    request_body = BatchRequest,
+    request_body(
+        description = "As `POST /v1/outbox`, with `peers`: JSON, or `multipart/form-data` with files uploaded once for every peer.",
+        content(
+            (BatchRequest = "application/json"),
+            (BatchForm = "multipart/form-data"),
+        ),
+    ),
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body give the same jobs instead of new ones")),
     responses(
         (status = 202, description = "Stored, one job per peer in the order given", body = JobsAnswer),
         (status = 400, description = "Bad input (INVALID_REQUEST, MESSAGE_TOO_LONG)", body = ErrorBody),
         (status = 403, description = "The key may not use one of the chats or write (KEY_SCOPE)", body = ErrorBody),
+        (status = 408, description = "A multipart body ended early (BODY_INCOMPLETE); nothing was stored", body = ErrorBody),
         (status = 409, description = "Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)", body = ErrorBody),
+        (status = 413, description = "A file is over MTGATE_MEDIA_MAX_BYTES (PAYLOAD_TOO_LARGE); nothing was stored", body = ErrorBody),
         (status = 500, description = "The store failed (INTERNAL)", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -116,42 +119,27 @@ pub async fn enqueue(
 pub async fn enqueue_batch(
     CurrentAccount(account): CurrentAccount,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<ApiJson<BatchRequest>, ApiError>,
+    request: Request,
 ) -> Result<Response, Logged> {
-    let body = body?;
+    let headers = request.headers().clone();
+    let Incoming { body, form } = read_enqueue::<BatchRequest>(&state, &headers, request).await?;
     let req = &body.value;
     if req.peers.is_empty() || req.peers.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!("`peers` must hold 1 to {MAX_BATCH} peers")).into());
     }
-    let fields = SendFields {
-        text: &req.text,
-        parse_mode: req.parse_mode,
-        reply_to: req.reply_to,
-        silent: req.silent,
-        link_preview: req.link_preview,
-        priority: req.priority,
-        send_at: req.send_at,
-        deadline: req.deadline,
+    let chats = req
+        .peers
+        .iter()
+        .map(|peer| peer_spec(&account, Some(peer)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = EnqueueInput {
+        path: "/v1/outbox/batch",
+        canonical: &body.canonical,
+        chats,
+        fields: send_fields_of!(req),
+        form,
     };
-    let mut jobs = Vec::with_capacity(req.peers.len());
-    for peer in &req.peers {
-        jobs.push(fields.job(peer_spec(&account, Some(peer))?)?);
-    }
-    let idempotent = idempotency_of(
-        account.idempotency_scope(),
-        &headers,
-        Method::POST,
-        "/v1/outbox/batch",
-        &body.canonical,
-    )?;
-    let outbox = outbox_of(&state, &account)?;
-    let key = idempotent.as_ref().map(|(key, fingerprint)| EnqueueKey {
-        scope: key.scope(),
-        key: key.as_str(),
-        fingerprint: fingerprint.as_bytes(),
-    });
-    let (jobs, replayed) = stored(outbox.enqueue(jobs, key).await)?;
+    let (jobs, replayed) = store_jobs(&account, &state, &headers, request).await?;
     let mut response = json_response(StatusCode::ACCEPTED, &JobsAnswer { jobs });
     if replayed {
         response
@@ -161,50 +149,68 @@ pub async fn enqueue_batch(
     Ok(response)
 }
 
-/// The send fields both bodies share, validated into a job for one chat.
-struct SendFields<'a> {
-    text: &'a str,
-    parse_mode: Option<ParseMode>,
-    reply_to: Option<i32>,
-    silent: Option<bool>,
-    link_preview: Option<bool>,
-    priority: Option<PriorityName>,
-    send_at: Option<DateTime<Utc>>,
-    deadline: Option<DateTime<Utc>>,
+/// What one enqueue request asks for, validated as far as it can be without reading files.
+struct EnqueueInput<'a> {
+    /// The route, for the idempotency fingerprint.
+    path: &'static str,
+    canonical: &'a Canonical,
+    chats: Vec<PeerSpec>,
+    fields: SendFields<'a>,
+    /// A multipart body's `file` parts, still unread.
+    form: Option<Form>,
 }
 
-impl SendFields<'_> {
-    fn job(&self, chat: PeerSpec) -> Result<NewJob, ApiError> {
-        // Checked now, so a text Telegram would refuse is refused before it is queued.
-        formatted(self.text, self.parse_mode)?;
-        if self.reply_to.is_some_and(|id| id <= 0) {
+/// Checks every job, then (for files, unless the key replays an earlier enqueue) uploads,
+/// then stores all jobs in one transaction: the jobs and whether it was a replay.
+async fn store_jobs(
+    account: &RequestAccount,
+    state: &AppState,
+    headers: &HeaderMap,
+    input: EnqueueInput<'_>,
+) -> Result<(Vec<JobView>, bool), ApiError> {
+    let mut jobs = input
+        .chats
+        .into_iter()
+        .map(|chat| input.fields.job(chat))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A multipart enqueue's fingerprint is its `json` part, under a path of its own.
+    let path = match &input.form {
+        Some(_) => format!("{}#multipart", input.path),
+        None => input.path.to_owned(),
+    };
+    let idempotent = idempotency_of(
+        account.idempotency_scope(),
+        headers,
+        Method::POST,
+        &path,
+        input.canonical,
+    )?;
+    let outbox = outbox_of(state, account)?;
+    let key = idempotent.as_ref().map(|(key, fingerprint)| EnqueueKey {
+        scope: key.scope(),
+        key: key.as_str(),
+        fingerprint: fingerprint.as_bytes(),
+    });
+    match (input.fields.media, input.form) {
+        (Some(media), form) => {
+            if let Some(key) = &key
+                && let Some(earlier) = outbox.earlier_enqueue(key).await.map_err(store_failed)?
+            {
+                return stored(Ok(earlier));
+            }
+            let files = upload_job_media(account.account(), state, media, form).await?;
+            for job in &mut jobs {
+                job.body.media = Some(files.clone());
+            }
+        }
+        (None, Some(_)) => {
             return Err(ApiError::invalid(
-                "`reply_to` must be a positive message id",
+                "a multipart enqueue needs `media` in its `json` part",
             ));
         }
-        let send_at = self.send_at.map(|t| t.timestamp_millis());
-        let deadline = self.deadline.map(|t| t.timestamp_millis());
-        if let (Some(deadline), Some(start)) = (deadline, send_at.or(Some(now_ms())))
-            && deadline <= start
-        {
-            return Err(ApiError::invalid(
-                "`deadline` must be later than `send_at` (or than now)",
-            ));
-        }
-        Ok(NewJob {
-            chat,
-            priority: self.priority.unwrap_or_default().into(),
-            send_at,
-            deadline,
-            body: SendBody {
-                text: self.text.to_owned(),
-                parse_mode: self.parse_mode.unwrap_or_default(),
-                reply_to: self.reply_to,
-                silent: self.silent.unwrap_or(false),
-                link_preview: self.link_preview.unwrap_or(true),
-            },
-        })
+        (None, None) => {}
     }
+    stored(outbox.enqueue(jobs, key).await)
 }
 
 /// The account's outbox (every account has one).

@@ -4,7 +4,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{self, Job, JobState, ParseMode};
+use crate::api::media::MediaRequest;
+use crate::domain::{self, Job, JobMedia, JobState, ParseMode};
 
 /// `priority` as callers write it.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -77,15 +78,20 @@ impl From<JobStateName> for JobState {
     }
 }
 
-/// `POST /v1/outbox` body: a send's fields plus when and how urgently.
+/// `POST /v1/outbox` body: a send's fields plus when and how urgently. As JSON, or as the
+/// `json` part of a `multipart/form-data` body whose `file` parts follow.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnqueueRequest {
     /// Where to send; the default peer when absent.
     #[schema(example = "@channel_name")]
     pub peer: Option<String>,
-    /// 1 to 4096 UTF-16 code units after `parse_mode` is applied.
-    pub text: String,
+    /// 1 to 4096 UTF-16 code units after `parse_mode` is applied (required without `media`);
+    /// with `media`, the caption (at most 1024).
+    pub text: Option<String>,
+    /// Files: the `file` parts of a multipart body, or `media.url` in a JSON one. Uploaded
+    /// when the job is enqueued.
+    pub media: Option<MediaRequest>,
     #[schema(value_type = Option<crate::api::schemas::ParseMode>)]
     pub parse_mode: Option<ParseMode>,
     /// Id of the message in the same chat this one replies to.
@@ -107,7 +113,9 @@ pub struct EnqueueRequest {
 pub struct BatchRequest {
     /// 1 to 1000 peers; one job each, in this order.
     pub peers: Vec<String>,
-    pub text: String,
+    pub text: Option<String>,
+    /// Files, uploaded once for every peer.
+    pub media: Option<MediaRequest>,
     #[schema(value_type = Option<crate::api::schemas::ParseMode>)]
     pub parse_mode: Option<ParseMode>,
     #[serde(default, deserialize_with = "crate::api::json::whole::option_i32")]
@@ -117,6 +125,31 @@ pub struct BatchRequest {
     pub priority: Option<PriorityName>,
     pub send_at: Option<DateTime<Utc>>,
     pub deadline: Option<DateTime<Utc>>,
+}
+
+/// `multipart/form-data` body of `POST /v1/outbox`: the `json` part first, then one or more
+/// `file` parts (several, at most 10: an album). Files are uploaded before the job is stored.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documentation only: the parts are read as a stream, never into this
+pub struct EnqueueForm {
+    /// The enqueue body as JSON (`EnqueueRequest`, with `media`).
+    #[schema(value_type = EnqueueRequest)]
+    pub json: String,
+    /// The file(s), each with a file name and ideally a `Content-Type`.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub file: Vec<Vec<u8>>,
+}
+
+/// `multipart/form-data` body of `POST /v1/outbox/batch`: as [`EnqueueForm`], the files
+/// uploaded once for every peer.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documentation only
+pub struct BatchForm {
+    /// The batch body as JSON (`BatchRequest`, with `media`).
+    #[schema(value_type = BatchRequest)]
+    pub json: String,
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub file: Vec<Vec<u8>>,
 }
 
 /// Why a job failed or died.
@@ -156,6 +189,57 @@ pub struct JobView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The files the job sends (uploaded when it was enqueued).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<JobMediaView>,
+}
+
+/// A job's files: one, or an album sent as one group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobMediaView {
+    /// `photo`, `document`, `video`, `audio` or `voice`.
+    #[schema(example = "photo")]
+    pub kind: String,
+    /// How many files (more than one: an album).
+    pub count: usize,
+    /// Bytes of every file together.
+    pub size: u64,
+    pub spoiler: bool,
+    pub force_document: bool,
+    pub files: Vec<JobFileView>,
+}
+
+/// One file of a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobFileView {
+    pub size: u64,
+    /// SHA-256 (hex) of the bytes uploaded.
+    pub sha256: String,
+    pub file_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+}
+
+impl From<&JobMedia> for JobMediaView {
+    fn from(media: &JobMedia) -> Self {
+        Self {
+            kind: media.kind.as_str().to_owned(),
+            count: media.files.len(),
+            size: media.size(),
+            spoiler: media.spoiler,
+            force_document: media.force_document,
+            files: media
+                .files
+                .iter()
+                .map(|f| JobFileView {
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                    file_name: f.file_name.clone(),
+                    mime_type: f.mime_type.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn time(ms: i64) -> DateTime<Utc> {
@@ -183,6 +267,7 @@ impl JobView {
             }),
             next_attempt_at: job.next_attempt_at.map(time),
             updated_at: time(job.updated_at),
+            media: job.body.media.as_ref().map(JobMediaView::from),
         }
     }
 }

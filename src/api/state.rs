@@ -39,6 +39,8 @@ pub struct AppState {
     pub cluster: Option<Arc<Cluster>>,
     /// Media uploads that finished, reused by a retry with the same Idempotency-Key.
     pub uploads: Arc<super::media::FinishedUploads>,
+    /// The clients of outgoing requests (`media.url` fetches).
+    pub outgoing: crate::outgoing::Outgoing,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<IdempotencyStore> {

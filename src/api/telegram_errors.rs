@@ -74,6 +74,9 @@ fn from_refusal(refusal: Refusal) -> ApiError {
             message: "the sandbox Telegram does not model this operation (real Telegram does): nothing was done".into(),
             telegram,
         },
+        RefusalKind::FileReferenceExpired => ApiError::InvalidRequest(format!(
+            "Telegram no longer accepts the stored file reference ({name}): upload the file again"
+        )),
         RefusalKind::BadRequest => {
             ApiError::InvalidRequest(format!("Telegram rejected the request: {name}"))
         }

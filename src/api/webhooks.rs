@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
-    /// Where events are POSTed (`http://…`).
+    /// Where events are POSTed (`http://…` or `https://…`).
     pub url: String,
     /// `whsec_` + base64 of at least 16 bytes; generated when absent.
     pub secret: Option<String>,
@@ -208,17 +208,10 @@ fn rfc3339(seconds: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Only plain `http://` URLs: this build has no TLS client (see docs/events.md).
+/// `http://` or `https://` with a host (see [`crate::events::webhooks::target`]).
 fn check_url(raw: &str) -> Result<String, ApiError> {
-    let url =
-        reqwest::Url::parse(raw.trim()).map_err(|e| ApiError::invalid(format!("url: {e}")))?;
-    match url.scheme() {
-        "http" if url.host().is_some() => Ok(url.to_string()),
-        "https" => Err(ApiError::invalid(
-            "url: https webhooks are not supported by this build yet; use http (e.g. behind a local TLS proxy)",
-        )),
-        _ => Err(ApiError::invalid("url must be an http:// URL with a host")),
-    }
+    crate::events::webhooks::target::check_url(raw)
+        .map_err(|why| ApiError::invalid(format!("url {why}")))
 }
 
 /// The chats asked for as ids (each within the key's chats), or the key's chats.

@@ -20,12 +20,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "MTGATE_MEDIA_URL_SCHEMES",
         "off",
-        "URL schemes a JSON send's `media.url` may use (`http`); `off`: no fetching",
+        "URL schemes a JSON send's `media.url` may use (`http`, `https` or `http,https`); `off`: no fetching",
     ),
 ];
 
-/// Schemes this build can fetch (no TLS client is compiled in).
-pub const FETCHABLE_SCHEMES: &[&str] = &["http"];
+/// Schemes mtgate can fetch (HTTPS trusting the roots of `crate::outgoing`).
+pub const FETCHABLE_SCHEMES: &[&str] = &["http", "https"];
 
 /// Telegram's own ceiling (4000 parts of 512 KiB; premium accounts may send twice that).
 const TELEGRAM_MAX_BYTES: u64 = 4000 * 512 * 1024 * 2;
@@ -94,7 +94,7 @@ fn parse_schemes(raw: &str) -> Result<Vec<String>, ConfigError> {
         Some(bad) => Err(ConfigError::new(
             "MTGATE_MEDIA_URL_SCHEMES",
             format!(
-                "`{bad}` cannot be fetched by this build; use `off` or a list of: {}",
+                "`{bad}` cannot be fetched; use `off` or a list of: {}",
                 FETCHABLE_SCHEMES.join(", ")
             ),
         )),
@@ -142,8 +142,13 @@ mod tests {
             })
         };
         assert_eq!(with("HTTP").unwrap().url_schemes, ["http"]);
+        assert_eq!(with("https").unwrap().url_schemes, ["https"]);
+        assert_eq!(
+            with(" http , HTTPS ").unwrap().url_schemes,
+            ["http", "https"]
+        );
         assert!(with("off").unwrap().url_schemes.is_empty());
-        for bad in ["file", "http,ftp", "https"] {
+        for bad in ["file", "http,ftp", "ftp", "http,"] {
             let err = with(bad).unwrap_err().to_string();
             assert!(err.contains("MTGATE_MEDIA_URL_SCHEMES"), "{bad}: {err}");
         }

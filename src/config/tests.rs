@@ -435,3 +435,14 @@ fn an_unreadable_file_is_named() {
             .starts_with("cannot read /nonexistent/mtgate/accounts.toml")
     );
 }
+
+#[test]
+fn a_bad_tls_ca_file_stops_startup_naming_the_variable() {
+    let missing = std::env::temp_dir().join("mtgate-no-such-dir/ca.pem");
+    let missing = missing.display().to_string();
+    assert_eq!(
+        failing_var(&[("MTGATE_TLS_CA_FILE", &missing)]),
+        "MTGATE_TLS_CA_FILE"
+    );
+    assert!(load(&[]).unwrap().tls.extra_roots.is_empty());
+}

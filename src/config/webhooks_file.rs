@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [webhooks.crm]
-//! url = "http://crm.internal:8080/telegram"   # required: http:// only in this build
+//! url = "https://crm.internal/telegram"        # required: http:// or https://
 //! secret = "whsec_…"                           # required: base64 of at least 16 bytes
 //! account = "default"                          # optional (default `default`)
 //! events = ["message.new", "message.edited"]   # optional (default: all)
@@ -16,6 +16,7 @@ use super::ConfigError;
 use super::toml_file::{Entry, TomlFile};
 use crate::domain::{AccountName, EventType, PeerSpec};
 use crate::events::webhooks::signature::valid_secret;
+use crate::events::webhooks::target::check_url;
 
 pub const VAR: &str = "MTGATE_WEBHOOKS_FILE";
 
@@ -82,10 +83,8 @@ fn webhook(entry: &Entry<'_>) -> Result<WebhookConfig, Vec<ConfigError>> {
     };
     let url = required("url");
     let secret = required("secret");
-    if let Some(url) = &url
-        && !url.starts_with("http://")
-    {
-        errors.push(entry.error(Some("url"), "must be an http:// URL (no TLS in this build)"));
+    if let Some(Err(why)) = url.as_deref().map(check_url) {
+        errors.push(entry.error(Some("url"), &why));
     }
     if let Some(secret) = &secret
         && !valid_secret(secret)
@@ -159,13 +158,14 @@ mod tests {
     #[test]
     fn a_full_entry_loads() {
         let hooks = load_text(
-            "[webhooks.crm]\nurl = \"http://h/x\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+            "[webhooks.crm]\nurl = \"https://h/x\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
              account = \"alice\"\nevents = [\"message.new\"]\nchats = [\"-1001234567890\"]\n",
         )
         .unwrap();
         assert_eq!(hooks[0].name, "crm");
         assert_eq!(hooks[0].account, "alice");
         assert_eq!(hooks[0].chats, [-1_001_234_567_890]);
+        assert_eq!(hooks[0].url, "https://h/x");
         assert!(
             !format!("{:?}", hooks[0]).contains("whsec"),
             "Debug hides the secret"
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn every_problem_is_reported_without_the_secret() {
         let errors = load_text(
-            "[webhooks.bad]\nurl = \"https://h\"\nsecret = \"hunter2\"\nevents = [\"nope\"]\n\
+            "[webhooks.bad]\nurl = \"ftp://h\"\nsecret = \"hunter2\"\nevents = [\"nope\"]\n\
              chats = [\"@name\"]\ncolour = 1\n",
         )
         .unwrap_err();

@@ -4,6 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::job_media::JobMedia;
 use super::parse_mode::ParseMode;
 use super::peer::PeerSpec;
 
@@ -105,7 +106,8 @@ impl Priority {
     }
 }
 
-/// What to send: the fields of a `POST /v1/messages` body besides the peer.
+/// What to send: the fields of a `POST /v1/messages` body besides the peer. With `media`,
+/// `text` is the caption (possibly empty).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SendBody {
     pub text: String,
@@ -113,6 +115,9 @@ pub struct SendBody {
     pub reply_to: Option<i32>,
     pub silent: bool,
     pub link_preview: bool,
+    /// Absent in rows stored before jobs carried files (and in text jobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<JobMedia>,
 }
 
 /// Why a job failed or died, as the API shows it.
@@ -302,6 +307,16 @@ mod tests {
     }
 
     #[test]
+    fn a_body_stored_before_jobs_carried_files_still_reads_and_text_bodies_stay_as_they_were() {
+        let old = r#"{"text":"hi","parse_mode":"plain","reply_to":null,"silent":false,"link_preview":true}"#;
+        let body: SendBody = serde_json::from_str(old).unwrap();
+        assert_eq!(body.media, None);
+        assert_eq!(body.text, "hi");
+        let written = serde_json::to_string(&body).unwrap();
+        assert!(!written.contains("media"), "{written}");
+    }
+
+    #[test]
     fn a_scheduled_job_shows_as_queued_once_its_time_has_come() {
         let job = Job {
             id: new_job_id(),
@@ -324,6 +339,7 @@ mod tests {
                 reply_to: None,
                 silent: false,
                 link_preview: true,
+                media: None,
             },
             random_id: 1,
         };

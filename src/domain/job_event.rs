@@ -87,6 +87,7 @@ mod tests {
                 reply_to: None,
                 silent: false,
                 link_preview: true,
+                media: None,
             },
             random_id: 1,
         }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// How a file is shown, as the API names kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Photo,

@@ -6,6 +6,7 @@ pub mod chats;
 pub mod event;
 pub mod job;
 pub mod job_event;
+pub mod job_media;
 pub mod key_scope;
 pub mod media;
 pub mod mentions;
@@ -23,6 +24,7 @@ pub use event::{
     NewEvent,
 };
 pub use job::{Job, JobError, JobState, JobTransition, NewJob, Priority, SendBody, Transition};
+pub use job_media::{JobFile, JobMedia, MediaRef};
 pub use key_scope::{AccountsScope, KeyScope, ScopeDenied};
 pub use media::{MediaInfo, MediaKind, MediaSource, MediaSpec};
 pub use message::{MessageView, PeerView};

@@ -148,6 +148,17 @@ impl Outbox {
         Ok(outcome)
     }
 
+    /// What an earlier enqueue with `key` did, if any (a replay or a conflict), without
+    /// storing anything.
+    pub async fn earlier_enqueue(
+        &self,
+        key: &EnqueueKey<'_>,
+    ) -> Result<Option<Enqueued>, StoreError> {
+        self.store()
+            .earlier_enqueue(self.account(), key, now_ms())
+            .await
+    }
+
     pub async fn job(&self, id: &str) -> Result<Option<Job>, StoreError> {
         self.store().job(self.account(), id).await
     }

@@ -39,6 +39,7 @@ pub fn verdict(error: &TelegramError) -> Verdict {
             | RefusalKind::Forbidden
             | RefusalKind::NotAuthorized
             | RefusalKind::NotSupportedBySandbox
+            | RefusalKind::FileReferenceExpired
             | RefusalKind::BadRequest => Verdict::Permanent,
         },
         TelegramError::PeerNotFound { .. } => Verdict::Permanent,
@@ -70,6 +71,7 @@ pub fn job_error(error: &TelegramError) -> JobError {
             RefusalKind::NotAuthorized => "SESSION_UNAUTHORIZED",
             RefusalKind::NotSupportedBySandbox => "NOT_SUPPORTED_BY_SANDBOX",
             RefusalKind::BadRequest | RefusalKind::DuplicateRandomId => "INVALID_REQUEST",
+            RefusalKind::FileReferenceExpired => "MEDIA_EXPIRED",
             RefusalKind::ServerTimeout => "TIMEOUT",
             RefusalKind::Migrate { .. } | RefusalKind::Unexpected => "INTERNAL",
         },
@@ -145,6 +147,7 @@ mod tests {
             (403, "CHAT_WRITE_FORBIDDEN"),
             (400, "MESSAGE_TOO_LONG"),
             (400, "ENTITY_BOUNDS_INVALID"),
+            (400, "FILE_REFERENCE_EXPIRED"),
         ] {
             assert_eq!(
                 verdict(&rpc(code, name, None)),
@@ -181,6 +184,9 @@ mod tests {
             job_error(&TelegramError::Unavailable("x".into())).code,
             "TELEGRAM_UNAVAILABLE"
         );
+        let e = job_error(&rpc(400, "FILE_REFERENCE_EXPIRED", Some(1)));
+        assert_eq!(e.code, "MEDIA_EXPIRED");
+        assert_eq!(e.telegram.as_deref(), Some("FILE_REFERENCE_EXPIRED"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::Shared;
 use super::verdict::{Verdict, backoff, job_error, own_error, verdict};
-use crate::domain::{Job, PeerSpec, PeerType, SendOptions, Transition};
+use crate::domain::{Job, PeerSpec, PeerType, SendOptions, TextError, Transition};
 use crate::store::Transitioned;
 use crate::telegram::TelegramError;
 use crate::telegram::text::FormattedText;
@@ -50,7 +50,7 @@ pub async fn attempt(shared: &Shared, chat: String, id: String, spec: PeerSpec) 
             return done(Outcome::StoreFailed, None);
         }
     };
-    let text = match FormattedText::parse(&job.body.text, job.body.parse_mode) {
+    let text = match text_of(&job) {
         Ok(text) => text,
         Err(e) => {
             let change = Transition::Failed(own_error("INVALID_REQUEST", e.to_string()));
@@ -66,20 +66,36 @@ pub async fn attempt(shared: &Shared, chat: String, id: String, spec: PeerSpec) 
         silent: job.body.silent,
         link_preview: job.body.link_preview,
     };
-    let outcome = match shared
-        .account
-        .send_queued(&spec, &text, options, job.random_id)
-        .await
-    {
-        Ok(view) => {
-            let change = Transition::Sent {
-                message_id: Some(view.id),
-            };
-            settle(shared, &job, change).await
-        }
+    let sent = match &job.body.media {
+        // An album's message id is its first message's.
+        Some(media) => shared
+            .account
+            .telegram()
+            .send_queued_media(&spec, &text, options, &media.references(), job.random_id)
+            .await
+            .map(|views| views.first().map(|v| v.id)),
+        None => shared
+            .account
+            .send_queued(&spec, &text, options, job.random_id)
+            .await
+            .map(|view| Some(view.id)),
+    };
+    let outcome = match sent {
+        Ok(message_id) => settle(shared, &job, Transition::Sent { message_id }).await,
         Err(e) => failed(shared, &job, &e).await,
     };
     done(outcome, Some(kind))
+}
+
+/// The job's text, or its caption (which may be empty) when it carries files.
+fn text_of(job: &Job) -> Result<FormattedText, TextError> {
+    if job.body.media.is_some() && job.body.text.trim().is_empty() {
+        return Ok(FormattedText {
+            text: String::new(),
+            entities: Vec::new(),
+        });
+    }
+    FormattedText::parse(&job.body.text, job.body.parse_mode)
 }
 
 /// Gives up on job `id` because its deadline passed (before any attempt).

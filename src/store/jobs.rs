@@ -45,6 +45,41 @@ pub struct JobFilter {
     pub limit: u32,
 }
 
+/// The earlier enqueue under `key`: replayed (its jobs as they are now) or a conflict.
+async fn earlier_enqueue(
+    conn: &mut AnyConnection,
+    account: &str,
+    key: &EnqueueKey<'_>,
+    now_ms: i64,
+) -> Result<Option<Enqueued>, StoreError> {
+    let earlier: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT fingerprint, body FROM idempotency
+         WHERE key_name = $1 AND account = $2 AND idem_key = $3 AND expires_at > $4",
+    )
+    .bind(&key.scope.key_name)
+    .bind(&key.scope.account)
+    .bind(key.key)
+    .bind(now_ms / 1000)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((fingerprint, body)) = earlier else {
+        return Ok(None);
+    };
+    if fingerprint != key.fingerprint {
+        return Ok(Some(Enqueued::Conflict));
+    }
+    let ids: Vec<String> = serde_json::from_slice::<EnqueueRecord>(&body)
+        .map_err(|e| StoreError::Corrupt(format!("enqueue record: {e}")))?
+        .jobs;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(job) = get(&mut *conn, account, &id).await? {
+            found.push(job);
+        }
+    }
+    Ok(Some(Enqueued::Replayed(found)))
+}
+
 pub(super) const COLUMNS: &str = "id, seq, chat, priority, state, body, random_id, attempts, failures, \
      send_at_ms, deadline_ms, next_attempt_at_ms, message_id, error, created_at_ms, updated_at_ms";
 
@@ -59,32 +94,10 @@ impl Store {
         now_ms: i64,
     ) -> Result<Enqueued, StoreError> {
         let mut tx = self.begin_write().await?;
-        if let Some(key) = &key {
-            let earlier: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
-                "SELECT fingerprint, body FROM idempotency
-                 WHERE key_name = $1 AND account = $2 AND idem_key = $3 AND expires_at > $4",
-            )
-            .bind(&key.scope.key_name)
-            .bind(&key.scope.account)
-            .bind(key.key)
-            .bind(now_ms / 1000)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((fingerprint, body)) = earlier {
-                if fingerprint != key.fingerprint {
-                    return Ok(Enqueued::Conflict);
-                }
-                let ids: Vec<String> = serde_json::from_slice::<EnqueueRecord>(&body)
-                    .map_err(|e| StoreError::Corrupt(format!("enqueue record: {e}")))?
-                    .jobs;
-                let mut found = Vec::with_capacity(ids.len());
-                for id in ids {
-                    if let Some(job) = get(&mut tx, account, &id).await? {
-                        found.push(job);
-                    }
-                }
-                return Ok(Enqueued::Replayed(found));
-            }
+        if let Some(key) = &key
+            && let Some(earlier) = earlier_enqueue(&mut tx, account, key, now_ms).await?
+        {
+            return Ok(earlier);
         }
         let (last_seq, last_created): (Option<i64>, Option<i64>) =
             sqlx::query_as("SELECT MAX(seq), MAX(created_at_ms) FROM jobs WHERE account = $1")
@@ -148,6 +161,18 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Enqueued::New(stored))
+    }
+
+    /// What an earlier enqueue with this key did (its jobs, or a conflict), if there was
+    /// one: lets a request find out before doing costly work (uploading files).
+    pub async fn earlier_enqueue(
+        &self,
+        account: &str,
+        key: &EnqueueKey<'_>,
+        now_ms: i64,
+    ) -> Result<Option<Enqueued>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        earlier_enqueue(&mut conn, account, key, now_ms).await
     }
 
     /// One job of `account`.

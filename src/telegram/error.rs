@@ -73,6 +73,10 @@ pub enum RefusalKind {
     Migrate {
         dc_id: i32,
     },
+    /// A stored file's reference is stale or invalid (`FILE_REFERENCE_EXPIRED`,
+    /// `FILE_REFERENCE_N_EXPIRED` for album item N, `FILE_REFERENCE_INVALID`…): sending that
+    /// reference will never work again.
+    FileReferenceExpired,
     /// Any other 400: Telegram found the request itself wrong.
     BadRequest,
     /// Telegram's own internal timeout (code -503).
@@ -148,6 +152,7 @@ impl Refusal {
             _ if rpc.is("MESSAGE_TOO_LONG") => RefusalKind::MessageTooLong,
             _ if rpc.is("MESSAGE_NOT_MODIFIED") => RefusalKind::MessageNotModified,
             _ if rpc.is("RANDOM_ID_DUPLICATE") => RefusalKind::DuplicateRandomId,
+            _ if rpc.is("FILE_REFERENCE_*") => RefusalKind::FileReferenceExpired,
             _ if rpc.code == 403 || any(FORBIDDEN) => RefusalKind::Forbidden,
             401 => RefusalKind::NotAuthorized,
             400 => RefusalKind::BadRequest,
@@ -317,11 +322,29 @@ mod tests {
             (400, "CHAT_ADMIN_REQUIRED", RefusalKind::Forbidden),
             (403, "SOMETHING_NEW", RefusalKind::Forbidden),
             (400, "ENTITY_BOUNDS_INVALID", RefusalKind::BadRequest),
+            (
+                400,
+                "FILE_REFERENCE_EXPIRED",
+                RefusalKind::FileReferenceExpired,
+            ),
+            (
+                400,
+                "FILE_REFERENCE_INVALID",
+                RefusalKind::FileReferenceExpired,
+            ),
             (-503, "Timeout", RefusalKind::ServerTimeout),
             (500, "INTERNAL_SERVER_ERROR", RefusalKind::Unexpected),
         ];
         for (code, name, expected) in cases {
             assert_eq!(kind(code, name, None), expected, "{code} {name}");
         }
+        // An album item's stale reference: grammers splits its number off the name.
+        assert_eq!(
+            rpc(400, "FILE_REFERENCE_EXPIRED", Some(2))
+                .refusal()
+                .unwrap()
+                .kind,
+            RefusalKind::FileReferenceExpired
+        );
     }
 }

@@ -1,11 +1,21 @@
-//! Helpers for the event tests: an SSE reader over a plain reqwest response, and waiting
-//! until the app's update pump has caught up with the sandbox (so a message injected next is
-//! live, not before the account's starting point).
+//! Helpers for the event tests: an SSE reader over a plain reqwest response, waiting until
+//! the app's update pump has caught up with the sandbox (so a message injected next is live,
+//! not before the account's starting point), and a webhook receiver with the Standard
+//! Webhooks check.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use base64::Engine;
+use hmac::{KeyInit, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{DEADLINE, TestApp};
+use crate::common::{DEADLINE, TestApp, eventually};
 
 /// One SSE frame (comments are skipped).
 #[derive(Debug, Clone)]
@@ -142,4 +152,94 @@ pub fn summary(frames: &[Frame]) -> Vec<Value> {
             ])
         })
         .collect()
+}
+
+/// A delivery as the receiver saw it.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: Bytes,
+}
+
+/// A webhook receiver: answers 500 to the first `fail_first` requests (or to all while
+/// `down`), 204 otherwise, and keeps what it accepted.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    accepted: Arc<Mutex<Vec<Delivery>>>,
+    /// Requests received, accepted or not.
+    pub seen: Arc<AtomicUsize>,
+    fail_first: Arc<AtomicUsize>,
+    /// While set, every request gets 500.
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Receiver {
+    /// A receiver on a loopback port over plain HTTP; its URL.
+    pub async fn start(fail_first: usize) -> (Self, String) {
+        let receiver = Self::default();
+        receiver.fail_first.store(fail_first, Ordering::SeqCst);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let app = receiver.router();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (receiver, url)
+    }
+
+    /// Its routes (`POST /hook`), to serve some other way (e.g. over TLS).
+    pub fn router(&self) -> axum::Router {
+        axum::Router::new()
+            .route("/hook", post(receive))
+            .with_state(self.clone())
+    }
+
+    pub fn accepted(&self) -> Vec<Delivery> {
+        self.accepted.lock().unwrap().clone()
+    }
+
+    pub async fn wait_for(&self, n: usize) -> Vec<Delivery> {
+        eventually(DEADLINE, "webhook deliveries", || async {
+            let got = self.accepted();
+            (got.len() >= n).then_some(got)
+        })
+        .await
+    }
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let n = r.seen.fetch_add(1, Ordering::SeqCst);
+    if n < r.fail_first.load(Ordering::SeqCst) || r.down.load(Ordering::SeqCst) {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    let header = |name: &str| headers[name].to_str().unwrap().to_string();
+    r.accepted.lock().unwrap().push(Delivery {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+    });
+    StatusCode::NO_CONTENT
+}
+
+/// The Standard Webhooks check, written here independently of mtgate's signer.
+pub fn verify(secret: &str, d: &Delivery) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.", d.id, d.timestamp).as_bytes());
+    mac.update(&d.body);
+    let expected = format!("v1,{}", b64.encode(mac.finalize().into_bytes()));
+    d.signature.split(' ').any(|s| s == expected)
+}
+
+pub async fn subscribe(app: &TestApp, body: Value) -> Value {
+    let response = app.post("/v1/webhooks").json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().contains_key("location"));
+    response.json().await.unwrap()
+}
+
+pub fn body(d: &Delivery) -> Value {
+    serde_json::from_slice(&d.body).unwrap()
 }

@@ -2,101 +2,12 @@
 //! outlast a flaky receiver, the breaker and dead letters of a receiver that stays down,
 //! redelivery, and the subscription routes.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use base64::Engine;
-use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
-use crate::common::{AppOptions, DEADLINE, TestApp, eventually, spawn_app, spawn_app_with};
-use crate::events_support::{incoming, wait_for_pump};
-
-/// A delivery as the receiver saw it.
-#[derive(Clone, Debug)]
-struct Delivery {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: Bytes,
-}
-
-/// A webhook receiver: answers 500 to the first `fail_first` requests (or to all while
-/// `down`), 204 otherwise, and keeps what it accepted.
-#[derive(Clone, Default)]
-struct Receiver {
-    accepted: Arc<Mutex<Vec<Delivery>>>,
-    seen: Arc<AtomicUsize>,
-    fail_first: Arc<AtomicUsize>,
-    down: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Receiver {
-    async fn start(fail_first: usize) -> (Self, String) {
-        let receiver = Self::default();
-        receiver.fail_first.store(fail_first, Ordering::SeqCst);
-        let app = axum::Router::new()
-            .route("/hook", post(receive))
-            .with_state(receiver.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (receiver, url)
-    }
-
-    fn accepted(&self) -> Vec<Delivery> {
-        self.accepted.lock().unwrap().clone()
-    }
-
-    async fn wait_for(&self, n: usize) -> Vec<Delivery> {
-        eventually(DEADLINE, "webhook deliveries", || async {
-            let got = self.accepted();
-            (got.len() >= n).then_some(got)
-        })
-        .await
-    }
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let n = r.seen.fetch_add(1, Ordering::SeqCst);
-    if n < r.fail_first.load(Ordering::SeqCst) || r.down.load(Ordering::SeqCst) {
-        return StatusCode::INTERNAL_SERVER_ERROR;
-    }
-    let header = |name: &str| headers[name].to_str().unwrap().to_string();
-    r.accepted.lock().unwrap().push(Delivery {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        body,
-    });
-    StatusCode::NO_CONTENT
-}
-
-/// The Standard Webhooks check, written here independently of mtgate's signer.
-fn verify(secret: &str, d: &Delivery) -> bool {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
-    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
-    mac.update(format!("{}.{}.", d.id, d.timestamp).as_bytes());
-    mac.update(&d.body);
-    let expected = format!("v1,{}", b64.encode(mac.finalize().into_bytes()));
-    d.signature.split(' ').any(|s| s == expected)
-}
-
-async fn subscribe(app: &TestApp, body: Value) -> Value {
-    let response = app.post("/v1/webhooks").json(&body).send().await.unwrap();
-    assert_eq!(response.status(), 201);
-    assert!(response.headers().contains_key("location"));
-    response.json().await.unwrap()
-}
-
-fn body(d: &Delivery) -> Value {
-    serde_json::from_slice(&d.body).unwrap()
-}
+use crate::common::{AppOptions, DEADLINE, eventually, spawn_app, spawn_app_with};
+use crate::events_support::{Receiver, body, incoming, subscribe, verify, wait_for_pump};
 
 /// Quick retries for tests.
 fn quick(attempts: &str, threshold: &str) -> AppOptions {

@@ -2,6 +2,9 @@
 //! files, and the sandbox's stored bytes.
 #![allow(dead_code)]
 
+use axum::Router;
+use axum::http::header;
+use axum::routing::get;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -101,4 +104,25 @@ pub fn stored_bytes(app: &TestApp, sha256: &str) -> Vec<u8> {
         .unwrap_or_else(|| panic!("the sandbox holds no file {sha256}"))
         .bytes
         .clone()
+}
+
+/// Serves `bytes` as `application/pdf` at `/files/report.pdf` (404 elsewhere) on a loopback
+/// port; its base URL.
+pub async fn file_server(bytes: Vec<u8>) -> String {
+    let app = file_routes(bytes);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+/// The routes of [`file_server`], to serve some other way (e.g. over TLS).
+pub fn file_routes(bytes: Vec<u8>) -> Router {
+    Router::new().route(
+        "/files/report.pdf",
+        get(move || {
+            let bytes = bytes.clone();
+            async move { ([(header::CONTENT_TYPE, "application/pdf")], bytes) }
+        }),
+    )
 }

@@ -1,29 +1,11 @@
 //! A JSON send naming its file by `media.url`: fetched by mtgate from a loopback server and
 //! streamed to Telegram; off unless `MTGATE_MEDIA_URL_SCHEMES` allows the scheme; size-capped.
 
-use axum::Router;
-use axum::http::header;
-use axum::routing::get;
 use serde_json::json;
 
 use crate::common::AppOptions;
 use crate::media_support::*;
 use crate::messages_support::{count_calls, ground_truth, ready_app, ready_app_with, send, world};
-
-/// Serves `/report.pdf` (and 404 elsewhere) on a loopback port; its base URL.
-async fn file_server(bytes: Vec<u8>) -> String {
-    let app = Router::new().route(
-        "/files/report.pdf",
-        get(move || {
-            let bytes = bytes.clone();
-            async move { ([(header::CONTENT_TYPE, "application/pdf")], bytes) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
-}
 
 #[tokio::test]
 async fn a_file_named_by_url_is_fetched_and_arrives_byte_identical() {

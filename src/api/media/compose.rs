@@ -5,12 +5,63 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::send::Plan;
+use super::types::MediaRequest;
 use crate::accounts::Account;
 use crate::api::ApiError;
 use crate::api::json::json_response;
+use crate::api::messages::input::formatted;
 use crate::api::schemas::SentMedia;
-use crate::domain::MediaSpec;
+use crate::domain::{MediaSpec, ParseMode};
 use crate::telegram::ops::{UploadError, UploadedFile, guess_mime};
+use crate::telegram::text::FormattedText;
+
+/// Telegram's caption limit (UTF-16 code units).
+pub const MAX_CAPTION_UTF16: usize = 1024;
+
+/// How the files of one request are to be uploaded and shown.
+#[derive(Clone, Debug)]
+pub struct FilePlan {
+    pub media: MediaRequest,
+    pub max_bytes: u64,
+    /// The request's Content-Length: an upper bound on every file in it.
+    pub length_bound: Option<u64>,
+}
+
+/// The caption, given as the body's `text` or as `media.caption` (not both): as written
+/// (empty when none) and parsed, checked against Telegram's caption limit.
+pub fn caption<'a>(
+    text: Option<&'a str>,
+    media_caption: Option<&'a str>,
+    mode: Option<ParseMode>,
+) -> Result<(&'a str, FormattedText), ApiError> {
+    let raw = match (text, media_caption) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "give the caption as `text` or as `media.caption`, not both",
+            ));
+        }
+        (Some(c), None) | (None, Some(c)) => c,
+        (None, None) => "",
+    };
+    if raw.is_empty() {
+        let empty = FormattedText {
+            text: String::new(),
+            entities: Vec::new(),
+        };
+        return Ok((raw, empty));
+    }
+    let parsed = formatted(raw, mode)?;
+    let units = parsed.text.encode_utf16().count();
+    if units > MAX_CAPTION_UTF16 {
+        return Err(ApiError::MessageTooLong {
+            message: format!(
+                "the caption is {units} UTF-16 code units after parsing; at most {MAX_CAPTION_UTF16}"
+            ),
+            telegram: None,
+        });
+    }
+    Ok((raw, parsed))
+}
 
 /// Sends uploaded files as `plan` says; the 201 answer.
 pub(super) async fn send_files(
@@ -28,7 +79,7 @@ pub(super) async fn send_files(
 
 /// How file `index` of a send is presented: `plan`'s choices, else what the file itself says.
 pub(super) fn media_spec(
-    plan: &Plan,
+    plan: &FilePlan,
     index: usize,
     given_name: Option<&str>,
     given_type: Option<&str>,
@@ -60,13 +111,13 @@ pub(super) fn media_spec(
     }
 }
 
-pub(super) fn too_large(limit: u64) -> ApiError {
+pub fn too_large(limit: u64) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "a file is larger than {limit} bytes (MTGATE_MEDIA_MAX_BYTES); nothing was sent"
     ))
 }
 
-pub(super) fn upload_error(e: UploadError) -> ApiError {
+pub fn upload_error(e: UploadError) -> ApiError {
     match e {
         UploadError::TooLarge { limit } => too_large(limit),
         UploadError::Empty => ApiError::invalid("a `file` part is empty"),

@@ -2,16 +2,16 @@
 //! Telegram as they arrive) and `GET /v1/messages/{peer}/{id}/media` ([`download`]: the
 //! file streamed back, with `Range`).
 
-mod compose;
+pub mod compose;
 pub mod download;
 pub mod finished;
+pub mod form;
 pub mod send;
 pub mod types;
 pub mod url;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header;
 use axum::response::Response;
 use axum::routing::get;
 
@@ -33,15 +33,7 @@ pub async fn send_any(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, Logged> {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
+    let multipart = form::is_multipart(request.headers());
     let headers = request.headers().clone();
     if multipart {
         return send::send_multipart(account, state, headers, request.into_body()).await;

@@ -1,15 +1,16 @@
 //! A JSON send naming its file by `media.url`: mtgate fetches it (schemes as
-//! `MTGATE_MEDIA_URL_SCHEMES` allows, off by default; redirects not followed) and streams the
+//! `MTGATE_MEDIA_URL_SCHEMES` allows, off by default; redirects not followed; HTTPS trusting
+//! the roots of [`crate::outgoing`]) and streams the
 //! response body to Telegram as it arrives, under `MTGATE_MEDIA_MAX_BYTES`, then sends it like
 //! an uploaded file. With `Idempotency-Key`, the fingerprint is the JSON body and a finished
 //! upload is reused by a retry, as for multipart sends.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 
-use super::compose::{media_spec, send_files, too_large, upload_error};
+use super::compose::{FilePlan, media_spec, send_files, too_large, upload_error};
 use super::finished::FinishedUploads;
 use super::send::{Plan, plan};
 use super::types::MediaSendRequest;
@@ -19,19 +20,9 @@ use crate::api::json::ApiJson;
 use crate::api::messages::input::idempotency_of;
 use crate::api::peers::Logged;
 use crate::api::{ApiError, AppState};
+use crate::domain::MediaSpec;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::telegram::ops::BIG_FILE_THRESHOLD;
-
-/// One client for every fetch: no redirects (a redirect could lead anywhere), no proxy from
-/// the environment, bounded connect time.
-static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .build()
-        .expect("a plain HTTP client builds")
-});
+use crate::telegram::ops::{BIG_FILE_THRESHOLD, UploadedFile};
 
 pub async fn send_from_url(
     account: RequestAccount,
@@ -57,19 +48,24 @@ pub async fn send_from_url(
     };
     let key = idempotent.as_ref().map(|(key, _)| key.clone());
     let uploads = state.uploads.clone();
+    let client = state.outgoing.media().clone();
     crate::api::messages::run(
         account.account(),
         &state.idempotency,
         idempotent,
         move |account| async move {
-            send(&account, &uploads, key.as_ref(), &plan, url, random_id).await
+            let fetch = Fetch {
+                client: &client,
+                url,
+            };
+            send(&account, &uploads, key.as_ref(), &plan, fetch, random_id).await
         },
     )
     .await
 }
 
 /// The URL, if it parses and its scheme is allowed.
-fn checked_url(raw: Option<&str>, schemes: &[String]) -> Result<reqwest::Url, ApiError> {
+pub fn checked_url(raw: Option<&str>, schemes: &[String]) -> Result<reqwest::Url, ApiError> {
     let raw = raw.ok_or_else(|| {
         ApiError::invalid(
             "a JSON send with `media` needs `media.url` (or send multipart/form-data)",
@@ -92,24 +88,50 @@ fn checked_url(raw: Option<&str>, schemes: &[String]) -> Result<reqwest::Url, Ap
     Ok(url)
 }
 
+/// What to fetch, and with which client.
+struct Fetch<'a> {
+    client: &'a reqwest::Client,
+    url: reqwest::Url,
+}
+
 async fn send(
     account: &Arc<Account>,
     uploads: &FinishedUploads,
     key: Option<&IdempotencyKey>,
     plan: &Plan,
-    url: reqwest::Url,
+    fetch: Fetch<'_>,
     random_id: i64,
 ) -> Result<Response, ApiError> {
-    let name = url
-        .path_segments()
-        .and_then(|mut s| s.next_back().map(str::to_owned))
-        .filter(|s| !s.is_empty());
     if let Some(file) = key.and_then(|key| uploads.get(key, 0)) {
-        let spec = media_spec(plan, 0, name.as_deref(), None);
+        let spec = media_spec(&plan.files, 0, file_name(&fetch.url).as_deref(), None);
         return send_files(account, plan, &[(spec, file)], random_id).await;
     }
-    let mut response = CLIENT.get(url.clone()).send().await.map_err(|e| {
-        ApiError::invalid(format!("could not fetch `media.url`: {}", e.without_url()))
+    let (spec, file) = fetch_upload(account, &plan.files, fetch.client, fetch.url).await?;
+    if let Some(key) = key {
+        uploads.put(key, 0, file.clone());
+    }
+    send_files(account, plan, &[(spec, file)], random_id).await
+}
+
+/// The URL's last path segment, the file name it suggests.
+fn file_name(url: &reqwest::Url) -> Option<String> {
+    url.path_segments()
+        .and_then(|mut s| s.next_back().map(str::to_owned))
+        .filter(|s| !s.is_empty())
+}
+
+/// Fetches `url` with `client` (the media client of [`crate::outgoing::Outgoing`]) and
+/// streams its body to Telegram as it arrives (size-capped by `plan`).
+pub async fn fetch_upload(
+    account: &Account,
+    plan: &FilePlan,
+    client: &reqwest::Client,
+    url: reqwest::Url,
+) -> Result<(MediaSpec, UploadedFile), ApiError> {
+    let name = file_name(&url);
+    let mut response = client.get(url).send().await.map_err(|e| {
+        let why = crate::outgoing::describe(&e);
+        ApiError::invalid(format!("could not fetch `media.url`: {why}"))
     })?;
     if !response.status().is_success() {
         return Err(ApiError::invalid(format!(
@@ -133,15 +155,13 @@ async fn send(
         .telegram()
         .start_upload(&spec.file_name, plan.max_bytes, may_be_big);
     while let Some(chunk) = response.chunk().await.map_err(|e| {
-        ApiError::invalid(format!("`media.url` stopped half-way: {}", e.without_url()))
+        let why = crate::outgoing::describe(&e);
+        ApiError::invalid(format!("`media.url` stopped half-way: {why}"))
     })? {
         upload.push(&chunk).await.map_err(upload_error)?;
     }
     let file = upload.finish().await.map_err(upload_error)?;
-    if let Some(key) = key {
-        uploads.put(key, 0, file.clone());
-    }
-    send_files(account, plan, &[(spec, file)], random_id).await
+    Ok((spec, file))
 }
 
 #[cfg(test)]
@@ -151,10 +171,12 @@ mod tests {
     #[test]
     fn urls_need_an_allowed_scheme() {
         let http = vec!["http".to_string()];
+        let both = vec!["http".to_string(), "https".to_string()];
         assert!(checked_url(Some("http://127.0.0.1:9/a.png"), &http).is_ok());
+        assert!(checked_url(Some("https://files.example/a.png"), &both).is_ok());
         for (raw, schemes) in [
             (Some("https://example.com/a"), http.clone()),
-            (Some("file:///etc/passwd"), http.clone()),
+            (Some("file:///etc/passwd"), both.clone()),
             (Some("not a url"), http.clone()),
             (None, http.clone()),
             (Some("http://127.0.0.1/a"), Vec::new()),

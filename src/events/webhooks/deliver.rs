@@ -188,15 +188,7 @@ impl Deliverer {
             .body(body.to_owned())
             .send()
             .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    "timed out".to_string()
-                } else if e.is_connect() {
-                    "cannot connect".to_string()
-                } else {
-                    "request failed".to_string()
-                }
-            })?;
+            .map_err(|e| crate::outgoing::describe(&e))?;
         let status = response.status();
         if status.is_success() {
             Ok(())

@@ -17,6 +17,7 @@ use crate::store::{FailureRecord, StoreError, WebhookRecord};
 pub mod breaker;
 mod deliver;
 pub mod signature;
+pub mod target;
 
 pub use breaker::BreakerState;
 pub use deliver::Status;
@@ -60,9 +61,11 @@ pub struct Webhooks {
 
 impl Webhooks {
     /// Stores the configured webhooks (`source = config`, replacing earlier versions and
-    /// dropping configured ones no longer listed) and starts every stored webhook.
+    /// dropping configured ones no longer listed) and starts every stored webhook, each
+    /// posting with `http` (see [`crate::outgoing`]).
     pub async fn start(
         events: Arc<Events>,
+        http: reqwest::Client,
         policy: WebhookPolicy,
         configured: Vec<WebhookConfig>,
         cluster: Option<Arc<Cluster>>,
@@ -93,7 +96,7 @@ impl Webhooks {
         }
         let webhooks = Arc::new(Self {
             events,
-            http: reqwest::Client::new(),
+            http,
             policy,
             running: Mutex::new(HashMap::new()),
             cluster,

@@ -13,6 +13,7 @@ fn new_job(chat: &str, send_at: Option<i64>) -> NewJob {
             reply_to: None,
             silent: false,
             link_preview: true,
+            media: None,
         },
     }
 }
@@ -55,6 +56,11 @@ async fn the_same_key_and_request_give_the_same_jobs_and_another_request_conflic
         key: "k1",
         fingerprint,
     };
+    let unknown = store
+        .earlier_enqueue("default", &key(b"f1"), 500)
+        .await
+        .unwrap();
+    assert!(unknown.is_none(), "{unknown:?}");
     let first = stored(
         store
             .enqueue_jobs(
@@ -66,6 +72,15 @@ async fn the_same_key_and_request_give_the_same_jobs_and_another_request_conflic
             .await
             .unwrap(),
     );
+    // Looking first (as a file upload does) finds the same jobs, or the conflict.
+    match store.earlier_enqueue("default", &key(b"f1"), 1_500).await {
+        Ok(Some(Enqueued::Replayed(jobs))) => assert_eq!(jobs, first),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        store.earlier_enqueue("default", &key(b"f2"), 1_500).await,
+        Ok(Some(Enqueued::Conflict))
+    ));
     match store
         .enqueue_jobs(
             "default",

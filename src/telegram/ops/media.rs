@@ -6,10 +6,13 @@ use grammers_tl_types as tl;
 
 use super::answers::{MessagesPage, sent_message};
 use super::media_info::media_source;
+use super::media_input::{stored_media, uploaded_media};
 use super::media_upload::UploadedFile;
 use super::{TelegramAccount, target};
-use crate::domain::{MediaKind, MediaSource, MediaSpec, MessageView, PeerSpec, SendOptions};
+use crate::domain::{MediaSource, MediaSpec, MessageView, PeerSpec, SendOptions};
 use crate::telegram::TelegramError;
+use crate::telegram::invoke::Waits;
+use crate::telegram::resolver::KnownPeer;
 use crate::telegram::text::FormattedText;
 
 /// Where a file can be read from (opaque outside `telegram`).
@@ -31,14 +34,70 @@ impl TelegramAccount {
         random_id: i64,
     ) -> Result<Vec<MessageView>, TelegramError> {
         let peer = self.resolve(spec).await?;
+        let media = if let [(spec, file)] = files {
+            vec![uploaded_media(spec, file)]
+        } else {
+            // An album takes media Telegram already stores, never raw uploads.
+            let mut stored = Vec::with_capacity(files.len());
+            for (spec, file) in files {
+                stored.push(
+                    self.register(Some(peer.id), peer.input_peer(), spec, file)
+                        .await?,
+                );
+            }
+            stored
+        };
+        let mut views = self
+            .post_media(&peer, caption, options, media, random_id, Waits::Sleep)
+            .await?;
+        for (view, (_, file)) in views.iter_mut().zip(files) {
+            if let Some(media) = view.media.as_mut() {
+                media.sha256 = Some(file.sha256.clone());
+            }
+        }
+        Ok(views)
+    }
+
+    /// Registers an uploaded file with `messages.uploadMedia` for `input_peer`: the answer
+    /// names a photo or document Telegram stores, usable by any later send.
+    pub(super) async fn register(
+        &self,
+        chat: Option<i64>,
+        input_peer: tl::enums::InputPeer,
+        spec: &MediaSpec,
+        file: &UploadedFile,
+    ) -> Result<tl::enums::InputMedia, TelegramError> {
+        let request = tl::functions::messages::UploadMedia {
+            business_connection_id: None,
+            peer: input_peer,
+            media: uploaded_media(spec, file),
+        };
+        let stored = self.manager.invoke_in_chat(chat, request).await?;
+        stored_media(&stored, spec.spoiler)
+            .ok_or_else(|| TelegramError::Incomplete("the uploaded media".into()))
+    }
+
+    /// Posts `media` to `peer`: `messages.sendMedia` for one, `messages.sendMultiMedia` for
+    /// an album (consecutive `random_id`s from `random_id`), `caption` on the first.
+    pub(super) async fn post_media(
+        &self,
+        peer: &KnownPeer,
+        caption: &FormattedText,
+        options: SendOptions,
+        media: Vec<tl::enums::InputMedia>,
+        random_id: i64,
+        waits: Waits,
+    ) -> Result<Vec<MessageView>, TelegramError> {
         let entities = self.input_entities(&caption.entities);
-        let random_ids: Vec<i64> = (0..files.len() as i64)
+        let random_ids: Vec<i64> = (0..media.len() as i64)
             .map(|i| match random_id.wrapping_add(i) {
                 0 => i64::MIN,
                 id => id,
             })
             .collect();
-        let updates = if let [(spec, file)] = files {
+        let count = media.len();
+        let updates = if count == 1 {
+            let media = media.into_iter().next().expect("one item");
             let request = tl::functions::messages::SendMedia {
                 silent: options.silent,
                 background: false,
@@ -49,7 +108,7 @@ impl TelegramAccount {
                 allow_paid_floodskip: false,
                 peer: peer.input_peer(),
                 reply_to: options.reply_to.map(super::messages::reply_to),
-                media: uploaded_media(spec, file),
+                media,
                 message: caption.text.clone(),
                 random_id: random_ids[0],
                 reply_markup: None,
@@ -62,22 +121,16 @@ impl TelegramAccount {
                 allow_paid_stars: None,
                 suggested_post: None,
             };
-            self.call_in_chat(Some(peer.id), request).await?
+            self.call_with(Some(peer.id), request, waits).await?
         } else {
-            let mut multi_media = Vec::with_capacity(files.len());
-            for (i, (spec, file)) in files.iter().enumerate() {
-                let request = tl::functions::messages::UploadMedia {
-                    business_connection_id: None,
-                    peer: peer.input_peer(),
-                    media: uploaded_media(spec, file),
-                };
-                let stored = self.manager.invoke_in_chat(Some(peer.id), request).await?;
-                let media = stored_media(&stored, spec.spoiler)
-                    .ok_or_else(|| TelegramError::Incomplete("the uploaded media".into()))?;
-                multi_media.push(
+            let multi_media = media
+                .into_iter()
+                .zip(&random_ids)
+                .enumerate()
+                .map(|(i, (media, random_id))| {
                     tl::types::InputSingleMedia {
                         media,
-                        random_id: random_ids[i],
+                        random_id: *random_id,
                         message: if i == 0 {
                             caption.text.clone()
                         } else {
@@ -85,9 +138,9 @@ impl TelegramAccount {
                         },
                         entities: if i == 0 { entities.clone() } else { None },
                     }
-                    .into(),
-                );
-            }
+                    .into()
+                })
+                .collect();
             let request = tl::functions::messages::SendMultiMedia {
                 silent: options.silent,
                 background: false,
@@ -105,19 +158,15 @@ impl TelegramAccount {
                 effect: None,
                 allow_paid_stars: None,
             };
-            self.call_in_chat(Some(peer.id), request).await?
+            self.call_with(Some(peer.id), request, waits).await?
         };
-        let mut views = Vec::with_capacity(files.len());
-        for (i, (_, file)) in files.iter().enumerate() {
-            let text = if i == 0 { caption.text.as_str() } else { "" };
-            let mut view = sent_message(&updates, random_ids[i], target(&peer), text)
-                .ok_or_else(|| TelegramError::Incomplete("the sent media message".into()))?;
-            if let Some(media) = view.media.as_mut() {
-                media.sha256 = Some(file.sha256.clone());
-            }
-            views.push(view);
-        }
-        Ok(views)
+        (0..count)
+            .map(|i| {
+                let text = if i == 0 { caption.text.as_str() } else { "" };
+                sent_message(&updates, random_ids[i], target(peer), text)
+                    .ok_or_else(|| TelegramError::Incomplete("the sent media message".into()))
+            })
+            .collect()
     }
 
     /// Where message `id` of `spec`'s chat keeps its photo or document; `None` when the
@@ -164,127 +213,5 @@ impl TelegramAccount {
                 "Telegram redirected the download to a CDN, which mtgate does not support".into(),
             )),
         }
-    }
-}
-
-/// The `InputMedia` of a freshly uploaded file, as `spec` presents it.
-fn uploaded_media(spec: &MediaSpec, file: &UploadedFile) -> tl::enums::InputMedia {
-    use tl::enums::DocumentAttribute as A;
-    if spec.kind == MediaKind::Photo && !spec.force_document {
-        return tl::types::InputMediaUploadedPhoto {
-            spoiler: spec.spoiler,
-            live_photo: false,
-            file: file.input(),
-            stickers: None,
-            ttl_seconds: None,
-            video: None,
-        }
-        .into();
-    }
-    let mut attributes: Vec<A> = vec![
-        tl::types::DocumentAttributeFilename {
-            file_name: spec.file_name.clone(),
-        }
-        .into(),
-    ];
-    match spec.kind {
-        MediaKind::Video => attributes.push(
-            tl::types::DocumentAttributeVideo {
-                round_message: false,
-                supports_streaming: true,
-                nosound: false,
-                duration: 0.0,
-                w: 0,
-                h: 0,
-                preload_prefix_size: None,
-                video_start_ts: None,
-                video_codec: None,
-            }
-            .into(),
-        ),
-        MediaKind::Audio | MediaKind::Voice => attributes.push(
-            tl::types::DocumentAttributeAudio {
-                voice: spec.kind == MediaKind::Voice,
-                duration: 0,
-                title: None,
-                performer: None,
-                waveform: None,
-            }
-            .into(),
-        ),
-        MediaKind::Photo | MediaKind::Document => {}
-    }
-    tl::types::InputMediaUploadedDocument {
-        nosound_video: false,
-        force_file: spec.force_document,
-        spoiler: spec.spoiler,
-        file: file.input(),
-        thumb: None,
-        mime_type: spec
-            .mime_type
-            .clone()
-            .unwrap_or_else(|| guess_mime(&spec.file_name)),
-        attributes,
-        stickers: None,
-        video_cover: None,
-        video_timestamp: None,
-        ttl_seconds: None,
-    }
-    .into()
-}
-
-/// The mime type a file name suggests (`application/octet-stream` when none does).
-pub fn guess_mime(file_name: &str) -> String {
-    mime_guess::from_path(file_name)
-        .first_or_octet_stream()
-        .essence_str()
-        .to_owned()
-}
-
-/// `messages.uploadMedia`'s answer as the `InputMedia` an album names it by.
-fn stored_media(media: &tl::enums::MessageMedia, spoiler: bool) -> Option<tl::enums::InputMedia> {
-    match media {
-        tl::enums::MessageMedia::Photo(p) => {
-            let tl::enums::Photo::Photo(photo) = p.photo.as_ref()? else {
-                return None;
-            };
-            Some(
-                tl::types::InputMediaPhoto {
-                    spoiler,
-                    live_photo: false,
-                    id: tl::types::InputPhoto {
-                        id: photo.id,
-                        access_hash: photo.access_hash,
-                        file_reference: photo.file_reference.clone(),
-                    }
-                    .into(),
-                    ttl_seconds: None,
-                    video: None,
-                }
-                .into(),
-            )
-        }
-        tl::enums::MessageMedia::Document(d) => {
-            let tl::enums::Document::Document(doc) = d.document.as_ref()? else {
-                return None;
-            };
-            Some(
-                tl::types::InputMediaDocument {
-                    spoiler,
-                    id: tl::types::InputDocument {
-                        id: doc.id,
-                        access_hash: doc.access_hash,
-                        file_reference: doc.file_reference.clone(),
-                    }
-                    .into(),
-                    video_cover: None,
-                    video_timestamp: None,
-                    ttl_seconds: None,
-                    query: None,
-                }
-                .into(),
-            )
-        }
-        _ => None,
     }
 }

@@ -7,6 +7,8 @@
 //! - [`resolve`]: peers from the cache, or one coalesced Telegram lookup per peer.
 //! - [`messages`]: send and edit; [`delete`]; [`history`].
 //! - `media_upload` (streaming parts), `media` (send, album, download windows),
+//!   `media_input` (what a send names a file by), `media_stored` (files registered for
+//!   the outbox),
 //!   [`media_info`] (raw media read into domain types).
 //! - [`actions`]: forward, pin, mark read, typing; [`dialogs`]: the chat list.
 //! - `learn`: the one call path (invoke, then learn the answer's peers) every op uses.
@@ -21,6 +23,8 @@ mod history;
 mod learn;
 mod media;
 pub mod media_info;
+mod media_input;
+mod media_stored;
 mod media_upload;
 mod messages;
 mod resolve;
@@ -31,7 +35,8 @@ use super::resolver::{KnownPeer, PeerResolver};
 use super::{ClientManager, TelegramError};
 use crate::domain::{Peer, SessionInfo};
 use answers::Target;
-pub use media::{FileLocation, MAX_ALBUM, guess_mime};
+pub use media::{FileLocation, MAX_ALBUM};
+pub use media_input::guess_mime;
 pub use media_upload::{BIG_FILE_THRESHOLD, FileUpload, UploadError, UploadedFile};
 
 /// One account's side of Telegram: its client manager and what it knows of peers.

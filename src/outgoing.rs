@@ -1,0 +1,158 @@
+//! The one place outgoing HTTP(S) clients are built, so every request mtgate makes trusts the
+//! same roots: the built-in Mozilla set plus `MTGATE_TLS_CA_FILE` ([`TlsConfig`]). TLS is
+//! rustls on ring; certificate errors surface as ordinary request errors to the callers.
+
+use std::time::Duration;
+
+use crate::config::TlsConfig;
+
+/// How long a fetch of `media.url` may take to connect (TLS handshake included).
+const MEDIA_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The clients of outgoing requests (cheap to clone: each shares its connection pool).
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    media: reqwest::Client,
+    webhooks: reqwest::Client,
+}
+
+impl Outgoing {
+    pub fn new(tls: &TlsConfig) -> Result<Self, reqwest::Error> {
+        // Fetches on callers' behalf: no redirects (a redirect could lead anywhere), no proxy
+        // from the environment, bounded connect time.
+        let media = with_roots(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(MEDIA_CONNECT_TIMEOUT)
+            .build()?;
+        // Deliveries to the operator's receivers: reqwest's defaults, each POST bounded by
+        // MTGATE_WEBHOOK_TIMEOUT.
+        let webhooks = with_roots(tls).build()?;
+        Ok(Self { media, webhooks })
+    }
+
+    /// Fetches `media.url`.
+    pub fn media(&self) -> &reqwest::Client {
+        &self.media
+    }
+
+    /// Posts webhook deliveries.
+    pub fn webhooks(&self) -> &reqwest::Client {
+        &self.webhooks
+    }
+}
+
+/// A builder on rustls trusting the built-in roots and the configured ones.
+fn with_roots(tls: &TlsConfig) -> reqwest::ClientBuilder {
+    tls.extra_roots.iter().cloned().fold(
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(true),
+        reqwest::ClientBuilder::add_root_certificate,
+    )
+}
+
+/// Why an outgoing request failed, for callers and logs: the TLS reason when the handshake
+/// failed (untrusted, expired, wrong host…), else the kind of failure. Never the URL, never
+/// addresses or the server's words.
+pub fn describe(error: &reqwest::Error) -> String {
+    if let Some(tls) = tls_error(error) {
+        return tls_reason(tls);
+    }
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        "cannot connect".into()
+    } else if error.is_body() || error.is_decode() {
+        "the response broke off".into()
+    } else {
+        "request failed".into()
+    }
+}
+
+/// The rustls error somewhere in `error`'s chain. An `io::Error`'s `source()` skips the error
+/// it wraps, and the TLS connector wraps rustls' error in an `io::Error` (itself wrapped in
+/// another), so an `io::Error` is followed into what it wraps.
+fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
+}
+
+fn tls_reason(error: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let certificate = match error {
+        rustls::Error::InvalidCertificate(c) => c,
+        rustls::Error::AlertReceived(alert) => {
+            return format!("TLS handshake refused by the server ({alert:?})");
+        }
+        rustls::Error::NoCertificatesPresented => {
+            return "TLS: the server presented no certificate".into();
+        }
+        _ => return "TLS handshake failed".into(),
+    };
+    let why = match certificate {
+        C::UnknownIssuer => "is not trusted (unknown issuer; see MTGATE_TLS_CA_FILE)",
+        C::NotValidForName | C::NotValidForNameContext { .. } => "is not valid for this host",
+        C::Expired | C::ExpiredContext { .. } => "has expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => "is not valid yet",
+        C::Revoked => "is revoked",
+        C::BadSignature => "has a bad signature",
+        _ => "is not acceptable",
+    };
+    format!("TLS: the server's certificate {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_problems_are_named_in_plain_words() {
+        let reason = |c| tls_reason(&rustls::Error::InvalidCertificate(c));
+        assert!(reason(rustls::CertificateError::UnknownIssuer).contains("MTGATE_TLS_CA_FILE"));
+        assert!(reason(rustls::CertificateError::NotValidForName).contains("not valid for"));
+        assert!(reason(rustls::CertificateError::Expired).contains("expired"));
+        assert_eq!(
+            tls_reason(&rustls::Error::DecryptError),
+            "TLS handshake failed"
+        );
+    }
+
+    /// A client error whose cause is an `io::Error` wrapping one wrapping a rustls error, as
+    /// reqwest's connector reports a failed handshake.
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_tls_error_wrapped_in_an_io_error_is_found_down_the_chain() {
+        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, unknown.clone());
+        let outer = Outer(std::io::Error::other(inner));
+        assert_eq!(tls_error(&outer), Some(&unknown));
+        let plain = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(tls_error(&plain), None);
+    }
+}
