@@ -3,7 +3,10 @@
 //! scheduler sleeps until then instead of polling.
 //!
 //! Buckets refill slightly below the configured rate ([`SAFETY`]): Telegram counts arrivals,
-//! and a request can arrive a little later or earlier than it left. At start-up a bucket is
+//! and a request can arrive a little later or earlier than it left. Shared buckets (group,
+//! account) also keep [`JITTER`]'s worth of tokens in reserve: sends bound for different chats
+//! leave at their paced times but can bunch up on the way (a store write before the call, a
+//! busy core), and the reserve is what lets a bunch arrive without crossing the limit. At start-up a bucket is
 //! rebuilt from the sends the store remembers within its period ([`Bucket::replayed`]):
 //! starting empty at the period's beginning, which Telegram's own bucket was at least, so a
 //! restart mid-broadcast neither bursts into limits Telegram still counts nor waits for
@@ -18,7 +21,23 @@ use crate::domain::Rate;
 /// The share of the configured rate actually used.
 pub const SAFETY: f64 = 0.97;
 
-/// A token bucket: up to `capacity` sends at once, refilled at `per_sec`.
+/// How much bunching on the way to Telegram a bucket absorbs: it never lets the last
+/// `JITTER × rate` tokens of its capacity go (at least one, and never all of them).
+pub const JITTER: Duration = Duration::from_millis(100);
+
+/// Tokens held back from `capacity` at `per_sec` (see [`JITTER`]); none for a bucket of one,
+/// whose sends go one at a time anyway (a chat's next job waits for the previous answer).
+fn reserve(capacity: f64, per_sec: f64) -> f64 {
+    if capacity < 2.0 {
+        return 0.0;
+    }
+    (per_sec * JITTER.as_secs_f64())
+        .ceil()
+        .clamp(1.0, (capacity / 4.0).floor().max(1.0))
+}
+
+/// A token bucket: up to `capacity` sends at once (the limit less its reserve), refilled at
+/// `per_sec`.
 #[derive(Clone, Debug)]
 pub struct Bucket {
     capacity: f64,
@@ -40,9 +59,10 @@ impl Bucket {
     /// Telegram's held at least that), refilled and drawn by every send since (never below
     /// zero: Telegram accepted them).
     pub fn replayed(rate: Rate, sent_ms: &[i64], now_ms: i64, now: Instant) -> Self {
-        let capacity = f64::from(rate.count.max(1));
-        let per_sec = capacity / rate.per.as_secs_f64().max(1e-3) * SAFETY;
-        let start_cap = (capacity * SAFETY).floor().max(1.0);
+        let limit = f64::from(rate.count.max(1));
+        let per_sec = limit / rate.per.as_secs_f64().max(1e-3) * SAFETY;
+        let capacity = limit - reserve(limit, per_sec);
+        let start_cap = (limit * SAFETY).floor().clamp(1.0, capacity);
         let window_start = now_ms - i64::try_from(rate.per.as_millis()).unwrap_or(i64::MAX);
         let mut tokens = 0.0_f64;
         let mut at = window_start;
@@ -119,8 +139,8 @@ mod tests {
     fn a_rested_bucket_allows_most_of_its_burst_then_the_steady_rate() {
         let now = Instant::now();
         let mut bucket = Bucket::new(Rate::new(100, Duration::from_secs(1)), now);
-        // 97 at once, three held back.
-        for _ in 0..97 {
+        // 90 at once: ten (100 ms at 97 per second) held back for bunching on the way.
+        for _ in 0..90 {
             assert_eq!(bucket.ready_at(now), now);
             bucket.take(now);
         }
@@ -160,6 +180,35 @@ mod tests {
         let mut bucket =
             Bucket::replayed(Rate::new(10, Duration::from_secs(1)), &sends, now_ms, now);
         assert!(bucket.ready_at(now) > now);
+    }
+
+    #[test]
+    fn shared_buckets_keep_a_reserve_but_a_bucket_of_one_does_not() {
+        let now = Instant::now();
+        let burst = |rate: Rate| {
+            let mut bucket = Bucket::new(rate, now);
+            let mut n = 0;
+            while bucket.ready_at(now) == now {
+                bucket.take(now);
+                n += 1;
+            }
+            n
+        };
+        assert_eq!(burst(per_second(1)), 1);
+        assert_eq!(burst(per_second(2)), 1);
+        assert_eq!(burst(per_second(10)), 9);
+        assert_eq!(burst(per_second(30)), 27);
+        assert_eq!(burst(Rate::new(20, Duration::from_secs(60))), 19);
+        // Refilled after a rest, it still stops short of the limit.
+        let mut bucket = Bucket::new(per_second(10), now);
+        let later = now + Duration::from_secs(60);
+        assert!(bucket.is_full(later));
+        let mut n = 0;
+        while bucket.ready_at(later) == later {
+            bucket.take(later);
+            n += 1;
+        }
+        assert_eq!(n, 9);
     }
 
     #[test]
