@@ -36,6 +36,12 @@ const POSTGRES_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// transactions which read before they write (and migrations): "mtgate" in ASCII.
 const WRITE_LOCK_KEY: i64 = 0x6d_74_67_61_74_65;
 
+/// Run on every new PostgreSQL connection. Our transactions never pause between statements
+/// for more than a moment, so a session idle inside one for 5 s belongs to a replica that
+/// froze (SIGSTOP, a stalled VM) mid-transaction: the server ends it, which releases the write
+/// lock it held — otherwise every other replica's writes would wait until it thawed.
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "SET idle_in_transaction_session_timeout = 5000";
+
 /// Run on every new SQLite connection: WAL (readers never block the writer), a busy
 /// timeout instead of instant `SQLITE_BUSY`, `NORMAL` sync (durable at checkpoints, safe
 /// with WAL), and foreign keys on.
@@ -103,6 +109,12 @@ pub async fn postgres(url: &str) -> Result<AnyPool, StoreError> {
     Ok(AnyPoolOptions::new()
         .max_connections(POSTGRES_POOL_SIZE)
         .acquire_timeout(POSTGRES_CONNECT_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(IDLE_IN_TRANSACTION_TIMEOUT).await?;
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await?)
 }

@@ -174,7 +174,11 @@ async fn a_frozen_holder_is_fenced_and_calls_nothing_after_it_thaws() {
 
 /// Texts of the `message.new` events a webhook receiver got, in arrival order.
 #[derive(Clone, Default)]
-struct Hook(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+struct Hook(
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The event id of each delivery, in the same order.
+    std::sync::Arc<std::sync::Mutex<Vec<i64>>>,
+);
 
 impl Hook {
     async fn start() -> (Self, String) {
@@ -191,6 +195,10 @@ impl Hook {
                             .unwrap_or_default()
                             .to_owned();
                         hook.0.lock().unwrap().push(text);
+                        hook.1
+                            .lock()
+                            .unwrap()
+                            .push(event["id"].as_i64().unwrap_or_default());
                         StatusCode::NO_CONTENT
                     },
                 ),
@@ -200,6 +208,13 @@ impl Hook {
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (hook, url)
+    }
+
+    /// The event id of the first delivery of `text`.
+    fn event_id(&self, text: &str) -> i64 {
+        let texts = self.0.lock().unwrap();
+        let position = texts.iter().position(|t| t == text).expect("delivered");
+        self.1.lock().unwrap()[position]
     }
 
     fn count(&self, text: &str) -> usize {
@@ -244,6 +259,28 @@ async fn a_webhook_is_delivered_once_by_the_holder_and_after_a_failover_by_the_n
         hook.wait_for(text).await;
     }
     assert_eq!(hook.count("hook one"), 1);
+    // An event whose delivery was not yet recorded when its deliverer died is delivered again
+    // (at least once, as documented); kill the holder only once "hook two" is recorded.
+    let delivered = hook.event_id("hook two");
+    eventually(
+        DEADLINE,
+        "the delivery of hook two to be recorded",
+        || async {
+            let listed: serde_json::Value = cluster
+                .client
+                .get(cluster.url(other, "/v1/webhooks"))
+                .bearer_auth(&cluster.key)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let cursor = listed["webhooks"][0]["last_event_id"].as_i64()?;
+            (cursor >= delivered).then_some(())
+        },
+    )
+    .await;
 
     cluster.kill(holder);
     cluster

@@ -32,6 +32,30 @@ pub struct Replicas {
     _dir: TempDir,
 }
 
+/// A failed cluster test shows what each replica logged: the processes are gone afterwards.
+impl Drop for Replicas {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for replica in &self.replicas {
+            if let Some(process) = &replica.process {
+                let lines = process.stderr_lines();
+                let tail = &lines[lines.len().saturating_sub(80)..];
+                eprintln!(
+                    "--- replica {} ({} log lines, the last {}):",
+                    replica.id,
+                    lines.len(),
+                    tail.len()
+                );
+                for line in tail {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+}
+
 impl Replicas {
     /// `count` replicas on a fresh database, with the sandbox's AUTH_KEY_DUPLICATED switch on
     /// (two replicas driving one account at once would kill its key); returns once every
