@@ -11,9 +11,9 @@ use super::{EventBatch, EventSink, Events};
 use crate::domain::NewEvent;
 use crate::store::UpdateChange;
 
-/// Batches merged into one commit at most. Large, because a commit costs a fixed number of
-/// statements whatever its size, and under load each of its awaits waits for a turn on a
-/// busy runtime: merging more is how the writer keeps up with a burst of sends.
+/// Batches merged into one commit at most. A commit costs a fixed number of statements
+/// whatever its size; far larger commits (4 096 was tried) stall the one runtime thread
+/// under load and let the queue grow (BENCHMARKS.md, "Memory after load").
 const MAX_MERGED: usize = 256;
 /// Batches queued at most: past that, the update pump waits (see [`EventSink`]).
 pub(super) const QUEUE_CAPACITY: usize = 16_384;

@@ -70,12 +70,12 @@ pub async fn append(
         .collect())
 }
 
-/// Most rows per insert: 7 168 parameters, below SQLite's limit (32 766) and PostgreSQL's
+/// Most rows per insert: 1 792 parameters, below SQLite's limit (32 766) and PostgreSQL's
 /// (65 535).
 const MAX_ROWS_PER_INSERT: usize = 256;
 
 /// The next insert's size: the largest power of two that fits, so a connection's statement
-/// cache holds at most eleven shapes of the insert instead of one per batch size.
+/// cache holds at most nine shapes of the insert instead of one per batch size.
 fn chunk_len(remaining: usize) -> usize {
     let fits = 1 << remaining.ilog2();
     fits.min(MAX_ROWS_PER_INSERT)
