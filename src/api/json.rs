@@ -93,7 +93,24 @@ where
 /// Parses `bytes` straight into `T` (no intermediate `serde_json::Value`), naming the field
 /// at fault.
 pub fn parse_json<T: DeserializeOwned>(bytes: impl Into<Vec<u8>>) -> Result<ApiJson<T>, ApiError> {
-    let bytes = bytes.into();
+    parse_json_or_keep(bytes.into()).map_err(|(error, _)| error)
+}
+
+/// [`parse_json`], handing the bytes back on failure so the caller can try another type
+/// without having copied them first (`POST /v1/messages`: a text send, else a media send).
+pub fn parse_json_or_keep<T: DeserializeOwned>(
+    bytes: Vec<u8>,
+) -> Result<ApiJson<T>, (ApiError, Vec<u8>)> {
+    match json_value(&bytes) {
+        Ok(value) => Ok(ApiJson {
+            value,
+            canonical: Canonical::new(bytes),
+        }),
+        Err(error) => Err((error, bytes)),
+    }
+}
+
+fn json_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => {
             return Err(ApiError::invalid(
@@ -104,14 +121,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: impl Into<Vec<u8>>) -> Result<ApiJ
         Some(b'{') => {}
         Some(_) => {
             return Err(
-                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
                     Err(e) => not_json(&e),
                     Ok(_) => ApiError::invalid("the request body must be a JSON object"),
                 },
             );
         }
     }
-    let mut reader = serde_json::Deserializer::from_slice(&bytes);
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -124,10 +141,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: impl Into<Vec<u8>>) -> Result<ApiJ
         }
     })?;
     reader.end().map_err(|e| not_json(&e))?;
-    Ok(ApiJson {
-        value,
-        canonical: Canonical::new(bytes),
-    })
+    Ok(value)
 }
 
 fn not_json(e: &serde_json::Error) -> ApiError {

@@ -11,8 +11,12 @@ use super::{EventBatch, EventSink, Events};
 use crate::domain::NewEvent;
 use crate::store::UpdateChange;
 
-/// Batches merged into one commit at most.
+/// Batches merged into one commit at most. A commit costs a fixed number of statements
+/// whatever its size; far larger commits (4 096 was tried) stall the one runtime thread
+/// under load and let the queue grow (BENCHMARKS.md, "Memory after load").
 const MAX_MERGED: usize = 256;
+/// Batches queued at most: past that, the update pump waits (see [`EventSink`]).
+pub(super) const QUEUE_CAPACITY: usize = 16_384;
 /// Retention runs after this many appended events, after this long, and when idle this long.
 const PURGE_EVERY_EVENTS: usize = 1_000;
 const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -22,13 +26,13 @@ pub(super) enum Ingest {
     Flush(oneshot::Sender<()>),
 }
 
-pub(super) fn start(events: Arc<Events>, account: String) -> EventSink {
-    let (tx, rx) = mpsc::unbounded_channel();
+pub(super) fn start(events: Arc<Events>, account: String, capacity: usize) -> EventSink {
+    let (tx, rx) = mpsc::channel(capacity);
     tokio::spawn(run(events, account, rx));
     EventSink(tx)
 }
 
-async fn run(events: Arc<Events>, account: String, mut queue: mpsc::UnboundedReceiver<Ingest>) {
+async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ingest>) {
     let mut queued = Vec::new();
     let mut first = true;
     let mut since_purge = 0usize;
@@ -46,6 +50,7 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::UnboundedRec
         if received == 0 {
             return;
         }
+
         let mut new_events: Vec<NewEvent> = Vec::new();
         let mut state: Vec<UpdateChange> = Vec::new();
         let mut flushes = Vec::new();
@@ -114,5 +119,61 @@ async fn purge(events: &Events, account: &str) {
         Ok(0) => {}
         Ok(deleted) => tracing::info!(account, deleted, "old events deleted (retention)"),
         Err(e) => tracing::warn!(error = %e, account, "cannot apply event retention"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::EventsConfig;
+    use crate::domain::EventType;
+    use crate::store::Store;
+
+    fn batch(n: usize) -> EventBatch {
+        EventBatch {
+            events: vec![NewEvent {
+                kind: EventType::MessageNew,
+                chat: Some(1),
+                dedup: None,
+                data: json!({ "n": n }),
+            }],
+            state: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_the_pump_wait_and_loses_nothing() {
+        let events = Events::new(
+            Store::open_in_memory().await.unwrap(),
+            EventsConfig::default(),
+        );
+        let sink = start(events.clone(), "a".into(), 2);
+        // One thread: the writer has not run yet, so two batches fill the queue.
+        assert!(sink.send(batch(0)).await);
+        assert!(sink.send(batch(1)).await);
+        let mut third = Box::pin(sink.send(batch(2)));
+        assert!(
+            (&mut third).now_or_never().is_none(),
+            "a send into a full queue waits"
+        );
+        assert!(third.await, "and goes through once the writer took some");
+        for n in 3..300 {
+            assert!(sink.send(batch(n)).await);
+        }
+        let (done, flushed) = oneshot::channel();
+        assert!(sink.0.send(Ingest::Flush(done)).await.is_ok());
+        flushed.await.unwrap();
+
+        let logged = events.store().events_after("a", 0, 1_000).await.unwrap();
+        let order: Vec<_> = logged
+            .iter()
+            .map(|e| e.data["n"].as_u64().unwrap())
+            .collect();
+        assert_eq!(order, (0..300).collect::<Vec<u64>>());
+        let ids: Vec<_> = logged.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=300).collect::<Vec<i64>>());
     }
 }

@@ -34,22 +34,24 @@ impl EventBatch {
     }
 }
 
-/// Where an account's update pump sends what it read. Unbounded on purpose: the pump must
-/// never stall (grammers drops updates when its own channel fills), and a batch only waits
-/// here for one commit; nothing queued here is lost on a crash, since the update state is
-/// only saved with the events.
+/// Where an account's update pump sends what it read. Bounded: when the log's writer falls
+/// behind (a burst of sends, each one an outgoing `message.new`), the pump waits here
+/// instead of piling batches up in memory; nothing is dropped. While it waits, updates wait
+/// in its own input channel (see `telegram::updates_pump`). A batch lost in a crash is not
+/// lost for good: the update state is only saved with the events.
 #[derive(Clone, Debug)]
-pub struct EventSink(tokio::sync::mpsc::UnboundedSender<ingest::Ingest>);
+pub struct EventSink(tokio::sync::mpsc::Sender<ingest::Ingest>);
 
 impl EventSink {
-    /// Queues `batch`; false when the log's writer is gone (shutting down).
-    pub fn send(&self, batch: EventBatch) -> bool {
-        self.0.send(ingest::Ingest::Batch(batch)).is_ok()
+    /// Queues `batch`, waiting while the queue is full; false when the log's writer is gone
+    /// (shutting down).
+    pub async fn send(&self, batch: EventBatch) -> bool {
+        self.0.send(ingest::Ingest::Batch(batch)).await.is_ok()
     }
 
     /// A sink whose batches go nowhere (tests of the Telegram side alone).
     pub fn detached() -> Self {
-        Self(tokio::sync::mpsc::unbounded_channel().0)
+        Self(tokio::sync::mpsc::channel(1).0)
     }
 }
 
@@ -90,7 +92,9 @@ impl Events {
         let mut sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner());
         sinks
             .entry(account.to_string())
-            .or_insert_with(|| ingest::start(self.clone(), account.to_string()))
+            .or_insert_with(|| {
+                ingest::start(self.clone(), account.to_string(), ingest::QUEUE_CAPACITY)
+            })
             .clone()
     }
 
@@ -165,7 +169,7 @@ impl Events {
             .collect();
         for sink in sinks {
             let (done, flushed) = oneshot::channel();
-            if sink.0.send(ingest::Ingest::Flush(done)).is_ok() {
+            if sink.0.send(ingest::Ingest::Flush(done)).await.is_ok() {
                 let _ = flushed.await;
             }
         }

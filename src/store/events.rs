@@ -2,6 +2,9 @@
 //! ids are never reused after retention deletes the newest ones), appended in the caller's
 //! transaction together with whatever produced them (the update state, a job's new state).
 
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
 use chrono::DateTime;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -9,69 +12,144 @@ use super::StoreError;
 use crate::domain::{Event, EventType, NewEvent};
 
 /// Appends `events` for `account` inside the caller's transaction; returns those logged (a
-/// fact whose `dedup` is already in the log is skipped), with their ids, in order.
+/// fact whose `dedup` is already in the log, or earlier in `events`, is skipped), with their
+/// ids, in order.
+///
+/// A constant number of statements whatever the batch size (the event writer merges bursts):
+/// one lookup of the batch's dedup keys, one counter bump that reserves the ids, and the
+/// rows in a few multi-row inserts. Ids stay gapless: only the events kept are counted.
 pub async fn append(
     conn: &mut AnyConnection,
     account: &str,
     events: &[NewEvent],
     now_ms: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    if events.is_empty() {
+    let seen = logged_dedups(conn, account, events).await?;
+    let mut batch_dedups = HashSet::new();
+    let fresh: Vec<&NewEvent> = events
+        .iter()
+        .filter(|event| match &event.dedup {
+            Some(dedup) => !seen.contains(dedup) && batch_dedups.insert(dedup.as_str()),
+            None => true,
+        })
+        .collect();
+    if fresh.is_empty() {
         return Ok(Vec::new());
     }
-    let last: Option<(i64,)> =
-        sqlx::query_as("SELECT last_id FROM event_counters WHERE account = $1")
-            .bind(account)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let mut next = last.map_or(1, |(id,)| id + 1);
-    let mut logged = Vec::with_capacity(events.len());
-    for event in events {
-        if let Some(dedup) = &event.dedup {
-            let seen: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM events WHERE account = $1 AND dedup = $2")
-                    .bind(account)
-                    .bind(dedup)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            if seen.is_some() {
-                continue;
-            }
-        }
-        sqlx::query(
-            "INSERT INTO events (account, id, type, chat_id, dedup, created_at, data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(account)
-        .bind(next)
-        .bind(event.kind.as_str())
-        .bind(event.chat)
-        .bind(&event.dedup)
-        .bind(now_ms)
-        .bind(event.data.to_string())
-        .execute(&mut *conn)
-        .await?;
-        logged.push(Event {
-            id: next,
+    let count = fresh.len() as i64;
+    let (last,): (i64,) = sqlx::query_as(
+        "INSERT INTO event_counters (account, last_id) VALUES ($1, $2)
+         ON CONFLICT (account) DO UPDATE SET last_id = event_counters.last_id + excluded.last_id
+         RETURNING last_id",
+    )
+    .bind(account)
+    .bind(count)
+    .fetch_one(&mut *conn)
+    .await?;
+    let first = last - count + 1;
+    let mut rest = &fresh[..];
+    let mut next = first;
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+        insert_rows(conn, account, chunk, next, now_ms).await?;
+        next += chunk.len() as i64;
+        rest = tail;
+    }
+    let created_at = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    Ok(fresh
+        .into_iter()
+        .zip(first..)
+        .map(|(event, id)| Event {
+            id,
             account: account.to_string(),
             kind: event.kind,
-            created_at: DateTime::from_timestamp_millis(now_ms).unwrap_or_default(),
+            created_at,
             chat: event.chat,
             data: event.data.clone(),
-        });
-        next += 1;
+        })
+        .collect())
+}
+
+/// Most rows per insert: 1 792 parameters, below SQLite's limit (32 766) and PostgreSQL's
+/// (65 535).
+const MAX_ROWS_PER_INSERT: usize = 256;
+
+/// The next insert's size: the largest power of two that fits, so a connection's statement
+/// cache holds at most nine shapes of the insert instead of one per batch size.
+fn chunk_len(remaining: usize) -> usize {
+    let fits = 1 << remaining.ilog2();
+    fits.min(MAX_ROWS_PER_INSERT)
+}
+
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    account: &str,
+    rows: &[&NewEvent],
+    first_id: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let mut sql = String::from(
+        "INSERT INTO events (account, id, type, chat_id, dedup, created_at, data) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let p = i * 7;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(
+            sql,
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7
+        );
     }
-    if let Some(last) = logged.last() {
-        sqlx::query(
-            "INSERT INTO event_counters (account, last_id) VALUES ($1, $2)
-             ON CONFLICT (account) DO UPDATE SET last_id = excluded.last_id",
-        )
-        .bind(account)
-        .bind(last.id)
-        .execute(&mut *conn)
-        .await?;
+    let mut query = sqlx::query(&sql);
+    for (event, id) in rows.iter().zip(first_id..) {
+        query = query
+            .bind(account)
+            .bind(id)
+            .bind(event.kind.as_str())
+            .bind(event.chat)
+            .bind(event.dedup.as_deref())
+            .bind(now_ms)
+            .bind(event.data.to_string());
     }
-    Ok(logged)
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The dedup keys of `events` already in `account`'s log, looked up in one statement per
+/// up to [`MAX_ROWS_PER_INSERT`] keys (the list padded to a power of two, for the cache).
+async fn logged_dedups(
+    conn: &mut AnyConnection,
+    account: &str,
+    events: &[NewEvent],
+) -> Result<HashSet<String>, StoreError> {
+    let keys: Vec<&str> = events.iter().filter_map(|e| e.dedup.as_deref()).collect();
+    let mut seen = HashSet::new();
+    for chunk in keys.chunks(MAX_ROWS_PER_INSERT) {
+        let padded = chunk.len().next_power_of_two();
+        let mut sql = String::from("SELECT dedup FROM events WHERE account = $1 AND dedup IN (");
+        for i in 0..padded {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${}", i + 2);
+        }
+        sql.push(')');
+        let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(account);
+        for i in 0..padded {
+            query = query.bind(chunk[i.min(chunk.len() - 1)]);
+        }
+        seen.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|(d,)| d));
+    }
+    Ok(seen)
 }
 
 type Row = (i64, String, Option<i64>, i64, String);

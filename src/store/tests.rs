@@ -472,7 +472,58 @@ on_both_backends!(
     a_lease_is_held_by_one_replica_until_released_or_expired,
     an_expired_lease_is_taken_over_and_its_old_holder_is_fenced,
     heartbeats_list_replicas_with_the_databases_clock,
+    a_large_batch_of_events_gets_consecutive_ids_and_each_fact_once,
 );
+
+/// A batch past one multi-row insert (1 024 rows), with a fact repeated inside it and then
+/// again in the next batch: every event once, ids consecutive, in the batch's order.
+async fn a_large_batch_of_events_gets_consecutive_ids_and_each_fact_once(store: Store) {
+    use crate::domain::{EventType, NewEvent};
+    let event = |n: usize, dedup: Option<String>| NewEvent {
+        kind: EventType::MessageNew,
+        chat: Some(7),
+        dedup,
+        data: serde_json::json!({ "n": n }),
+    };
+    let mut batch: Vec<NewEvent> = (0..1_500)
+        .map(|n| event(n, (n % 2 == 0).then(|| format!("f{n}"))))
+        .collect();
+    batch.push(event(9_999, Some("f0".into())));
+    let logged = store.append_events("a", &batch, &[]).await.unwrap();
+    assert_eq!(
+        logged.iter().map(|e| e.id).collect::<Vec<_>>(),
+        (1..=1_500).collect::<Vec<i64>>()
+    );
+    let read = store.events_after("a", 0, 2_000).await.unwrap();
+    assert_eq!(
+        read.iter()
+            .map(|e| e.data["n"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        (0..1_500).collect::<Vec<u64>>()
+    );
+
+    let again = [
+        event(1, Some("f2".into())),
+        event(2, None),
+        event(3, Some("g".into())),
+        event(4, Some("g".into())),
+    ];
+    let logged = store.append_events("a", &again, &[]).await.unwrap();
+    assert_eq!(
+        logged.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [1_501, 1_502]
+    );
+    assert_eq!(
+        logged
+            .iter()
+            .map(|e| e.data["n"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [2, 3]
+    );
+    assert_eq!(store.event_bounds("a").await.unwrap(), (Some(1), 1_502));
+    let other = store.append_events("b", &again[..1], &[]).await.unwrap();
+    assert_eq!(other[0].id, 1, "another account counts on its own");
+}
 
 /// A store on a new database of the test process's PostgreSQL server.
 async fn postgres_store() -> Store {

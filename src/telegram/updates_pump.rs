@@ -70,7 +70,7 @@ pub(super) async fn run(
                 }
                 learn_peers(&shared, &users, &chats).await;
                 let batch = batch_of(&list, &chats, self_id);
-                if !batch.is_empty() && !sink.send(batch) {
+                if !batch.is_empty() && !sink.send(batch).await {
                     return;
                 }
             }

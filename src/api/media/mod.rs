@@ -17,7 +17,7 @@ use axum::routing::get;
 
 use super::AppState;
 use super::account::CurrentAccount;
-use super::json::{MAX_BODY_BYTES, check_content_type, parse_json, read_body};
+use super::json::{MAX_BODY_BYTES, check_content_type, parse_json, parse_json_or_keep, read_body};
 use super::peers::Logged;
 
 pub use finished::FinishedUploads;
@@ -33,31 +33,36 @@ pub async fn send_any(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, Logged> {
-    let multipart = form::is_multipart(request.headers());
-    let headers = request.headers().clone();
-    if multipart {
-        return send::send_multipart(account, state, headers, request.into_body()).await;
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    if form::is_multipart(&headers) {
+        return send::send_multipart(account, state, headers, body).await;
     }
-    // A JSON body: `media` (with `url`) makes it a media send, anything else a text send.
     let bytes = match check_content_type(&headers) {
-        Ok(()) => read_body(request.into_body(), MAX_BODY_BYTES).await,
+        Ok(()) => read_body(body, MAX_BODY_BYTES).await,
         Err(e) => Err(e),
     };
-    let names_media = bytes.as_ref().is_ok_and(|b| {
-        serde_json::from_slice::<NamesMedia>(b).is_ok_and(|probe| probe.media.is_some())
-    });
-    if names_media {
-        let body = parse_json::<MediaSendRequest>(bytes.expect("checked above"))?;
-        return url::send_from_url(account, state, headers, body).await;
-    }
-    let body = bytes.and_then(parse_json);
+    // A JSON body: the text send is tried first, so a plain send is parsed once. The text
+    // send refuses unknown fields, so a body naming `media` (with `url`) lands below.
+    let text = match bytes.map(parse_json_or_keep) {
+        Ok(Err((_, bytes))) if names_media(&bytes) => {
+            let body = parse_json::<MediaSendRequest>(bytes)?;
+            return url::send_from_url(account, state, headers, body).await;
+        }
+        Ok(parsed) => parsed.map_err(|(error, _)| error),
+        Err(e) => Err(e),
+    };
     super::messages::send_message(
         CurrentAccount(account),
         State(state.idempotency.clone()),
         headers,
-        body,
+        text,
     )
     .await
+}
+
+fn names_media(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<NamesMedia>(bytes).is_ok_and(|probe| probe.media.is_some())
 }
 
 /// Whether a JSON object has a `media` field (everything else is ignored here).
