@@ -252,6 +252,31 @@ pub mod whole {
         Ok(Option::<WholeI32>::deserialize(d)?.map(|w| w.0))
     }
 
+    /// A JSON number that must be a whole number in the i64 range (also written as a float).
+    struct WholeI64(i64);
+
+    impl<'de> Deserialize<'de> for WholeI64 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let n = serde_json::Number::deserialize(d)?;
+            match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(WholeI64(i)),
+                // `i64::MAX as f64` is 2^63, just past the range.
+                (None, Some(f))
+                    if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 =>
+                {
+                    Ok(WholeI64(f as i64))
+                }
+                _ => Err(D::Error::custom(format!(
+                    "`{n}` is not a whole number in the i64 range"
+                ))),
+            }
+        }
+    }
+
+    pub fn option_vec_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+        Ok(Option::<Vec<WholeI64>>::deserialize(d)?.map(|v| v.into_iter().map(|w| w.0).collect()))
+    }
+
     pub fn vec_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
         Ok(Vec::<WholeI32>::deserialize(d)?
             .into_iter()
