@@ -260,9 +260,10 @@ pub mod whole {
             let n = serde_json::Number::deserialize(d)?;
             match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => Ok(WholeI64(i)),
-                // `i64::MAX as f64` is 2^63, just past the range.
+                // Strict bounds: `i64::MAX as f64` is 2^63, just past the range, and a float
+                // equal to `i64::MIN as f64` may stand for a number just below it.
                 (None, Some(f))
-                    if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 =>
+                    if f.fract() == 0.0 && f > i64::MIN as f64 && f < i64::MAX as f64 =>
                 {
                     Ok(WholeI64(f as i64))
                 }
