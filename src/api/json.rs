@@ -438,4 +438,28 @@ mod tests {
         assert_eq!(a.canonical.bytes(), b.canonical.bytes());
         assert_eq!(a.canonical.bytes(), br#"{"a":[1,2],"b":1}"#);
     }
+
+    #[test]
+    fn whole_i64_lists_take_whole_floats_inside_the_range_only() {
+        #[derive(Deserialize)]
+        struct Ids {
+            #[serde(default, deserialize_with = "whole::option_vec_i64")]
+            ids: Option<Vec<i64>>,
+        }
+        let ids = |raw: &str| serde_json::from_str::<Ids>(raw).map(|i| i.ids);
+        assert_eq!(ids(r#"{"ids":[1.0,-2,3]}"#).unwrap(), Some(vec![1, -2, 3]));
+        assert_eq!(ids(r#"{"ids":null}"#).unwrap(), None);
+        assert_eq!(
+            ids(r#"{"ids":[-9223372036854775808]}"#).unwrap(),
+            Some(vec![i64::MIN])
+        );
+        for bad in [
+            r#"{"ids":[1.5]}"#,
+            r#"{"ids":[-9223372036854775809]}"#,
+            r#"{"ids":[9223372036854775808]}"#,
+            r#"{"ids":[1e300]}"#,
+        ] {
+            assert!(ids(bad).is_err(), "{bad}");
+        }
+    }
 }
