@@ -5,8 +5,8 @@
 # $PYTHON (default: the newest python3.1x found). Python 3.11 is avoided: its `ast.parse` is
 # not thread-safe ("AST constructor recursion depth mismatch", CPython gh-106905), which
 # schemathesis' workers hit as "Runtime Error"s that are no fault of the API.
-#   scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]   (default 100 and a random seed; about
-#   two minutes once built). The seed is printed at the end; pass it to repeat a run.
+#   scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]   (default 100 and a random seed; 9-11
+#   minutes once built, on 2 shared cores). The seed is printed at the end; pass it to repeat a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-100}"
