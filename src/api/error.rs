@@ -113,6 +113,18 @@ pub enum ApiError {
     /// 416 `RANGE_NOT_SATISFIABLE`: a `Range` outside the file.
     #[error("{0}")]
     RangeNotSatisfiable(String),
+    /// 403 `MEDIA_URL_DISABLED`: the operator has not allowed `media.url` (or this scheme)
+    /// with `MTGATE_MEDIA_URL_SCHEMES`; a configuration refusal, not a bad request.
+    #[error("{0}")]
+    MediaUrlDisabled(String),
+    /// 502 `MEDIA_URL_FAILED`: fetching `media.url` failed upstream (no answer, a non-2xx
+    /// answer, an untrusted certificate, a body that stopped half-way). Nothing was sent.
+    #[error("{0}")]
+    MediaUrlFailed(String),
+    /// 404 `EVENT_NOT_FOUND`: a `Last-Event-ID` past the end of the account's event log (a
+    /// cursor from another log), which no event can follow.
+    #[error("{0}")]
+    EventNotFound(String),
     /// 504 `TIMEOUT`: the request did not finish within the per-request timeout.
     #[error("{0}")]
     Timeout(String),
@@ -173,6 +185,9 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::BodyIncomplete(_) => "BODY_INCOMPLETE",
             Self::RangeNotSatisfiable(_) => "RANGE_NOT_SATISFIABLE",
+            Self::MediaUrlDisabled(_) => "MEDIA_URL_DISABLED",
+            Self::MediaUrlFailed(_) => "MEDIA_URL_FAILED",
+            Self::EventNotFound(_) => "EVENT_NOT_FOUND",
             Self::Timeout(_) => "TIMEOUT",
             Self::Internal { .. } => "INTERNAL",
         }
@@ -200,6 +215,9 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyIncomplete(_) => StatusCode::REQUEST_TIMEOUT,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::MediaUrlDisabled(_) => StatusCode::FORBIDDEN,
+            Self::MediaUrlFailed(_) => StatusCode::BAD_GATEWAY,
+            Self::EventNotFound(_) => StatusCode::NOT_FOUND,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal { upstream: true, .. } => StatusCode::BAD_GATEWAY,
             Self::Internal {

@@ -59,6 +59,10 @@ async fn stream_events(
         types: parse_types(query.types.as_deref())?,
         chats: chat_filter(&account, query.chats.as_deref()).await?,
     };
+    // Checked even when the header wins, so a bad query is never silently ignored.
+    if query.last_event_id.is_some_and(|id| id < 0) {
+        return Err(ApiError::invalid("last_event_id must be >= 0"));
+    }
     let resume = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -68,10 +72,7 @@ async fn stream_events(
                 .filter(|id| *id >= 0)
                 .ok_or_else(|| ApiError::invalid("Last-Event-ID must be an event id"))?,
         ),
-        None => match query.last_event_id {
-            Some(id) if id < 0 => return Err(ApiError::invalid("last_event_id must be >= 0")),
-            id => id,
-        },
+        None => query.last_event_id,
     };
     let events = state.events.clone();
     let name = account.name().to_string();
@@ -85,7 +86,7 @@ async fn stream_events(
     let start = match resume {
         None => Start::From(last),
         Some(id) if id > last => {
-            return Err(ApiError::invalid(format!(
+            return Err(ApiError::EventNotFound(format!(
                 "Last-Event-ID {id} is ahead of the log (its last event is {last})"
             )));
         }

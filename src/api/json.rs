@@ -266,6 +266,32 @@ pub mod whole {
         Ok(Option::<WholeI32>::deserialize(d)?.map(|w| w.0))
     }
 
+    /// A JSON number that must be a whole number in the i64 range (also written as a float).
+    struct WholeI64(i64);
+
+    impl<'de> Deserialize<'de> for WholeI64 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let n = serde_json::Number::deserialize(d)?;
+            match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(WholeI64(i)),
+                // Strict bounds: `i64::MAX as f64` is 2^63, just past the range, and a float
+                // equal to `i64::MIN as f64` may stand for a number just below it.
+                (None, Some(f))
+                    if f.fract() == 0.0 && f > i64::MIN as f64 && f < i64::MAX as f64 =>
+                {
+                    Ok(WholeI64(f as i64))
+                }
+                _ => Err(D::Error::custom(format!(
+                    "`{n}` is not a whole number in the i64 range"
+                ))),
+            }
+        }
+    }
+
+    pub fn option_vec_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+        Ok(Option::<Vec<WholeI64>>::deserialize(d)?.map(|v| v.into_iter().map(|w| w.0).collect()))
+    }
+
     pub fn vec_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
         Ok(Vec::<WholeI32>::deserialize(d)?
             .into_iter()
@@ -425,5 +451,29 @@ mod tests {
         let b = parse_json::<serde_json::Value>(br#"{"a":[1,2],"b":1}"#.to_vec()).unwrap();
         assert_eq!(a.canonical.bytes(), b.canonical.bytes());
         assert_eq!(a.canonical.bytes(), br#"{"a":[1,2],"b":1}"#);
+    }
+
+    #[test]
+    fn whole_i64_lists_take_whole_floats_inside_the_range_only() {
+        #[derive(Deserialize)]
+        struct Ids {
+            #[serde(default, deserialize_with = "whole::option_vec_i64")]
+            ids: Option<Vec<i64>>,
+        }
+        let ids = |raw: &str| serde_json::from_str::<Ids>(raw).map(|i| i.ids);
+        assert_eq!(ids(r#"{"ids":[1.0,-2,3]}"#).unwrap(), Some(vec![1, -2, 3]));
+        assert_eq!(ids(r#"{"ids":null}"#).unwrap(), None);
+        assert_eq!(
+            ids(r#"{"ids":[-9223372036854775808]}"#).unwrap(),
+            Some(vec![i64::MIN])
+        );
+        for bad in [
+            r#"{"ids":[1.5]}"#,
+            r#"{"ids":[-9223372036854775809]}"#,
+            r#"{"ids":[9223372036854775808]}"#,
+            r#"{"ids":[1e300]}"#,
+        ] {
+            assert!(ids(bad).is_err(), "{bad}");
+        }
     }
 }

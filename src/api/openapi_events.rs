@@ -158,6 +158,7 @@ pub struct Redelivering {
         (status = 200, description = "The event stream", content_type = "text/event-stream", body = EventEnvelope),
         (status = 400, description = "Unknown type, bad chat or cursor (INVALID_REQUEST)", body = ErrorBody),
         (status = 403, description = "A chat outside the key's chats (KEY_SCOPE)", body = ErrorBody),
+        (status = 404, description = "`Last-Event-ID` past the end of the log (EVENT_NOT_FOUND), or a chat Telegram does not know (PEER_NOT_FOUND)", body = ErrorBody),
         TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -171,6 +172,7 @@ fn stream_events() {}
         (status = 201, description = "Subscribed", body = CreatedWebhook),
         (status = 400, description = "Bad url, secret, events or chats (INVALID_REQUEST)", body = ErrorBody),
         (status = 403, description = "A chat outside the key's chats (KEY_SCOPE)", body = ErrorBody),
+        (status = 404, description = "A chat Telegram does not know (PEER_NOT_FOUND)", body = ErrorBody),
         TelegramErrors,
     ),
     security(("bearer" = []), ("api_key" = []))

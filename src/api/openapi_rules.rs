@@ -62,6 +62,8 @@ pub fn apply(doc: &mut Value) {
             }
         }
     }
+    super::openapi_bodies::apply(doc);
+    super::openapi_streams::apply(doc);
 }
 
 fn merge(schema: &mut Value, rules: Value) {

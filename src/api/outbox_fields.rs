@@ -9,7 +9,6 @@ use super::media::compose::caption;
 use super::messages::input::formatted;
 use super::outbox_types::PriorityName;
 use crate::domain::{NewJob, ParseMode, PeerSpec, SendBody};
-use crate::outbox::now_ms;
 
 /// The send fields both bodies share, validated into a job for one chat.
 pub struct SendFields<'a> {
@@ -58,15 +57,11 @@ impl SendFields<'_> {
                 "`reply_to` must be a positive message id",
             ));
         }
+        // A deadline already passed (or not after `send_at`) is not refused: no schema can
+        // state it, and the job means what it says — it goes `dead` with
+        // `DEADLINE_EXCEEDED` as soon as the scheduler reaches it, never sent.
         let send_at = self.send_at.map(|t| t.timestamp_millis());
         let deadline = self.deadline.map(|t| t.timestamp_millis());
-        if let (Some(deadline), Some(start)) = (deadline, send_at.or(Some(now_ms())))
-            && deadline <= start
-        {
-            return Err(ApiError::invalid(
-                "`deadline` must be later than `send_at` (or than now)",
-            ));
-        }
         Ok(NewJob {
             chat,
             priority: self.priority.unwrap_or_default().into(),

@@ -45,6 +45,7 @@ pub struct CreateWebhook {
 #[serde(deny_unknown_fields)]
 pub struct RedeliverRequest {
     /// Only these failed events (default: every failure).
+    #[serde(default, deserialize_with = "crate::api::json::whole::option_vec_i64")]
     pub event_ids: Option<Vec<i64>>,
 }
 

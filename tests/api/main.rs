@@ -34,6 +34,7 @@ mod messages_history;
 mod messages_idempotency;
 mod messages_send;
 mod messages_support;
+mod openapi_conformance;
 mod openapi_document;
 mod openapi_rules;
 mod openapi_served;

@@ -27,20 +27,22 @@ async fn a_file_named_by_url_is_fetched_and_arrives_byte_identical() {
         json!({"peer": me, "media": {"kind": "document", "url": format!("{base}/nothing")}});
     send(&app, missing)
         .await
-        .assert_error(400, "INVALID_REQUEST");
+        .assert_error(502, "MEDIA_URL_FAILED");
     let file = json!({"peer": me, "media": {"kind": "document", "url": "file:///etc/passwd"}});
-    send(&app, file).await.assert_error(400, "INVALID_REQUEST");
+    send(&app, file)
+        .await
+        .assert_error(403, "MEDIA_URL_DISABLED");
     assert_eq!(count_calls(&app, "messages.sendMedia"), 1);
 }
 
 #[tokio::test]
-async fn urls_are_off_unless_configured() {
+async fn urls_are_off_unless_configured_and_refused_with_403_media_url_disabled() {
     let app = ready_app().await;
     let me = world(&app).me;
     let base = file_server(vec![1; 10]).await;
     let body = json!({"peer": me, "media": {"kind": "document", "url": format!("{base}/files/report.pdf")}});
     let answer = send(&app, body).await;
-    answer.assert_error(400, "INVALID_REQUEST");
+    answer.assert_error(403, "MEDIA_URL_DISABLED");
     assert!(
         answer.body["error"]["message"]
             .as_str()

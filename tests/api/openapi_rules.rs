@@ -268,3 +268,131 @@ fn the_peer_pattern_accepts_nothing_the_server_refuses() {
         }
     }
 }
+
+/// The enqueue bodies need `text` unless they carry `media`, and never the caption twice;
+/// the multipart `json` parts need `media` and name no `url`; a JSON `media` needs `url`.
+#[test]
+fn the_send_bodies_state_which_fields_go_together() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let rules = |name: &str| serde_json::to_string(&schemas[name]["allOf"]).unwrap();
+    let text_or_media = serde_json::json!({ "anyOf": [
+        { "required": ["text"], "properties": { "text": { "type": "string" } } },
+        { "required": ["media"], "properties": { "media": { "type": "object" } } },
+    ]});
+    let one_caption = serde_json::json!({ "anyOf": [
+        { "properties": { "text": { "type": "null" } } },
+        { "properties": { "media": { "properties": { "caption": { "type": "null" } } } } },
+    ]});
+    for body in ["EnqueueRequest", "BatchRequest"] {
+        let all_of = schemas[body]["allOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}: {}", rules(body)));
+        assert!(
+            all_of.contains(&text_or_media),
+            "{body}: `{{}}` must be invalid"
+        );
+        assert!(all_of.contains(&one_caption), "{body}");
+        let media = serde_json::to_string(&schemas[body]["properties"]["media"]).unwrap();
+        assert!(
+            media.contains("#/components/schemas/MediaRequest\""),
+            "{body}: {media}"
+        );
+    }
+    let by_url = &schemas["MediaRequest"];
+    assert!(
+        by_url["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"url".into())
+    );
+    let by_parts = &schemas["MediaFileRequest"];
+    assert!(by_parts["properties"].get("url").is_none());
+    for media in [by_url, by_parts] {
+        assert_eq!(media["additionalProperties"], false);
+        assert_eq!(
+            media["properties"]["kind"]["enum"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+    for (form, part) in [
+        ("MediaSendForm", "MediaSendRequest"),
+        ("EnqueueForm", "EnqueueFormPart"),
+        ("BatchForm", "BatchFormPart"),
+    ] {
+        assert_eq!(
+            schemas[form]["required"],
+            serde_json::json!(["json", "file"]),
+            "{form}"
+        );
+        assert_eq!(schemas[form]["properties"]["file"]["minItems"], 1, "{form}");
+        assert_eq!(
+            schemas[form]["properties"]["file"]["maxItems"], 10,
+            "{form}"
+        );
+        let part_ref = format!("#/components/schemas/{part}");
+        assert_eq!(
+            schemas[form]["properties"]["json"]["$ref"],
+            part_ref.as_str()
+        );
+        assert!(
+            schemas[part]["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"media".into()),
+            "{part}"
+        );
+        assert_eq!(
+            schemas[part]["properties"]["media"]["$ref"],
+            "#/components/schemas/MediaFileRequest"
+        );
+        assert!(
+            schemas[part]["allOf"]
+                .as_array()
+                .unwrap()
+                .contains(&one_caption),
+            "{part}"
+        );
+    }
+}
+
+/// `GET /v1/events`: cursors are never negative, `types` and `chats` are the lists the
+/// handler parses, 404 is listed, and the stream's items are SSE items whose `data` is JSON.
+#[test]
+fn the_event_stream_states_its_cursor_filters_and_items() {
+    let doc = document();
+    for path in ["/v1/events", "/v1/accounts/{account}/events"] {
+        let op = &doc["paths"][path]["get"];
+        assert!(op["responses"].get("404").is_some(), "{path}");
+        let param = |name: &str| {
+            op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path} has no {name}"))["schema"]
+                .clone()
+        };
+        assert_eq!(param("last_event_id")["minimum"], 0, "{path}");
+        let header =
+            regex::Regex::new(param("Last-Event-ID")["pattern"].as_str().unwrap()).unwrap();
+        assert!(header.is_match("0") && header.is_match("42"));
+        assert!(!header.is_match("-9223372036854775808") && !header.is_match(""));
+        let types = regex::Regex::new(param("types")["pattern"].as_str().unwrap()).unwrap();
+        assert!(types.is_match("message.new,job.dead") && !types.is_match("message.nope"));
+        let chats = regex::Regex::new(param("chats")["pattern"].as_str().unwrap()).unwrap();
+        assert!(chats.is_match("me,@durov,-1001234567890") && !chats.is_match("me,,x y"));
+        let stream = &op["responses"]["200"]["content"]["text/event-stream"]["schema"];
+        assert_eq!(stream["$ref"], "#/components/schemas/SseItem", "{path}");
+    }
+    let item = &doc["components"]["schemas"]["SseItem"]["oneOf"][0]["properties"]["data"];
+    assert_eq!(item["type"], "string");
+    assert_eq!(item["contentMediaType"], "application/json");
+    assert_eq!(
+        item["contentSchema"]["$ref"],
+        "#/components/schemas/EventEnvelope"
+    );
+}

@@ -173,7 +173,7 @@ async fn a_file_named_by_url_is_fetched_at_enqueue_and_sent_by_the_job() {
         json!({"peer": me, "media": {"kind": "document", "url": format!("{base}/nothing")}});
     Answer::of(app.post("/v1/outbox").json(&missing).send().await.unwrap())
         .await
-        .assert_error(400, "INVALID_REQUEST");
+        .assert_error(502, "MEDIA_URL_FAILED");
     assert_eq!(jobs(&app).await.len(), 1);
 }
 

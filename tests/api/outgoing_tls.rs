@@ -1,7 +1,7 @@
 //! Outgoing HTTPS over the wire: `media.url` fetches and webhook deliveries to loopback
 //! HTTPS servers whose certificates come from a throwaway CA made by the test, trusted only
 //! through `MTGATE_TLS_CA_FILE`. Without it the certificate is refused like any failure: a
-//! 400 for a fetch, failed attempts and a dead letter for a webhook.
+//! 502 for a fetch, failed attempts and a dead letter for a webhook.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ async fn an_https_media_url_signed_by_the_configured_ca_arrives_byte_identical()
 }
 
 #[tokio::test]
-async fn an_https_media_url_from_an_untrusted_ca_is_refused_with_400_and_nothing_is_sent() {
+async fn an_https_media_url_from_an_untrusted_ca_is_refused_with_502_and_nothing_is_sent() {
     let ca = TestCa::new();
     let options = AppOptions::default().var("MTGATE_MEDIA_URL_SCHEMES", "https");
     let app = ready_app_with(options).await;
@@ -125,7 +125,7 @@ async fn an_https_media_url_from_an_untrusted_ca_is_refused_with_400_and_nothing
     let base = ca.serve(file_routes(noise(4096, 5))).await;
     let body = json!({"peer": me, "media": {"kind": "document", "url": format!("{base}/files/report.pdf")}});
     let answer = send(&app, body).await;
-    answer.assert_error(400, "INVALID_REQUEST");
+    answer.assert_error(502, "MEDIA_URL_FAILED");
     let message = answer.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("certificate is not trusted"), "{message}");
     assert!(message.contains("MTGATE_TLS_CA_FILE"), "{message}");

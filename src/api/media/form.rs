@@ -1,6 +1,10 @@
 //! Reading a `multipart/form-data` media body: the `json` part first, then `file` parts, each
 //! streamed to Telegram part by part as its bytes arrive (never held whole), under a size
 //! limit checked while streaming. Shared by sends (`POST /v1/messages`) and the outbox.
+//!
+//! Many clients cannot choose the order of a form's parts (neither can OpenAPI state it), so
+//! `file` parts before `json` are accepted too while they are small: they are held in memory
+//! (at most [`MAX_EARLY_FILE_BYTES`] together) until the body is known.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
@@ -16,7 +20,21 @@ use crate::telegram::ops::{BIG_FILE_THRESHOLD, MAX_ALBUM, UploadedFile};
 /// Largest `json` part.
 const MAX_JSON_PART: u64 = 64 * 1024;
 
-pub type Parts = multer::Multipart<'static>;
+/// Bytes of `file` parts a form may carry before its `json` part, together.
+pub const MAX_EARLY_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The `file` parts of a form: those read before `json` (held), then the rest of the stream.
+pub struct Parts {
+    early: std::collections::VecDeque<EarlyFile>,
+    rest: multer::Multipart<'static>,
+}
+
+/// A `file` part that came before the `json` part.
+struct EarlyFile {
+    file_name: Option<String>,
+    content_type: Option<String>,
+    bytes: axum::body::Bytes,
+}
 
 /// A multipart body whose `json` part was read; its `file` parts are still to come.
 pub struct Form {
@@ -56,18 +74,42 @@ pub async fn open_form(headers: &HeaderMap, body: Body, max_bytes: u64) -> Resul
     let constraints = multer::Constraints::new()
         .allowed_fields(vec!["json", "file"])
         .size_limit(multer::SizeLimit::new().for_field("json", MAX_JSON_PART));
-    let mut parts: Parts =
+    let mut rest =
         multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
-    let json = match parts.next_field().await.map_err(multipart_error)? {
-        Some(field) if field.name() == Some("json") => {
-            field.bytes().await.map_err(multipart_error)?
+    let mut early = std::collections::VecDeque::new();
+    let mut early_bytes = 0u64;
+    let json = loop {
+        let Some(mut field) = rest.next_field().await.map_err(multipart_error)? else {
+            return Err(ApiError::invalid("no `json` part (the send body)"));
+        };
+        if field.name() == Some("json") {
+            break field.bytes().await.map_err(multipart_error)?;
         }
-        _ => {
-            return Err(ApiError::invalid(
-                "the first part must be `json` (the send body)",
-            ));
+        if early.len() == MAX_ALBUM {
+            return Err(ApiError::invalid(format!(
+                "at most {MAX_ALBUM} files per message (an album)"
+            )));
         }
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(|m| m.essence_str().to_owned());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            early_bytes += chunk.len() as u64;
+            if early_bytes > MAX_EARLY_FILE_BYTES {
+                return Err(ApiError::invalid(format!(
+                    "put the `json` part first: `file` parts before it may carry at most \
+                     {MAX_EARLY_FILE_BYTES} bytes together"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        early.push_back(EarlyFile {
+            file_name,
+            content_type,
+            bytes: bytes.into(),
+        });
     };
+    let parts = Parts { early, rest };
     Ok(Form {
         json: json.to_vec(),
         parts,
@@ -86,10 +128,36 @@ pub async fn upload_parts(
     let mut files: Vec<(MediaSpec, UploadedFile)> = Vec::new();
     // File bytes read so far: what remains of Content-Length bounds the next file.
     let mut read_so_far = 0u64;
-    while let Some(mut field) = parts.next_field().await.map_err(multipart_error)? {
+    while let Some(early) = parts.early.pop_front() {
+        let index = files.len();
+        let spec = media_spec(
+            plan,
+            index,
+            early.file_name.as_deref(),
+            early.content_type.as_deref(),
+        );
+        let file = match reuse.and_then(|(uploads, key)| uploads.get(key, index)) {
+            Some(file) => file,
+            None => {
+                let mut upload =
+                    account
+                        .telegram()
+                        .start_upload(&spec.file_name, plan.max_bytes, false);
+                upload.push(&early.bytes).await.map_err(upload_error)?;
+                let file = upload.finish().await.map_err(upload_error)?;
+                if let Some((uploads, key)) = reuse {
+                    uploads.put(key, index, file.clone());
+                }
+                file
+            }
+        };
+        read_so_far += file.size;
+        files.push((spec, file));
+    }
+    while let Some(mut field) = parts.rest.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("file") {
             return Err(ApiError::invalid(
-                "after `json`, only `file` parts may follow",
+                "only one `json` part; the others are `file` parts",
             ));
         }
         let index = files.len();

@@ -72,14 +72,14 @@ pub fn checked_url(raw: Option<&str>, schemes: &[String]) -> Result<reqwest::Url
         )
     })?;
     if schemes.is_empty() {
-        return Err(ApiError::invalid(
-            "`media.url` is off here (MTGATE_MEDIA_URL_SCHEMES); send the file as multipart/form-data",
+        return Err(ApiError::MediaUrlDisabled(
+            "`media.url` is off here (MTGATE_MEDIA_URL_SCHEMES); send the file as multipart/form-data".into(),
         ));
     }
     let url = reqwest::Url::parse(raw)
         .map_err(|e| ApiError::invalid(format!("`media.url` is not a URL: {e}")))?;
     if !schemes.iter().any(|s| s == url.scheme()) {
-        return Err(ApiError::invalid(format!(
+        return Err(ApiError::MediaUrlDisabled(format!(
             "`media.url` scheme `{}` is not allowed here (allowed: {})",
             url.scheme(),
             schemes.join(", ")
@@ -131,10 +131,10 @@ pub async fn fetch_upload(
     let name = file_name(&url);
     let mut response = client.get(url).send().await.map_err(|e| {
         let why = crate::outgoing::describe(&e);
-        ApiError::invalid(format!("could not fetch `media.url`: {why}"))
+        ApiError::MediaUrlFailed(format!("could not fetch `media.url`: {why}"))
     })?;
     if !response.status().is_success() {
-        return Err(ApiError::invalid(format!(
+        return Err(ApiError::MediaUrlFailed(format!(
             "`media.url` answered {} (redirects are not followed)",
             response.status()
         )));
@@ -156,7 +156,7 @@ pub async fn fetch_upload(
         .start_upload(&spec.file_name, plan.max_bytes, may_be_big);
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         let why = crate::outgoing::describe(&e);
-        ApiError::invalid(format!("`media.url` stopped half-way: {why}"))
+        ApiError::MediaUrlFailed(format!("`media.url` stopped half-way: {why}"))
     })? {
         upload.push(&chunk).await.map_err(upload_error)?;
     }
@@ -174,15 +174,23 @@ mod tests {
         let both = vec!["http".to_string(), "https".to_string()];
         assert!(checked_url(Some("http://127.0.0.1:9/a.png"), &http).is_ok());
         assert!(checked_url(Some("https://files.example/a.png"), &both).is_ok());
-        for (raw, schemes) in [
-            (Some("https://example.com/a"), http.clone()),
-            (Some("file:///etc/passwd"), both.clone()),
-            (Some("not a url"), http.clone()),
-            (None, http.clone()),
-            (Some("http://127.0.0.1/a"), Vec::new()),
+        for (raw, schemes, code) in [
+            (
+                Some("https://example.com/a"),
+                http.clone(),
+                "MEDIA_URL_DISABLED",
+            ),
+            (
+                Some("file:///etc/passwd"),
+                both.clone(),
+                "MEDIA_URL_DISABLED",
+            ),
+            (Some("not a url"), http.clone(), "INVALID_REQUEST"),
+            (None, http.clone(), "INVALID_REQUEST"),
+            (Some("http://127.0.0.1/a"), Vec::new(), "MEDIA_URL_DISABLED"),
         ] {
             let e = checked_url(raw, &schemes).unwrap_err();
-            assert_eq!(e.code(), "INVALID_REQUEST", "{raw:?}");
+            assert_eq!(e.code(), code, "{raw:?}");
         }
     }
 }
