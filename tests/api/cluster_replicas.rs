@@ -123,15 +123,7 @@ async fn a_frozen_holder_is_fenced_and_calls_nothing_after_it_thaws() {
         DEADLINE,
         "the thawed replica to stand by for default",
         || async {
-            let health: serde_json::Value = cluster
-                .client
-                .get(cluster.url(holder, "/health"))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let health = cluster.get_json(holder, "/health").await?;
             let default = health["accounts"]
                 .as_array()?
                 .iter()
@@ -266,16 +258,7 @@ async fn a_webhook_is_delivered_once_by_the_holder_and_after_a_failover_by_the_n
         DEADLINE,
         "the delivery of hook two to be recorded",
         || async {
-            let listed: serde_json::Value = cluster
-                .client
-                .get(cluster.url(other, "/v1/webhooks"))
-                .bearer_auth(&cluster.key)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let listed = cluster.get_json(other, "/v1/webhooks").await?;
             let cursor = listed["webhooks"][0]["last_event_id"].as_i64()?;
             (cursor >= delivered).then_some(())
         },

@@ -118,9 +118,14 @@ impl Replicas {
 
     /// `GET /v1/cluster` through `replica`.
     pub async fn cluster_view(&self, replica: usize) -> Option<Value> {
+        self.get_json(replica, "/v1/cluster").await
+    }
+
+    /// A `GET` of `path` through `replica` with the key: its JSON when answered 200.
+    pub async fn get_json(&self, replica: usize, path: &str) -> Option<Value> {
         let response = self
             .client
-            .get(self.url(replica, "/v1/cluster"))
+            .get(self.url(replica, path))
             .bearer_auth(&self.key)
             .send()
             .await

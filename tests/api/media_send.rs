@@ -103,15 +103,7 @@ async fn three_files_form_one_album_each_intact() {
         .map(|i| png(100 + i, 100, 5000 * (i as usize + 1)))
         .collect();
     let names = ["a.png", "b.png", "c.png"];
-    let parts: Vec<FilePart> = files
-        .iter()
-        .zip(names)
-        .map(|(bytes, name)| FilePart {
-            name,
-            content_type: "image/png",
-            bytes,
-        })
-        .collect();
+    let parts = png_parts(&files, &names);
     let body = json!({"peer": group, "media": {"kind": "photo"}, "text": "trip"});
     let answer = send_files(&app, "/v1/messages", &body, &parts, None).await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);

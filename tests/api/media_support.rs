@@ -65,6 +65,19 @@ pub async fn send_files(
     Answer::of(request.send().await.expect("POST multipart")).await
 }
 
+/// `image/png` file parts named `names`, over `files` (one each, same order).
+pub fn png_parts<'a>(files: &'a [Vec<u8>], names: &[&'a str]) -> Vec<FilePart<'a>> {
+    files
+        .iter()
+        .zip(names)
+        .map(|(bytes, name)| FilePart {
+            name,
+            content_type: "image/png",
+            bytes,
+        })
+        .collect()
+}
+
 /// A PNG header of `w`×`h` followed by `len` pseudo-random bytes (the sandbox, like
 /// Telegram's first check, reads the header).
 pub fn png(w: u32, h: u32, len: usize) -> Vec<u8> {

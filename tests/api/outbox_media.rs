@@ -73,15 +73,7 @@ async fn an_album_of_three_through_the_outbox_arrives_as_one_group_in_order() {
         .map(|i| png(100 + i, 80, 4000 * (i as usize + 1)))
         .collect();
     let names = ["1.png", "2.png", "3.png"];
-    let parts: Vec<FilePart> = files
-        .iter()
-        .zip(names)
-        .map(|(bytes, name)| FilePart {
-            name,
-            content_type: "image/png",
-            bytes,
-        })
-        .collect();
+    let parts = png_parts(&files, &names);
     let body = json!({"peer": group, "media": {"kind": "photo", "caption": "trip"}});
     let answer = send_files(&app, "/v1/outbox", &body, &parts, None).await;
     assert_eq!(answer.status, 202, "{:?}", answer.body);
