@@ -70,6 +70,27 @@ impl RequestAccount {
             .check_chat(chat)
             .map_err(|denied| ApiError::KeyScope(denied.to_string()))
     }
+
+    /// The chats a filter names, as ids — each must be within the key's chats (403
+    /// `KEY_SCOPE`) — or, when it names none, the key's own chats (empty: every chat).
+    pub async fn filter_chat_ids(&self, asked: Vec<PeerSpec>) -> Result<Vec<i64>, ApiError> {
+        for chat in &asked {
+            self.check_chat(chat)?;
+        }
+        let specs = if asked.is_empty() {
+            self.key_chats().unwrap_or_default()
+        } else {
+            asked
+        };
+        let mut ids = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            ids.push(match spec {
+                PeerSpec::Id(id) => id.value(),
+                other => self.describe(other).await?.id,
+            });
+        }
+        Ok(ids)
+    }
 }
 
 impl Deref for RequestAccount {

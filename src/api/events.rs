@@ -143,22 +143,7 @@ async fn chat_filter(account: &RequestAccount, raw: Option<&str>) -> Result<Vec<
             .map(|c| PeerSpec::parse(c).map_err(|e| ApiError::invalid(format!("chats: {e}"))))
             .collect::<Result<_, _>>()?,
     };
-    for chat in &asked {
-        account.check_chat(chat)?;
-    }
-    let specs = if asked.is_empty() {
-        account.key_chats().unwrap_or_default()
-    } else {
-        asked
-    };
-    let mut ids = Vec::with_capacity(specs.len());
-    for spec in &specs {
-        ids.push(match spec {
-            PeerSpec::Id(id) => id.value(),
-            other => account.describe(other).await?.id,
-        });
-    }
-    Ok(ids)
+    account.filter_chat_ids(asked).await
 }
 
 fn store_error(e: crate::store::StoreError) -> ApiError {

@@ -221,22 +221,7 @@ async fn chat_ids(account: &RequestAccount, asked: Vec<String>) -> Result<Vec<i6
         .iter()
         .map(|c| PeerSpec::parse(c).map_err(|e| ApiError::invalid(format!("chats: {e}"))))
         .collect::<Result<_, _>>()?;
-    for spec in &specs {
-        account.check_chat(spec)?;
-    }
-    let specs = if specs.is_empty() {
-        account.key_chats().unwrap_or_default()
-    } else {
-        specs
-    };
-    let mut ids = Vec::with_capacity(specs.len());
-    for spec in &specs {
-        ids.push(match spec {
-            PeerSpec::Id(id) => id.value(),
-            other => account.describe(other).await?.id,
-        });
-    }
-    Ok(ids)
+    account.filter_chat_ids(specs).await
 }
 
 fn store_error(e: crate::store::StoreError) -> ApiError {

@@ -61,15 +61,7 @@ impl EdgeConfig {
     /// Reads every `MTGATE_HTTP_*` variable (and the stall window) through `get`, which
     /// treats empty values as unset.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| {
-            get(name).unwrap_or_else(|| {
-                VARIABLES
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .map(|(_, default, _)| (*default).to_owned())
-                    .unwrap_or_default()
-            })
-        };
+        let value = |name: &str| value_or_default(get, VARIABLES, name);
         let duration = |name: &str| parse_duration(name, &value(name));
         let count = |name: &str| parse_count(name, &value(name));
         Ok(Self {
@@ -81,6 +73,21 @@ impl EdgeConfig {
             stall_window: duration("MTGATE_HEALTH_STALL_WINDOW")?,
         })
     }
+}
+
+/// A variable's value through `get`, or else its default from `table` (name, default, doc).
+pub fn value_or_default(
+    get: &dyn Fn(&str) -> Option<String>,
+    table: &[(&str, &str, &str)],
+    name: &str,
+) -> String {
+    get(name).unwrap_or_else(|| {
+        table
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, default, _)| (*default).to_owned())
+            .unwrap_or_default()
+    })
 }
 
 /// `250ms`, `10s`, `2m`, or a bare number of seconds; between 1 ms and 1 hour.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::ConfigError;
-use super::edge::parse_duration;
+use super::edge::{parse_duration, value_or_default};
 
 /// Each variable: name, default, and what it sets (also the text of `serve --help`).
 pub const VARIABLES: &[(&str, &str, &str)] = &[
@@ -77,15 +77,7 @@ impl Default for EventsConfig {
 
 impl EventsConfig {
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| {
-            get(name).unwrap_or_else(|| {
-                VARIABLES
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .map(|(_, default, _)| (*default).to_owned())
-                    .unwrap_or_default()
-            })
-        };
+        let value = |name: &str| value_or_default(get, VARIABLES, name);
         let duration = |name: &str| parse_duration(name, &value(name));
         let count = |name: &str, max: u64| parse_count(name, &value(name), max);
         Ok(Self {

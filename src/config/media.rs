@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::ConfigError;
-use super::edge::parse_duration;
+use super::edge::{parse_duration, value_or_default};
 
 /// Each variable: name, default, and what it bounds (also the text of `serve --help`).
 pub const VARIABLES: &[(&str, &str, &str)] = &[
@@ -47,15 +47,7 @@ impl Default for MediaConfig {
 
 impl MediaConfig {
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| {
-            get(name).unwrap_or_else(|| {
-                VARIABLES
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .map(|(_, default, _)| (*default).to_owned())
-                    .unwrap_or_default()
-            })
-        };
+        let value = |name: &str| value_or_default(get, VARIABLES, name);
         let max_bytes = value("MTGATE_MEDIA_MAX_BYTES")
             .trim()
             .parse::<u64>()

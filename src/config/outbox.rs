@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::ConfigError;
-use super::edge::parse_duration;
+use super::edge::{parse_duration, value_or_default};
 use crate::domain::Rates;
 use crate::domain::rates::DEFAULT_RATES;
 
@@ -46,15 +46,7 @@ impl Default for OutboxConfig {
 impl OutboxConfig {
     /// Reads every `MTGATE_OUTBOX_*` variable through `get` (empty values count as unset).
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |name: &str| {
-            get(name).unwrap_or_else(|| {
-                VARIABLES
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .map(|(_, default, _)| (*default).to_owned())
-                    .unwrap_or_default()
-            })
-        };
+        let value = |name: &str| value_or_default(get, VARIABLES, name);
         let rates = Rates::parse(&value("MTGATE_OUTBOX_RATES")).map_err(|why| {
             ConfigError::new(
                 "MTGATE_OUTBOX_RATES",
