@@ -72,6 +72,9 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
                 }
                 first = false;
             }
+            // Merged batches each carry the state they end in; only the last of each
+            // sequence needs writing.
+            let state = UpdateChange::coalesce(state);
             let appended = commit(&events, &account, &new_events, &state).await;
             since_purge += appended;
         }

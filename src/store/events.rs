@@ -6,59 +6,154 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use chrono::DateTime;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row as _};
 
 use super::StoreError;
+use super::script::{Arg, Binder, Script};
 use crate::domain::{Event, EventType, NewEvent};
 
 /// Appends `events` for `account` inside the caller's transaction; returns those logged (a
 /// fact whose `dedup` is already in the log, or earlier in `events`, is skipped), with their
-/// ids, in order.
-///
-/// A constant number of statements whatever the batch size (the event writer merges bursts):
-/// one lookup of the batch's dedup keys, one counter bump that reserves the ids, and the
-/// rows in a few multi-row inserts. Ids stay gapless: only the events kept are counted.
+/// ids, in order. On SQLite the whole append is one command to the connection's thread.
 pub async fn append(
     conn: &mut AnyConnection,
     account: &str,
     events: &[NewEvent],
     now_ms: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    let seen = logged_dedups(conn, account, events).await?;
-    let mut batch_dedups = HashSet::new();
-    let fresh: Vec<&NewEvent> = events
+    let fresh = unique_in_batch(events);
+    let data: Vec<String> = fresh.iter().map(|e| e.data.to_string()).collect();
+    let mut script = Script::for_connection(conn);
+    push_append(&mut script, account, &fresh, &data, now_ms);
+    let rows = script.run(conn).await?;
+    logged(account, &fresh, &rows, now_ms)
+}
+
+/// `events` without the repeats of a fact earlier in the same list.
+pub(super) fn unique_in_batch(events: &[NewEvent]) -> Vec<&NewEvent> {
+    let mut seen = HashSet::new();
+    events
         .iter()
         .filter(|event| match &event.dedup {
-            Some(dedup) => !seen.contains(dedup) && batch_dedups.insert(dedup.as_str()),
+            Some(dedup) => seen.insert(dedup.as_str()),
             None => true,
         })
-        .collect();
+        .collect()
+}
+
+/// The statements that append `fresh` (each fact once; `data` their JSON text). Ids are
+/// given in SQL, so nothing is read back before writing: the counter row is made sure of,
+/// then each chunk is inserted numbered from the counter, skipping facts already logged,
+/// and the counter moved to the newest id. Ids stay gapless (only kept rows are numbered)
+/// and never go back (the counter only grows). The caller holds the write lock.
+pub(super) fn push_append<'a>(
+    script: &mut Script<'a>,
+    account: &'a str,
+    fresh: &[&'a NewEvent],
+    data: &'a [String],
+    now_ms: i64,
+) {
     if fresh.is_empty() {
-        return Ok(Vec::new());
+        return;
     }
-    let count = fresh.len() as i64;
-    let (last,): (i64,) = sqlx::query_as(
-        "INSERT INTO event_counters (account, last_id) VALUES ($1, $2)
-         ON CONFLICT (account) DO UPDATE SET last_id = event_counters.last_id + excluded.last_id
-         RETURNING last_id",
+    script.push(|p| {
+        format!(
+            "INSERT INTO event_counters (account, last_id) VALUES ({}, 0)
+             ON CONFLICT (account) DO NOTHING",
+            p.bind(Arg::Text(account))
+        )
+    });
+    let mut done = 0;
+    while done < fresh.len() {
+        let len = chunk_len(fresh.len() - done);
+        let rows = &fresh[done..done + len];
+        let texts = &data[done..done + len];
+        script.push(|p| insert_sql(p, account, rows, texts, now_ms));
+        script.push(|p| {
+            let account = p.bind(Arg::Text(account));
+            format!(
+                "UPDATE event_counters SET last_id = (SELECT MAX(id) FROM events WHERE account = {account})
+                 WHERE account = {account}
+                   AND last_id < (SELECT MAX(id) FROM events WHERE account = {account})"
+            )
+        });
+        done += len;
+    }
+}
+
+/// One multi-row insert numbered from the counter (`ROW_NUMBER` over the rows kept, in
+/// their order); returns each logged row's id and dedup key.
+fn insert_sql<'a>(
+    p: &mut Binder<'_, 'a>,
+    account: &'a str,
+    rows: &[&'a NewEvent],
+    data: &'a [String],
+    now_ms: i64,
+) -> String {
+    let mut values = String::new();
+    for (i, (event, text)) in rows.iter().zip(data).enumerate() {
+        if i > 0 {
+            values.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(
+            values,
+            "({i}, {}, {}, {}, {})",
+            p.bind(Arg::Text(event.kind.as_str())),
+            p.bind(Arg::OptI64(event.chat)),
+            p.bind(Arg::OptText(event.dedup.as_deref())),
+            p.bind(Arg::Text(text)),
+        );
+    }
+    let account = p.bind(Arg::Text(account));
+    let now = p.bind(Arg::I64(now_ms));
+    format!(
+        "INSERT INTO events (account, id, type, chat_id, dedup, created_at, data)
+         SELECT {account}, c.last_id + ROW_NUMBER() OVER (ORDER BY v.column1),
+                v.column2, v.column3, v.column4, {now}, v.column5
+         FROM (VALUES {values}) AS v
+         JOIN event_counters c ON c.account = {account}
+         WHERE v.column4 IS NULL OR NOT EXISTS (
+             SELECT 1 FROM events e WHERE e.account = {account} AND e.dedup = v.column4
+         )
+         RETURNING id, dedup"
     )
-    .bind(account)
-    .bind(count)
-    .fetch_one(&mut *conn)
-    .await?;
-    let first = last - count + 1;
-    let mut rest = &fresh[..];
-    let mut next = first;
-    while !rest.is_empty() {
-        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
-        insert_rows(conn, account, chunk, next, now_ms).await?;
-        next += chunk.len() as i64;
-        rest = tail;
+}
+
+/// The events of `fresh` that `rows` (the inserts' `(id, dedup)`) say were logged, with
+/// their ids: those without a dedup key, and those whose key came back.
+pub(super) fn logged(
+    account: &str,
+    fresh: &[&NewEvent],
+    rows: &[AnyRow],
+    now_ms: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut kept_keys = HashSet::new();
+    for row in rows {
+        ids.push(row.try_get::<i64, _>(0)?);
+        if let Some(dedup) = row.try_get::<Option<String>, _>(1)? {
+            kept_keys.insert(dedup);
+        }
+    }
+    ids.sort_unstable();
+    let kept: Vec<&NewEvent> = fresh
+        .iter()
+        .copied()
+        .filter(|e| e.dedup.as_ref().is_none_or(|d| kept_keys.contains(d)))
+        .collect();
+    if kept.len() != ids.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{} events inserted but {} rows came back",
+            kept.len(),
+            ids.len()
+        )));
     }
     let created_at = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-    Ok(fresh
+    Ok(kept
         .into_iter()
-        .zip(first..)
+        .zip(ids)
         .map(|(event, id)| Event {
             id,
             account: account.to_string(),
@@ -70,7 +165,7 @@ pub async fn append(
         .collect())
 }
 
-/// Most rows per insert: 1 792 parameters, below SQLite's limit (32 766) and PostgreSQL's
+/// Most rows per insert: 1 280 parameters, below SQLite's limit (32 766) and PostgreSQL's
 /// (65 535).
 const MAX_ROWS_PER_INSERT: usize = 256;
 
@@ -79,77 +174,6 @@ const MAX_ROWS_PER_INSERT: usize = 256;
 fn chunk_len(remaining: usize) -> usize {
     let fits = 1 << remaining.ilog2();
     fits.min(MAX_ROWS_PER_INSERT)
-}
-
-async fn insert_rows(
-    conn: &mut AnyConnection,
-    account: &str,
-    rows: &[&NewEvent],
-    first_id: i64,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    let mut sql = String::from(
-        "INSERT INTO events (account, id, type, chat_id, dedup, created_at, data) VALUES ",
-    );
-    for i in 0..rows.len() {
-        let p = i * 7;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        // Writing to a String cannot fail.
-        let _ = write!(
-            sql,
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5,
-            p + 6,
-            p + 7
-        );
-    }
-    let mut query = sqlx::query(&sql);
-    for (event, id) in rows.iter().zip(first_id..) {
-        query = query
-            .bind(account)
-            .bind(id)
-            .bind(event.kind.as_str())
-            .bind(event.chat)
-            .bind(event.dedup.as_deref())
-            .bind(now_ms)
-            .bind(event.data.to_string());
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// The dedup keys of `events` already in `account`'s log, looked up in one statement per
-/// up to [`MAX_ROWS_PER_INSERT`] keys (the list padded to a power of two, for the cache).
-async fn logged_dedups(
-    conn: &mut AnyConnection,
-    account: &str,
-    events: &[NewEvent],
-) -> Result<HashSet<String>, StoreError> {
-    let keys: Vec<&str> = events.iter().filter_map(|e| e.dedup.as_deref()).collect();
-    let mut seen = HashSet::new();
-    for chunk in keys.chunks(MAX_ROWS_PER_INSERT) {
-        let padded = chunk.len().next_power_of_two();
-        let mut sql = String::from("SELECT dedup FROM events WHERE account = $1 AND dedup IN (");
-        for i in 0..padded {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let _ = write!(sql, "${}", i + 2);
-        }
-        sql.push(')');
-        let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(account);
-        for i in 0..padded {
-            query = query.bind(chunk[i.min(chunk.len() - 1)]);
-        }
-        seen.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|(d,)| d));
-    }
-    Ok(seen)
 }
 
 type Row = (i64, String, Option<i64>, i64, String);
@@ -256,15 +280,25 @@ impl super::Store {
         events: &[NewEvent],
         state: &[super::UpdateChange],
     ) -> Result<Vec<Event>, StoreError> {
-        // IMMEDIATE: read-then-write on the counter; a deferred transaction could fail with
-        // SQLITE_BUSY_SNAPSHOT when another writer commits in between.
-        let mut tx = self.begin_write().await?;
-        let logged = append(&mut tx, account, events, super::now_ms()).await?;
+        let now_ms = super::now_ms();
+        let fresh = unique_in_batch(events);
+        let data: Vec<String> = fresh.iter().map(|e| e.data.to_string()).collect();
+        let mut script = Script::new(self.backend() == super::Backend::Sqlite);
+        push_append(&mut script, account, &fresh, &data, now_ms);
         for change in state {
-            super::updates::apply(&mut tx, account, change).await?;
+            super::updates::push_change(&mut script, account, change);
         }
-        tx.commit().await?;
-        Ok(logged)
+        let rows = if script.is_joined() {
+            // One round trip: BEGIN IMMEDIATE (the write lock first, so no other writer
+            // commits between reading the counter and moving it), the statements, COMMIT.
+            super::script::run_transaction(self.pool(), script).await?
+        } else {
+            let mut tx = self.begin_write().await?;
+            let rows = script.run(&mut tx).await?;
+            tx.commit().await?;
+            rows
+        };
+        logged(account, &fresh, &rows, now_ms)
     }
 
     /// Up to `limit` events of `account` after id `after`, oldest first.

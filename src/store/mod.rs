@@ -29,6 +29,7 @@ pub mod jobs;
 pub mod legacy;
 mod migrations;
 mod peers;
+mod script;
 mod updates;
 mod webhooks;
 mod writer;
@@ -255,5 +256,7 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+#[cfg(test)]
+mod event_tests;
 #[cfg(test)]
 mod tests;

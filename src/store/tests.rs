@@ -526,7 +526,7 @@ async fn a_large_batch_of_events_gets_consecutive_ids_and_each_fact_once(store: 
 }
 
 /// A store on a new database of the test process's PostgreSQL server.
-async fn postgres_store() -> Store {
+pub(super) async fn postgres_store() -> Store {
     let url = tokio::task::spawn_blocking(|| {
         mtgate_testdb::shared()
             .and_then(|pg| pg.create_database())

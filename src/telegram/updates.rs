@@ -179,46 +179,6 @@ pub fn state_change(state: &State) -> Option<UpdateChange> {
     })
 }
 
-/// One change per sequence: the furthest pts of each (a batch only moves forward), with
-/// the last date and seq seen.
-pub fn coalesce(changes: impl IntoIterator<Item = UpdateChange>) -> Vec<UpdateChange> {
-    let mut primary: Option<UpdateChange> = None;
-    let mut secondary: Option<i32> = None;
-    let mut channels: Vec<(i64, i32)> = Vec::new();
-    for change in changes {
-        match change {
-            UpdateChange::Primary { pts, date, seq } => {
-                let furthest = match primary {
-                    Some(UpdateChange::Primary { pts: known, .. }) => known.max(pts),
-                    _ => pts,
-                };
-                primary = Some(UpdateChange::Primary {
-                    pts: furthest,
-                    date,
-                    seq,
-                });
-            }
-            UpdateChange::Secondary { qts } => {
-                secondary = Some(secondary.map_or(qts, |known| known.max(qts)));
-            }
-            UpdateChange::Channel { id, pts } => match channels.iter_mut().find(|c| c.0 == id) {
-                Some(known) => known.1 = known.1.max(pts),
-                None => channels.push((id, pts)),
-            },
-            all @ UpdateChange::All(_) => primary = Some(all),
-        }
-    }
-    primary
-        .into_iter()
-        .chain(secondary.map(|qts| UpdateChange::Secondary { qts }))
-        .chain(
-            channels
-                .into_iter()
-                .map(|(id, pts)| UpdateChange::Channel { id, pts }),
-        )
-        .collect()
-}
-
 /// Puts new messages before edits and deletions, keeping each group's order: a difference
 /// lists what changed before what was created, but an app wants a message before its edit.
 pub fn news_first(events: &mut [NewEvent]) {

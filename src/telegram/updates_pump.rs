@@ -23,9 +23,10 @@ use super::health::ConnectionState;
 use super::manager::Shared;
 use super::reconnect::ReconnectSchedule;
 use super::supervisor::learn_peers;
-use super::updates::{coalesce, event_of, news_first, state_change};
+use super::updates::{event_of, news_first, state_change};
 use super::updates_seed;
 use crate::events::{EventBatch, EventSink};
+use crate::store::UpdateChange;
 
 /// Updates grammers' pool may hold before the supervisor forwards them (it forwards at
 /// once; this only absorbs bursts while it is busy probing).
@@ -151,6 +152,6 @@ fn batch_of(
     news_first(&mut events);
     EventBatch {
         events,
-        state: coalesce(list.iter().filter_map(|(_, state)| state_change(state))),
+        state: UpdateChange::coalesce(list.iter().filter_map(|(_, state)| state_change(state))),
     }
 }

@@ -182,35 +182,6 @@ fn updates_without_a_message_meaning_make_no_event() {
 }
 
 #[test]
-fn state_changes_keep_the_furthest_pts_of_each_sequence() {
-    let changes = coalesce([
-        UpdateChange::Primary {
-            pts: 5,
-            date: 1,
-            seq: 0,
-        },
-        UpdateChange::Channel { id: 9, pts: 3 },
-        UpdateChange::Primary {
-            pts: 7,
-            date: 2,
-            seq: 0,
-        },
-        UpdateChange::Channel { id: 9, pts: 2 },
-    ]);
-    assert_eq!(
-        changes,
-        [
-            UpdateChange::Primary {
-                pts: 7,
-                date: 2,
-                seq: 0
-            },
-            UpdateChange::Channel { id: 9, pts: 3 },
-        ]
-    );
-}
-
-#[test]
 fn new_messages_come_before_edits_and_deletions_in_their_own_order() {
     let raw = |id| incoming(id, tl::types::PeerUser { user_id: 42 }.into(), "x");
     let edit = tl::types::UpdateEditMessage {

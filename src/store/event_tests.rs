@@ -1,0 +1,141 @@
+//! The event log's commit on both databases: one sequence of ids whoever appends, nothing
+//! half-written when a commit fails, and the sequence carried over a restart.
+
+use serde_json::json;
+
+use super::tests::postgres_store;
+use super::*;
+use crate::domain::{EventType, NewEvent};
+
+fn event(n: usize, dedup: Option<String>) -> NewEvent {
+    NewEvent {
+        kind: EventType::MessageNew,
+        chat: Some(3),
+        dedup,
+        data: json!({ "n": n }),
+    }
+}
+
+async fn ids_and_order(store: &Store, account: &str) -> (Vec<i64>, Vec<u64>) {
+    let read = store.events_after(account, 0, 100_000).await.unwrap();
+    (
+        read.iter().map(|e| e.id).collect(),
+        read.iter().map(|e| e.data["n"].as_u64().unwrap()).collect(),
+    )
+}
+
+/// A statement failing after the events were inserted (the update state's table is gone)
+/// takes the events with it, and the connection is fit for the next commit (on SQLite's
+/// one-connection memory store, a connection left inside the failed transaction, or closed,
+/// would fail it).
+async fn a_failed_commit_logs_nothing_and_the_next_one_works(store: Store) {
+    sqlx::query("DROP TABLE channel_state")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let state = [UpdateChange::Channel { id: 5, pts: 9 }];
+    let failed = store
+        .append_events("a", &[event(0, Some("x".into()))], &state)
+        .await;
+    assert!(failed.is_err(), "the commit fails as a whole");
+    assert_eq!(store.event_bounds("a").await.unwrap(), (None, 0));
+
+    let logged = store
+        .append_events("a", &[event(1, Some("x".into())), event(2, None)], &[])
+        .await
+        .unwrap();
+    assert_eq!(logged.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(ids_and_order(&store, "a").await, (vec![1, 2], vec![1, 2]));
+}
+
+/// The writer's commits and appends inside another transaction (the outbox's `job.*`
+/// events) draw from one counter: ids consecutive, a fact logged once whoever saw it first.
+async fn every_producer_draws_ids_from_one_gapless_sequence(store: Store) {
+    let mut expected = Vec::new();
+    for round in 0..20 {
+        let n = round * 10;
+        let batch: Vec<NewEvent> = (n..n + 3)
+            .map(|k| event(k, Some(format!("f{k}"))))
+            .chain([event(n + 3, Some(format!("f{}", n.saturating_sub(10))))])
+            .collect();
+        let logged = store.append_events("a", &batch, &[]).await.unwrap();
+        expected.extend(logged.iter().map(|e| e.data["n"].as_u64().unwrap()));
+
+        let mut tx = store.begin_write().await.unwrap();
+        let own = [event(n + 5, None), event(n + 6, Some(format!("f{n}")))];
+        let logged = events::append(&mut tx, "a", &own, now_ms()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(logged.len(), 1, "f{n} was logged by the writer already");
+        expected.extend(logged.iter().map(|e| e.data["n"].as_u64().unwrap()));
+    }
+    let (ids, order) = ids_and_order(&store, "a").await;
+    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
+    assert_eq!(order, expected);
+    // Each round logs three of its four facts (the fourth repeats f0 in round 0, the
+    // previous round's first later) and one of its own two.
+    assert_eq!(ids.len(), 20 * (3 + 1));
+    assert_eq!(
+        store.event_bounds("a").await.unwrap(),
+        (Some(1), ids.len() as i64)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_sqlite() {
+    a_failed_commit_logs_nothing_and_the_next_one_works(Store::open_in_memory().await.unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_postgres() {
+    a_failed_commit_logs_nothing_and_the_next_one_works(postgres_store().await).await;
+}
+
+#[tokio::test]
+async fn every_producer_draws_ids_from_one_gapless_sequence_on_sqlite() {
+    every_producer_draws_ids_from_one_gapless_sequence(Store::open_in_memory().await.unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn every_producer_draws_ids_from_one_gapless_sequence_on_postgres() {
+    every_producer_draws_ids_from_one_gapless_sequence(postgres_store().await).await;
+}
+
+/// Many commits of varied sizes (some past one insert), a restart, and more: the ids
+/// continue where they stopped, with no gap and no reuse, and the update state is the last
+/// one committed.
+#[tokio::test]
+async fn a_restart_after_many_events_keeps_ids_gapless() {
+    let dir = std::env::temp_dir().join(format!(
+        "mtgate-events-restart-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let store = Store::open(&dir).await.unwrap();
+    let mut n = 0;
+    for size in (0..60).map(|i| 1 + (i * 37) % 300) {
+        let batch: Vec<NewEvent> = (n..n + size).map(|k| event(k, None)).collect();
+        let state = [UpdateChange::Channel {
+            id: 5,
+            pts: n as i32,
+        }];
+        store.append_events("a", &batch, &state).await.unwrap();
+        n += size;
+    }
+    store.close().await.unwrap();
+
+    let reopened = Store::open(&dir).await.unwrap();
+    let more = reopened
+        .append_events("a", &[event(n, None)], &[])
+        .await
+        .unwrap();
+    assert_eq!(more[0].id, n as i64 + 1);
+    let (ids, order) = ids_and_order(&reopened, "a").await;
+    assert_eq!(ids, (1..=n as i64 + 1).collect::<Vec<_>>());
+    assert_eq!(order, (0..=n as u64).collect::<Vec<_>>());
+    let state = reopened.account("a").update_state().await.unwrap();
+    assert_eq!(state.channels.len(), 1);
+    reopened.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
