@@ -139,3 +139,45 @@ async fn a_restart_after_many_events_keeps_ids_gapless() {
     reopened.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Appends in concurrent transactions that took no write lock of their own (plain
+/// `BEGIN`): the counter row's lock orders them, so no id is given twice and none skipped.
+async fn concurrent_appends_never_share_an_id(store: Store) {
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..10 {
+                    let mut tx = store.pool().begin().await.unwrap();
+                    let batch = [event(t * 100 + i, None), event(t * 100 + i + 50, None)];
+                    events::append(&mut tx, "a", &batch, now_ms())
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let (ids, _) = ids_and_order(&store, "a").await;
+    assert_eq!(ids, (1..=80).collect::<Vec<i64>>());
+    assert_eq!(store.event_bounds("a").await.unwrap(), (Some(1), 80));
+}
+
+#[tokio::test]
+async fn concurrent_appends_never_share_an_id_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!(
+        "mtgate-events-concurrent-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    concurrent_appends_never_share_an_id(Store::open(&dir).await.unwrap()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn concurrent_appends_never_share_an_id_on_postgres() {
+    concurrent_appends_never_share_an_id(postgres_store().await).await;
+}

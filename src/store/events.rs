@@ -46,7 +46,10 @@ pub(super) fn unique_in_batch(events: &[NewEvent]) -> Vec<&NewEvent> {
 /// given in SQL, so nothing is read back before writing: the counter row is made sure of,
 /// then each chunk is inserted numbered from the counter, skipping facts already logged,
 /// and the counter moved to the newest id. Ids stay gapless (only kept rows are numbered)
-/// and never go back (the counter only grows). The caller holds the write lock.
+/// and never go back (the counter only grows). The first statement writes the counter row
+/// even when it exists, so it holds that row's lock for the rest of the transaction: two
+/// appends for one account never number from the same counter (on PostgreSQL each later
+/// statement sees what the previous holder committed).
 pub(super) fn push_append<'a>(
     script: &mut Script<'a>,
     account: &'a str,
@@ -60,7 +63,7 @@ pub(super) fn push_append<'a>(
     script.push(|p| {
         format!(
             "INSERT INTO event_counters (account, last_id) VALUES ({}, 0)
-             ON CONFLICT (account) DO NOTHING",
+             ON CONFLICT (account) DO UPDATE SET last_id = event_counters.last_id",
             p.bind(Arg::Text(account))
         )
     });
