@@ -43,13 +43,19 @@ pub(super) fn unique_in_batch(events: &[NewEvent]) -> Vec<&NewEvent> {
 }
 
 /// The statements that append `fresh` (each fact once; `data` their JSON text). Ids are
-/// given in SQL, so nothing is read back before writing: the counter row is made sure of,
-/// then each chunk is inserted numbered from the counter, skipping facts already logged,
-/// and the counter moved to the newest id. Ids stay gapless (only kept rows are numbered)
-/// and never go back (the counter only grows). The first statement writes the counter row
-/// even when it exists, so it holds that row's lock for the rest of the transaction: two
-/// appends for one account never number from the same counter (on PostgreSQL each later
-/// statement sees what the previous holder committed).
+/// given in SQL, so nothing is read back before writing:
+/// 1. the counter row is made sure of. This writes it even when it exists, so the
+///    transaction holds that row's lock from here on: two appends for one account never
+///    number from the same counter (on PostgreSQL each later statement sees what the
+///    previous holder committed);
+/// 2. the batch's dedup keys already in the log are listed (rows `(0, key)`);
+/// 3. each chunk is inserted numbered from the counter, skipping facts already logged, and
+///    the counter moved to the newest id;
+/// 4. the counter is read back (one row `(last_id, NULL)`).
+///
+/// Few rows come back whatever the batch size: on SQLite, rows travel from the connection's
+/// thread through a channel of 50, and a full channel costs one more round trip each time.
+/// Ids stay gapless (only kept rows are numbered) and never go back (the counter only grows).
 pub(super) fn push_append<'a>(
     script: &mut Script<'a>,
     account: &'a str,
@@ -67,6 +73,10 @@ pub(super) fn push_append<'a>(
             p.bind(Arg::Text(account))
         )
     });
+    let keys: Vec<&'a str> = fresh.iter().filter_map(|e| e.dedup.as_deref()).collect();
+    for chunk in keys.chunks(MAX_ROWS_PER_INSERT) {
+        script.push(|p| logged_keys_sql(p, account, chunk));
+    }
     let mut done = 0;
     while done < fresh.len() {
         let len = chunk_len(fresh.len() - done);
@@ -83,10 +93,30 @@ pub(super) fn push_append<'a>(
         });
         done += len;
     }
+    script.push(|p| {
+        format!(
+            "SELECT last_id, CAST(NULL AS TEXT) FROM event_counters WHERE account = {}",
+            p.bind(Arg::Text(account))
+        )
+    });
 }
 
-/// One multi-row insert numbered from the counter (`ROW_NUMBER` over the rows kept, in
-/// their order); returns each logged row's id and dedup key.
+/// `(0, key)` for each of `keys` already in the log; the list padded to a power of two (a
+/// repeated key), so few shapes reach the statement cache.
+fn logged_keys_sql<'a>(p: &mut Binder<'_, 'a>, account: &'a str, keys: &[&'a str]) -> String {
+    let account = p.bind(Arg::Text(account));
+    let mut list = String::new();
+    for i in 0..keys.len().next_power_of_two() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        let _ = write!(list, "{}", p.bind(Arg::Text(keys[i.min(keys.len() - 1)])));
+    }
+    format!("SELECT 0, dedup FROM events WHERE account = {account} AND dedup IN ({list})")
+}
+
+/// One multi-row insert numbered from the counter: `ROW_NUMBER` over the rows kept, in
+/// their order.
 fn insert_sql<'a>(
     p: &mut Binder<'_, 'a>,
     account: &'a str,
@@ -119,44 +149,44 @@ fn insert_sql<'a>(
          JOIN event_counters c ON c.account = {account}
          WHERE v.column4 IS NULL OR NOT EXISTS (
              SELECT 1 FROM events e WHERE e.account = {account} AND e.dedup = v.column4
-         )
-         RETURNING id, dedup"
+         )"
     )
 }
 
-/// The events of `fresh` that `rows` (the inserts' `(id, dedup)`) say were logged, with
-/// their ids: those without a dedup key, and those whose key came back.
+/// The events of `fresh` that were logged, with their ids, from the rows [`push_append`]'s
+/// statements returned: those whose dedup key was not listed as already logged, numbered
+/// up to the counter's new value.
 pub(super) fn logged(
     account: &str,
     fresh: &[&NewEvent],
     rows: &[AnyRow],
     now_ms: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut kept_keys = HashSet::new();
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut already = HashSet::new();
+    let mut last = None;
     for row in rows {
-        ids.push(row.try_get::<i64, _>(0)?);
-        if let Some(dedup) = row.try_get::<Option<String>, _>(1)? {
-            kept_keys.insert(dedup);
+        match row.try_get::<Option<String>, _>(1)? {
+            Some(key) => {
+                already.insert(key);
+            }
+            None => last = Some(row.try_get::<i64, _>(0)?),
         }
     }
-    ids.sort_unstable();
+    let last =
+        last.ok_or_else(|| StoreError::Corrupt("the event counter was not read back".into()))?;
     let kept: Vec<&NewEvent> = fresh
         .iter()
         .copied()
-        .filter(|e| e.dedup.as_ref().is_none_or(|d| kept_keys.contains(d)))
+        .filter(|e| e.dedup.as_ref().is_none_or(|d| !already.contains(d)))
         .collect();
-    if kept.len() != ids.len() {
-        return Err(StoreError::Corrupt(format!(
-            "{} events inserted but {} rows came back",
-            kept.len(),
-            ids.len()
-        )));
-    }
+    let first = last - kept.len() as i64 + 1;
     let created_at = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
     Ok(kept
         .into_iter()
-        .zip(ids)
+        .zip(first..)
         .map(|(event, id)| Event {
             id,
             account: account.to_string(),
