@@ -7,7 +7,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 use super::StoreError;
 
@@ -59,10 +59,21 @@ fn install_drivers() {
     DRIVERS.call_once(sqlx::any::install_default_drivers);
 }
 
-/// A pool on the existing SQLite file at `path` (the caller creates it with its mode).
-pub async fn sqlite_file(path: &Path) -> Result<AnyPool, StoreError> {
+/// A pool on the existing SQLite file at `path` (the caller creates it with its mode), and
+/// the file's URL.
+pub async fn sqlite_file(path: &Path) -> Result<(AnyPool, String), StoreError> {
     let url = format!("sqlite://{}?mode=rw", encode_path(path)?);
-    sqlite_pool(&url, SQLITE_POOL_SIZE, false).await
+    Ok((sqlite_pool(&url, SQLITE_POOL_SIZE, false).await?, url))
+}
+
+/// One connection outside any pool on the SQLite database at `url` (the event log's).
+pub async fn sqlite_connection(url: &str) -> Result<AnyConnection, StoreError> {
+    install_drivers();
+    let mut conn = AnyConnection::connect(url).await?;
+    for pragma in sqlite_pragmas() {
+        conn.execute(pragma.as_str()).await?;
+    }
+    Ok(conn)
 }
 
 /// A private in-memory SQLite database: one connection, never closed while the pool lives

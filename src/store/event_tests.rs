@@ -86,6 +86,18 @@ async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_sqlite() {
         .await;
 }
 
+/// On a file the log commits on a connection of its own; a failure must leave it fit too.
+#[tokio::test]
+async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_a_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!(
+        "mtgate-events-failed-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    a_failed_commit_logs_nothing_and_the_next_one_works(Store::open(&dir).await.unwrap()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_postgres() {
     a_failed_commit_logs_nothing_and_the_next_one_works(postgres_store().await).await;

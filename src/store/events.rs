@@ -324,7 +324,7 @@ impl super::Store {
         let rows = if script.is_joined() {
             // One round trip: BEGIN IMMEDIATE (the write lock first, so no other writer
             // commits between reading the counter and moving it), the statements, COMMIT.
-            super::script::run_transaction(self.pool(), script).await?
+            self.inner.log.run(&script).await?
         } else {
             let mut tx = self.begin_write().await?;
             let rows = script.run(&mut tx).await?;

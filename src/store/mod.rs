@@ -27,6 +27,7 @@ mod files;
 mod idempotency;
 pub mod jobs;
 pub mod legacy;
+mod log_conn;
 mod migrations;
 mod peers;
 mod script;
@@ -73,6 +74,8 @@ struct Inner {
     pool: AnyPool,
     backend: Backend,
     writes: mpsc::UnboundedSender<writer::Write>,
+    /// Where the event log commits on SQLite (unused on PostgreSQL).
+    log: log_conn::LogConnection,
     /// The database file (`None` in memory).
     path: Option<PathBuf>,
 }
@@ -82,9 +85,12 @@ impl Store {
     pub async fn open(state_dir: &Path) -> Result<Self, StoreError> {
         let path = state_dir.join(DB_FILE);
         files::prepare(state_dir.to_path_buf(), path.clone()).await?;
-        let pool = backend::sqlite_file(&path).await?;
+        let (pool, url) = backend::sqlite_file(&path).await?;
         files::restrict_side_files(path.clone()).await?;
-        Self::start(pool, Backend::Sqlite, Some(path)).await
+        let store = Self::start(pool, Backend::Sqlite, Some(path)).await?;
+        // After the migrations: the log's connection must see the final schema.
+        let log = log_conn::LogConnection::own(url).await?;
+        Ok(store.with_log_connection(log))
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://…`) and migrates it; safe
@@ -110,12 +116,22 @@ impl Store {
         tokio::spawn(writer::run(pool.clone(), queue));
         Ok(Self {
             inner: Arc::new(Inner {
+                log: log_conn::LogConnection::Pool(pool.clone()),
                 pool,
                 backend,
                 writes,
                 path,
             }),
         })
+    }
+
+    /// The same store with the event log on `log` (called once, before the store is shared).
+    fn with_log_connection(self, log: log_conn::LogConnection) -> Self {
+        let inner = Arc::try_unwrap(self.inner)
+            .unwrap_or_else(|_| unreachable!("the store was not shared yet"));
+        Self {
+            inner: Arc::new(Inner { log, ..inner }),
+        }
     }
 
     /// Which database this store is on.
@@ -154,6 +170,7 @@ impl Store {
     /// Flushes queued writes and closes the database (at shutdown).
     pub async fn close(&self) -> Result<(), StoreError> {
         let flushed = self.flush().await;
+        self.inner.log.close().await;
         self.inner.pool.close().await;
         flushed
     }

@@ -79,6 +79,14 @@ impl<'a> Script<'a> {
         self.joined
     }
 
+    /// The statements as one transaction in one string, with their values: `BEGIN
+    /// IMMEDIATE` (the write lock first), the statements, `COMMIT`.
+    pub fn as_transaction(&self) -> (String, &[Arg<'a>]) {
+        debug_assert!(self.joined);
+        let sql = format!("BEGIN IMMEDIATE;\n{};\nCOMMIT", self.statements.join(";\n"));
+        (sql, &self.args)
+    }
+
     /// Adds a statement whose SQL `write` builds, binding its values through the binder.
     pub fn push(&mut self, write: impl FnOnce(&mut Binder<'_, 'a>) -> String) {
         let start = self.args.len();
@@ -93,7 +101,7 @@ impl<'a> Script<'a> {
     }
 
     /// Runs every statement; returns the rows they returned, in order. Stops at the first
-    /// error (a joined script may then leave its transaction open: see [`run_transaction`]).
+    /// error.
     pub async fn run(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, StoreError> {
         if self.statements.is_empty() {
             return Ok(Vec::new());
@@ -120,7 +128,7 @@ impl<'a> Script<'a> {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-fn bind_all<'q>(mut query: AnyQuery<'q>, args: &[Arg<'q>]) -> AnyQuery<'q> {
+pub(super) fn bind_all<'q>(mut query: AnyQuery<'q>, args: &[Arg<'q>]) -> AnyQuery<'q> {
     for arg in args {
         query = match *arg {
             Arg::I32(v) => query.bind(v),
@@ -131,54 +139,4 @@ fn bind_all<'q>(mut query: AnyQuery<'q>, args: &[Arg<'q>]) -> AnyQuery<'q> {
         };
     }
     query
-}
-
-/// Runs `body` as one write transaction on a SQLite connection of `pool`, in one round trip:
-/// `BEGIN IMMEDIATE`, the statements, `COMMIT`, all in one string. sqlx does not know about
-/// this transaction, so a failure rolls it back here; if even that fails, or the caller
-/// stops waiting halfway, the connection is closed instead of going back to the pool with a
-/// transaction open.
-pub(super) async fn run_transaction(
-    pool: &sqlx::AnyPool,
-    body: Script<'_>,
-) -> Result<Vec<AnyRow>, StoreError> {
-    debug_assert!(body.is_joined());
-    let sql = format!("BEGIN IMMEDIATE;\n{};\nCOMMIT", body.statements.join(";\n"));
-    let mut conn = ClosesUnlessDone(Some(pool.acquire().await?));
-    let Some(held) = conn.0.as_mut() else {
-        unreachable!("the connection was just acquired");
-    };
-    let result = bind_all(sqlx::query(&sql), &body.args)
-        .fetch_all(&mut **held)
-        .await
-        .map_err(StoreError::from);
-    if let Err(e) = &result {
-        tracing::debug!(error = %e, "a joined transaction failed; rolling it back");
-        if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut **held).await {
-            // Also when BEGIN itself failed (nothing to roll back): the connection is
-            // dropped either way, so no transaction can leak.
-            tracing::debug!(error = %rollback, "no rollback; closing the connection");
-            return result;
-        }
-    }
-    conn.done();
-    result
-}
-
-/// A pooled connection that is closed, not returned to the pool, unless [`Self::done`] was
-/// called: a joined transaction cut off halfway must not be handed to the next user.
-struct ClosesUnlessDone(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
-
-impl ClosesUnlessDone {
-    fn done(mut self) {
-        self.0.take();
-    }
-}
-
-impl Drop for ClosesUnlessDone {
-    fn drop(&mut self) {
-        if let Some(conn) = self.0.as_mut() {
-            conn.close_on_drop();
-        }
-    }
 }
