@@ -179,4 +179,30 @@ mod tests {
         let ids: Vec<_> = logged.iter().map(|e| e.id).collect();
         assert_eq!(ids, (1..=300).collect::<Vec<i64>>());
     }
+
+    #[tokio::test]
+    async fn merged_batches_leave_the_last_state_of_each_channel() {
+        let events = Events::new(
+            Store::open_in_memory().await.unwrap(),
+            EventsConfig::default(),
+        );
+        // One thread: all 300 batches are queued before the writer runs, so they merge.
+        let sink = start(events.clone(), "a".into(), 1_000);
+        for n in 0..300 {
+            let mut batch = batch(n as usize);
+            batch.state = vec![
+                UpdateChange::Channel { id: 5, pts: n },
+                UpdateChange::Channel { id: 6, pts: 2 * n },
+            ];
+            assert!(sink.send(batch).await);
+        }
+        let (done, flushed) = oneshot::channel();
+        assert!(sink.0.send(Ingest::Flush(done)).await.is_ok());
+        flushed.await.unwrap();
+
+        let state = events.store().account("a").update_state().await.unwrap();
+        assert_eq!(state.channels, [(5, 299), (6, 598)]);
+        let logged = events.store().events_after("a", 0, 1_000).await.unwrap();
+        assert_eq!(logged.len(), 300);
+    }
 }
