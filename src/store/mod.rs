@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 mod account;
 mod backend;
 mod cluster;
+mod event_append;
 pub mod events;
 mod files;
 mod idempotency;
