@@ -25,9 +25,13 @@ impl Outgoing {
             .no_proxy()
             .connect_timeout(MEDIA_CONNECT_TIMEOUT)
             .build()?;
-        // Deliveries to the operator's receivers: reqwest's defaults, each POST bounded by
-        // MTGATE_WEBHOOK_TIMEOUT.
-        let webhooks = with_roots(tls).build()?;
+        // Deliveries to receivers that callers register: no redirects either (a 3xx is a
+        // failed attempt, retried; following it would post signed events to a host nobody
+        // registered). The environment's proxy is honoured: receivers are often reached
+        // through an egress proxy. Each POST is bounded by MTGATE_WEBHOOK_TIMEOUT.
+        let webhooks = with_roots(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         Ok(Self { media, webhooks })
     }
 

@@ -4,6 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
 use serde_json::{Value, json};
 
 use crate::common::{AppOptions, DEADLINE, eventually, spawn_app, spawn_app_with};
@@ -260,4 +262,53 @@ async fn messages_one_after_another_reach_both_a_stream_and_a_webhook() {
         let got = receiver.wait_for(n + 1).await;
         assert_eq!(body(&got[n])["data"]["text"], text.as_str());
     }
+}
+
+#[tokio::test]
+async fn a_receiver_answering_with_a_redirect_is_a_failed_attempt_and_the_redirect_is_not_followed()
+{
+    let app = spawn_app_with(quick("2", "20")).await;
+    wait_for_pump(&app).await;
+    // Where the redirect points: a receiver that would accept anything.
+    let (elsewhere, elsewhere_url) = Receiver::start(0).await;
+    let redirector = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let to = elsewhere_url.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(LOCATION, to)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirector).await.unwrap() });
+    let hook = subscribe(&app, json!({"url": url, "events": ["message.new"]})).await;
+    let id = hook["id"].as_str().unwrap().to_string();
+    let from = app.sandbox.world().others[0].clone();
+    incoming(&app, &from, None, "follow me").await;
+
+    let failed = eventually(DEADLINE, "the event recorded as failed", || async {
+        let hooks: Value = app
+            .get("/v1/webhooks")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let hook = hooks["webhooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == id.as_str())
+            .cloned()
+            .unwrap();
+        (hook["failures"].as_i64().unwrap() >= 1).then_some(hook)
+    })
+    .await;
+    assert_eq!(failed["last_error"], "HTTP 307");
+    assert_eq!(
+        elsewhere.seen.load(Ordering::SeqCst),
+        0,
+        "nothing was posted where the redirect pointed"
+    );
 }

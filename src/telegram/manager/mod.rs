@@ -5,20 +5,26 @@
 //! health snapshot at once, and [`ClientManager::call`] wraps every operation with a span,
 //! metrics, a timeout and health bookkeeping.
 
+mod calls;
+mod dial;
+mod options;
+
 use std::collections::HashSet;
 use std::future::Future;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use grammers_client::{Client, InvocationError};
-use grammers_mtsender::{ConnectionParams, SenderPool, SenderPoolHandle};
+use grammers_mtsender::SenderPoolHandle;
 use grammers_session::Session;
 use grammers_tl_types as tl;
 use mtgate_session::StringSession;
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinHandle;
-use tracing::Instrument;
+
+pub(super) use calls::timed_call;
+use calls::{note_failure, unauthorized_name};
+use dial::{Dial, connect, follow_gate};
+pub use options::ManagerOptions;
 
 use super::TelegramError;
 use super::flood::{self, FloodMemory, FloodScope};
@@ -26,62 +32,11 @@ use super::health::{ConnectionState, HealthSnapshot, HealthTracker, SelfUser};
 use super::invoke::method_name;
 use super::lease::LeaseGate;
 use super::metrics::Metrics;
-use super::retry::GatewayRetryPolicy;
 use super::session_store::PersistentSession;
 use super::stall::StallWatch;
 use super::supervisor;
-use super::updates_pump;
 use crate::config::Config;
 use crate::events::EventSink;
-
-/// Timings of the manager. Defaults suit production; tests may shorten them.
-#[derive(Clone, Debug)]
-pub struct ManagerOptions {
-    /// Deadline of one Telegram call, flood-wait sleeps included.
-    pub call_timeout: Duration,
-    /// Deadline of one connection probe.
-    pub probe_timeout: Duration,
-    /// How often a healthy connection is probed without traffic (catches half-open sockets
-    /// and keys revoked while idle). Short enough that `/health` turns unhealthy within a few
-    /// seconds of a revoke; one `users.getUsers(self)` per interval is cheap.
-    pub liveness_interval: Duration,
-    /// First and largest delay between reconnection attempts.
-    pub reconnect_initial: Duration,
-    pub reconnect_max: Duration,
-    /// Delay before the one retry of a call that failed on I/O.
-    pub io_retry_delay: Duration,
-    /// How long shutdown waits for the pool to close its connections.
-    pub shutdown_timeout: Duration,
-    /// Calls waiting with no success (call or probe) for this long count as a stall: the
-    /// supervisor probes at once, and health degrades if the probe fails too.
-    pub stall_window: Duration,
-}
-
-impl ManagerOptions {
-    /// Defaults for a config: the call deadline leaves room for the longest flood sleep.
-    pub fn for_config(config: &Config) -> Self {
-        Self {
-            call_timeout: Duration::from_secs(30) + config.flood_sleep_max,
-            stall_window: config.edge.stall_window,
-            ..Self::default()
-        }
-    }
-}
-
-impl Default for ManagerOptions {
-    fn default() -> Self {
-        Self {
-            call_timeout: Duration::from_secs(40),
-            probe_timeout: Duration::from_secs(10),
-            liveness_interval: Duration::from_secs(5),
-            reconnect_initial: Duration::from_millis(200),
-            reconnect_max: Duration::from_secs(5),
-            io_retry_delay: Duration::from_millis(250),
-            shutdown_timeout: Duration::from_secs(5),
-            stall_window: Duration::from_secs(30),
-        }
-    }
-}
 
 /// State shared by the manager and its supervisor task.
 pub(super) struct Shared {
@@ -121,17 +76,6 @@ struct Inner {
     supervisor: Option<JoinHandle<()>>,
     /// The update pump (see `updates_pump`).
     pump: Option<JoinHandle<()>>,
-}
-
-/// What it takes to dial Telegram again after a standby.
-struct Dial {
-    api_id: i32,
-    use_ipv6: bool,
-    dc_id: i32,
-    addr: String,
-    flood_sleep_max: Duration,
-    /// Where the update pump sends what it reads.
-    events: EventSink,
 }
 
 /// Owns the grammers client and its connection; handed to handlers through axum `State`.
@@ -395,153 +339,5 @@ impl ClientManager {
         self.shared.health.set_stopped();
         self.disconnect(&mut inner).await;
         tracing::info!("disconnected from Telegram");
-    }
-}
-
-/// Builds a sender pool and client for the session and starts its runner and supervisor.
-fn connect(shared: &Arc<Shared>, dial: &Dial) -> Inner {
-    let params = ConnectionParams {
-        use_ipv6: dial.use_ipv6,
-        device_model: "mtgate".into(),
-        app_version: env!("CARGO_PKG_VERSION").into(),
-        retry_policy: Box::new(GatewayRetryPolicy::new(
-            dial.flood_sleep_max,
-            shared.options.io_retry_delay,
-            shared.metrics.clone(),
-        )),
-        updates_channel_capacity: NonZeroUsize::new(updates_pump::POOL_UPDATES_CAPACITY)
-            .expect("non-zero"),
-        ..ConnectionParams::default()
-    };
-    let pool = SenderPool::with_configuration(shared.session.clone(), dial.api_id, params);
-    let client = Client::new(pool.handle.clone());
-    let runner = tokio::spawn(pool.runner.run());
-    let (to_pump, pump_updates) = tokio::sync::mpsc::channel(updates_pump::FORWARD_CAPACITY);
-    let pump = tokio::spawn(updates_pump::run(
-        shared.clone(),
-        client.clone(),
-        pool.handle.thin.clone(),
-        pool.handle.session.clone(),
-        (to_pump.clone(), pump_updates),
-        dial.events.clone(),
-    ));
-    let supervisor = tokio::spawn(supervisor::run(
-        shared.clone(),
-        client.clone(),
-        pool.updates,
-        to_pump,
-    ));
-    tracing::info!(
-        dc_id = dial.dc_id,
-        server = %dial.addr,
-        "connecting to Telegram in the background"
-    );
-    Inner {
-        client: Some(client),
-        pool: Some(pool.handle.thin),
-        runner: Some(runner),
-        supervisor: Some(supervisor),
-        pump: Some(pump),
-    }
-}
-
-/// Connects while `gate` is open and stands by while it is closed, for as long as the
-/// manager exists. The gate's own deadline closes it even when nobody revokes it, so a
-/// stalled lease renewal disconnects in time.
-async fn follow_gate(manager: std::sync::Weak<ClientManager>, gate: Arc<LeaseGate>) {
-    loop {
-        gate.opened().await;
-        match manager.upgrade() {
-            Some(manager) => {
-                gate.set_idle(false);
-                manager.resume().await;
-            }
-            None => return,
-        }
-        gate.closed().await;
-        match manager.upgrade() {
-            Some(manager) => {
-                manager.suspend().await;
-                gate.set_idle(true);
-            }
-            None => return,
-        }
-    }
-}
-
-/// Runs `fut` in a `telegram_call` span with a deadline, and records its outcome and latency.
-pub(super) async fn timed_call<T>(
-    shared: &Shared,
-    method: &'static str,
-    fut: impl Future<Output = Result<T, InvocationError>>,
-) -> Result<T, TelegramError> {
-    let span = tracing::info_span!(
-        "telegram_call",
-        method,
-        outcome = tracing::field::Empty,
-        latency_ms = tracing::field::Empty
-    );
-    async {
-        let started = Instant::now();
-        let result = match tokio::time::timeout(shared.options.call_timeout, fut).await {
-            Ok(result) => result.map_err(TelegramError::from),
-            Err(_) => Err(TelegramError::Timeout),
-        };
-        let latency = started.elapsed();
-        let outcome = match &result {
-            Ok(_) => {
-                shared.stall.succeeded();
-                "ok"
-            }
-            Err(error) => error.outcome_label(),
-        };
-        let span = tracing::Span::current();
-        span.record("outcome", outcome);
-        span.record("latency_ms", latency.as_secs_f64() * 1000.0);
-        shared.metrics.record_call(method, outcome, Some(latency));
-        if let Err(error) = &result {
-            tracing::info!(method, outcome, error = %error, "Telegram call failed");
-        }
-        result
-    }
-    .instrument(span)
-    .await
-}
-
-/// Health bookkeeping for a failed call.
-fn note_failure(shared: &Shared, error: &TelegramError) {
-    match error {
-        TelegramError::Unauthorized { name } if shared.health.set_unauthorized(name.clone()) => {
-            tracing::warn!(
-                error = %name,
-                "the Telegram session is no longer authorized; not retrying"
-            );
-        }
-        TelegramError::Unavailable(why) => {
-            if shared.health.set_unreachable(why.clone()) {
-                tracing::warn!(error = %why, "lost the Telegram connection; reconnecting");
-            }
-            shared.wake.notify_one();
-        }
-        // Another 401 (e.g. the key lost its user mid-way): let a probe decide.
-        TelegramError::Refused(r) if r.code == 401 => shared.wake.notify_one(),
-        // A call that hangs may mean a connection that hangs: a probe tells (and degrades
-        // health when it times out too).
-        TelegramError::Timeout => shared.wake.notify_one(),
-        _ => {}
-    }
-}
-
-/// The Telegram error name kept in `last_error` when unauthorized (for the API's `telegram`
-/// field); anything that is not a bare error name becomes a generic one.
-fn unauthorized_name(last_error: &str) -> String {
-    let is_name = !last_error.is_empty()
-        && last_error
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if is_name {
-        last_error.to_owned()
-    } else {
-        "AUTH_KEY_UNREGISTERED".into()
     }
 }
