@@ -1,24 +1,65 @@
 #!/usr/bin/env bash
 # Runs schemathesis (all checks, all phases) against `mtgate serve --sandbox`: every request
 # the OpenAPI document allows must be accepted, and every answer must match the document.
-# Installs schemathesis (pinned) from PyPI into target/schemathesis-venv on first use, with
-# $PYTHON (default: python3.13, else python3.12, else python3). Python 3.11.7 is avoided: its
-# `ast.parse` fails under threads ("SystemError: AST constructor recursion depth mismatch"),
-# which schemathesis' workers hit as "Runtime Error"s that are no fault of the API (runs with
-# 3.13.0 were free of them).
-#   scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]   (default 100 and a random seed; 9-11
+#   scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]   (default 100 and a random seed; 8-9
 #   minutes once built, on 2 shared cores). The seed is printed at the end; pass it to repeat a run.
+# Environment:
+#   SCHEMATHESIS_WORKERS   concurrent workers (default 2; CI uses 1, which repeats more closely)
+#   SCHEMATHESIS_DATABASE  schemathesis' example database (default: its own, which replays
+#                          earlier failures first; `none` for a run that depends on the seed only)
+#   PYTHON                 the interpreter for the venv (default: the newest CPython >= 3.12
+#                          found, else python3; see below)
+# Installs schemathesis (pinned) from PyPI into target/schemathesis-venv on first use.
+# scripts/schemathesis_hooks.py teaches the generator the one rule the document cannot state
+# (a file sent as a photo must be an image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-100}"
 seed="${2:-}"
+workers="${SCHEMATHESIS_WORKERS:-2}"
+database="${SCHEMATHESIS_DATABASE:-}"
 version=4.32.5
 venv=target/schemathesis-venv
+
+# True when "$1" runs and is CPython >= 3.12 (a pyenv shim for a version that is installed
+# but not selected exists on PATH yet fails, so each candidate is run, not just looked up).
+recent_python() {
+    "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
+}
+
+# Python 3.11.7's `ast.parse` fails under threads ("SystemError: AST constructor recursion
+# depth mismatch"); schemathesis' workers hit it as "Runtime Error"s that are no fault of the
+# API. So a Python >= 3.12 is preferred: on PATH, else installed under pyenv.
+pick_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3; do
+        if recent_python "$candidate"; then
+            command -v "$candidate"
+            return
+        fi
+    done
+    if command -v pyenv >/dev/null; then
+        local root version
+        root="$(pyenv root)"
+        for version in $(pyenv versions --bare 2>/dev/null | sort -rV); do
+            candidate="$root/versions/$version/bin/python3"
+            if [ -x "$candidate" ] && recent_python "$candidate"; then
+                echo "$candidate"
+                return
+            fi
+        done
+    fi
+    echo "schemathesis.sh: no Python >= 3.12 found; using python3 ($(python3 --version 2>&1))," \
+        "whose threads may fail in \`ast\` (see docs/openapi.md); set PYTHON to choose" >&2
+    command -v python3
+}
+
 if ! "$venv/bin/st" --version 2>/dev/null | grep -qx "st, version $version"; then
-    python="${PYTHON:-$(command -v python3.13 || command -v python3.12 || command -v python3)}"
+    python="${PYTHON:-$(pick_python)}"
+    echo "schemathesis.sh: installing schemathesis $version with $("$python" --version 2>&1)" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet "schemathesis==$version"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
 cargo build --quiet --bin mtgate
 work="$(mktemp -d)"
@@ -33,6 +74,6 @@ for _ in $(seq 100); do
 done
 line="$(head -1 "$work/out")"
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$line" "$1"; }
-"$venv/bin/st" run "$(field base_url)/openapi.json" --checks all \
-    -H "Authorization: Bearer $(field api_key)" -n "$examples" --workers 2 --no-color \
-    ${seed:+--seed "$seed"}
+SCHEMATHESIS_HOOKS=scripts/schemathesis_hooks.py "$venv/bin/st" run "$(field base_url)/openapi.json" \
+    --checks all -H "Authorization: Bearer $(field api_key)" -n "$examples" --workers "$workers" \
+    --no-color ${seed:+--seed "$seed"} ${database:+--generation-database "$database"}
