@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs schemathesis (all checks, all phases) against `mtgate serve --sandbox`: every request
 # the OpenAPI document allows must be accepted, and every answer must match the document.
-#   scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]   (default 100 and a random seed; 8-9
-#   minutes once built, on 2 shared cores). The seed is printed at the end; pass it to repeat a run.
+#   scripts/schemathesis.sh [MAX_EXAMPLES [SEED [ST_RUN_OPTION...]]]
+# (default 100 and a random seed; about 10 minutes once built, on 2 shared cores). The seed is
+# printed at the end; pass it to repeat a run. Further arguments go to `st run` (e.g.
+# `--include-path-regex outbox` to look at a few operations).
 # Environment:
 #   SCHEMATHESIS_WORKERS   concurrent workers (default 2; CI uses 1, which repeats more closely)
 #   SCHEMATHESIS_DATABASE  schemathesis' example database (default: its own, which replays
@@ -16,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-100}"
 seed="${2:-}"
+shift $(($# < 2 ? $# : 2))
 workers="${SCHEMATHESIS_WORKERS:-2}"
 database="${SCHEMATHESIS_DATABASE:-}"
 version=4.32.5
@@ -76,4 +79,4 @@ line="$(head -1 "$work/out")"
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$line" "$1"; }
 SCHEMATHESIS_HOOKS=scripts/schemathesis_hooks.py "$venv/bin/st" run "$(field base_url)/openapi.json" \
     --checks all -H "Authorization: Bearer $(field api_key)" -n "$examples" --workers "$workers" \
-    --no-color ${seed:+--seed "$seed"} ${database:+--generation-database "$database"}
+    --no-color ${seed:+--seed "$seed"} ${database:+--generation-database "$database"} "$@"

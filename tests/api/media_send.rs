@@ -175,6 +175,10 @@ async fn bad_forms_are_refused_before_anything_is_sent() {
         json!({"peer": me, "media": {"kind": "document"}, "extra": 1}),
         json!({"peer": me, "text": "a", "media": {"kind": "document", "caption": "b"}}),
         json!({"peer": me, "media": {"kind": "document", "caption": "x".repeat(1025)}}),
+        // A caption that is given is not blank (the document says so for both fields).
+        json!({"peer": me, "text": "", "media": {"kind": "document"}}),
+        json!({"peer": me, "media": {"kind": "document", "caption": ""}}),
+        json!({"peer": me, "media": {"kind": "document", "caption": " \n"}}),
     ];
     for body in cases {
         let answer = send_files(&app, "/v1/messages", &body, &[file()], None).await;
