@@ -17,18 +17,29 @@ The coverage phase builds its binary values from schemathesis' own sample files,
 pick is a PNG; its cases are not mapped (a `map_case` edit would make schemathesis re-judge
 the binary body, which it cannot validate, and relabel positive cases negative).
 
+`map_case` makes every valid `Idempotency-Key` unique to its case. A key names one request:
+the same key again means "the same request, give me its answer" (or `409` for another body).
+Schemathesis draws keys per case from few values (coverage uses the same ones everywhere), so
+unrelated requests share keys and get an earlier request's answer, e.g. a multipart replay of
+a stored job for a form whose files are missing (multipart replays match the `json` part and
+read no files). A counter appended to the key keeps it valid (1 to 255 of `!`..`~`); keys the
+document forbids are left as generated, so negative cases stay negative.
+
 `filter_failure` drops two kinds of reports that are about the generator's model of HTTP, not
 about mtgate, each only when the exchange itself shows the rule holds:
 
 - "Schema-violating request accepted" for a multipart body whose only violation is the JSON
   type of the `file` property (say `false` for the array of files). On the wire every part is
-  bytes: `false` is sent as one 5-byte file, a valid form. Dropped only when every mutation is
-  a type change under `/properties/file` and the parts as sent are 1 to 10 non-empty files.
+  bytes: `false` is sent as one 5-byte file, a valid form. Dropped only when the body is the
+  one negative component, its every violation is a type change under `/properties/file` (a
+  coverage "incorrect type" there, or fuzzing `change_type` mutations), and the parts as sent
+  are 1 to 10 non-empty files.
 - "Deleted resource still available" after `DELETE .../jobs/{id}`: that DELETE cancels the
   job, which stays readable in state `cancelled` (job states are part of the API). Dropped only
   when the later read answers the job with `"state": "cancelled"`.
 """
 
+import itertools
 import json
 import re
 from base64 import b64decode
@@ -36,6 +47,8 @@ from base64 import b64decode
 import schemathesis
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.mutations import OperatorKind
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import UseAfterFree
 from schemathesis.transport.serialization import Binary
 
@@ -46,6 +59,10 @@ PNG = b64decode(
 IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 MULTIPART_PATHS = ("/messages", "/outbox", "/outbox/batch")
 MAX_FILES = 10
+KEY_HEADER = "idempotency-key"
+VALID_KEY = re.compile(r"^[!-~]{1,255}$")
+MAX_KEY = 255
+_key_counter = itertools.count(1)
 JOB_DELETE = re.compile(r"^DELETE /v1/(accounts/[^/]+/)?jobs/[^/]+$")
 
 
@@ -87,6 +104,20 @@ def map_body(context, body):
     return body
 
 
+@schemathesis.hook
+def map_case(context, case):
+    headers = case.headers
+    if not headers:
+        return case
+    name = next((n for n in headers if n.lower() == KEY_HEADER), None)
+    key = headers.get(name) if name is not None else None
+    if not isinstance(key, str) or not VALID_KEY.match(key):
+        return case
+    suffix = f"~{next(_key_counter)}"
+    case.headers = {**headers, name: key[: MAX_KEY - len(suffix)] + suffix}
+    return case
+
+
 def _wire_bytes(value):
     """A form part's bytes as schemathesis sends them (non-text values in their JSON spelling)."""
     if isinstance(value, Binary):
@@ -107,19 +138,29 @@ def _files_valid_on_wire(case):
     return 1 <= len(parts) <= MAX_FILES and all(_wire_bytes(part) for part in parts)
 
 
+def _under_file(pointer):
+    return pointer == "/properties/file" or (pointer or "").startswith("/properties/file/")
+
+
 def _only_file_type_changed(case):
+    """Whether the case's one violation is the JSON type of the `file` property (or its items)."""
     meta = case.meta
-    mutations = getattr(getattr(meta, "phase", None), "data", None)
-    mutations = getattr(mutations, "mutations", ())
-    if not mutations or not (case.media_type or "").startswith("multipart/form-data"):
+    if meta is None or not (case.media_type or "").startswith("multipart/form-data"):
         return False
-    negative = [location for location, info in meta.components.items() if info.mode.is_negative]
-    return all(
+    negative = {location for location, info in meta.components.items() if info.mode.is_negative}
+    if negative != {ParameterLocation.BODY}:
+        return False
+    data = meta.phase.data
+    if isinstance(data, CoveragePhaseData) and not data.mutations:
+        # Coverage names its violation by the schema keyword it breaks: `.../file/type`.
+        return data.scenario == CoverageScenario.INCORRECT_TYPE and _under_file(data.location)
+    mutations = getattr(data, "mutations", ())
+    return bool(mutations) and all(
         m.operator == OperatorKind.CHANGE_TYPE
-        and (m.schema_pointer == "/properties/file" or m.schema_pointer.startswith("/properties/file/"))
-        and m.parameter_location in negative
+        and m.parameter_location == ParameterLocation.BODY
+        and _under_file(m.schema_pointer)
         for m in mutations
-    ) and {m.parameter_location for m in mutations} == set(negative)
+    )
 
 
 def _cancelled_job(response):
