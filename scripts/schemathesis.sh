@@ -9,6 +9,8 @@
 #   SCHEMATHESIS_WORKERS   concurrent workers (default 2; CI uses 1, which repeats more closely)
 #   SCHEMATHESIS_DATABASE  schemathesis' example database (default: its own, which replays
 #                          earlier failures first; `none` for a run that depends on the seed only)
+#   SCHEMATHESIS_DETERMINISTIC=1  schemathesis' deterministic generation (no database; with
+#                          the seed given and one worker, a run repeats itself; CI uses it)
 #   PYTHON                 the interpreter for the venv (default: the newest CPython >= 3.12
 #                          found, else python3; see below)
 # Installs schemathesis (pinned) from PyPI into target/schemathesis-venv on first use.
@@ -21,6 +23,12 @@ seed="${2:-}"
 shift $(($# < 2 ? $# : 2))
 workers="${SCHEMATHESIS_WORKERS:-2}"
 database="${SCHEMATHESIS_DATABASE:-}"
+generation=()
+if [ "${SCHEMATHESIS_DETERMINISTIC:-}" = 1 ]; then
+    generation=(--generation-deterministic)
+elif [ -n "$database" ]; then
+    generation=(--generation-database "$database")
+fi
 version=4.32.5
 venv=target/schemathesis-venv
 
@@ -79,4 +87,4 @@ line="$(head -1 "$work/out")"
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$line" "$1"; }
 SCHEMATHESIS_HOOKS=scripts/schemathesis_hooks.py "$venv/bin/st" run "$(field base_url)/openapi.json" \
     --checks all -H "Authorization: Bearer $(field api_key)" -n "$examples" --workers "$workers" \
-    --no-color ${seed:+--seed "$seed"} ${database:+--generation-database "$database"} "$@"
+    --no-color ${seed:+--seed "$seed"} "${generation[@]}" "$@"
