@@ -74,7 +74,7 @@ if ! "$venv/bin/st" --version 2>/dev/null | grep -qx "st, version $version"; the
     "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
-cargo build --quiet --bin mtgate
+cargo build --quiet --locked --bin mtgate
 work="$(mktemp -d)"
 # A default peer: the document lets requests name none, which is valid only with one.
 MTGATE_DEFAULT_PEER=me MTGATE_STATE_DIR="$work/state" MTGATE_LISTEN=127.0.0.1:0 RUST_LOG=warn \
