@@ -17,8 +17,9 @@
 #   PYTHON                 the interpreter for the venv (default: the newest CPython >= 3.12
 #                          found, else python3; see below)
 # Installs schemathesis (pinned) from PyPI into target/schemathesis-venv on first use.
-# scripts/schemathesis_hooks.py teaches the generator the one rule the document cannot state
-# (a file sent as a photo must be an image).
+# scripts/schemathesis_hooks.py holds what the document cannot state (a file sent as a photo
+# is an image, a key names one request) and the few places where schemathesis' model of HTTP
+# is wrong for this API; docs/openapi.md lists them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-100}"
