@@ -16,6 +16,9 @@
 //!   Telegram outages are forgotten so a retry really retries; a send that did reach Telegram
 //!   before failing cannot post twice anyway, because its `random_id` is derived from the key
 //!   ([`random_id`]) and Telegram drops a repeated `random_id`.
+//! - A request whose fingerprint leaves part of it out (a multipart send's files) keeps only
+//!   successes ([`Keep::Successes`]): its refusal may be about the part the fingerprint never
+//!   saw, so replaying it to a request with other files would answer the wrong request.
 //! - Answers live [`DEFAULT_TTL`] (24 h); memory keeps at most [`DEFAULT_CAPACITY`] (10 000),
 //!   the oldest evicted first (the store still has them).
 
@@ -35,7 +38,7 @@ mod response;
 
 pub use crate::store::IdempotencyScope;
 pub use key::{Fingerprint, IdempotencyKey, random_id};
-pub use response::StoredResponse;
+pub use response::{StoredResponse, is_final_status};
 
 /// How long an answer is remembered.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -60,6 +63,25 @@ pub enum Claim {
     Conflict,
     /// The first request with this key died without an answer (a bug: its task panicked).
     Abandoned,
+}
+
+/// Which answers a key remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every final answer ([`StoredResponse::is_final`]): the fingerprint covers the request.
+    Final,
+    /// Only 2xx answers: the fingerprint covers part of the request, and a refusal may be
+    /// about the rest.
+    Successes,
+}
+
+impl Keep {
+    pub fn keeps(self, answer: &StoredResponse) -> bool {
+        match self {
+            Keep::Final => answer.is_final(),
+            Keep::Successes => answer.status.is_success(),
+        }
+    }
 }
 
 /// What the first request with a key ended in, as every duplicate sees it.
@@ -146,6 +168,21 @@ impl IdempotencyStore {
     where
         W: Future<Output = Response> + Send + 'static,
     {
+        self.run_keeping(key, fingerprint, Keep::Final, work).await
+    }
+
+    /// [`run`](Self::run), remembering only the answers `keep` keeps (the others are
+    /// forgotten once given, so the next request with the key runs again).
+    pub async fn run_keeping<W>(
+        &self,
+        key: IdempotencyKey,
+        fingerprint: Fingerprint,
+        keep: Keep,
+        work: W,
+    ) -> Claim
+    where
+        W: Future<Output = Response> + Send + 'static,
+    {
         let (mut slot, replayed) = {
             let mut entries = self.lock();
             let now = Instant::now();
@@ -173,6 +210,7 @@ impl IdempotencyStore {
                         key,
                         fingerprint,
                         seq,
+                        keep,
                     };
                     // The task keeps the request's span, so its logs carry the request id.
                     let span = tracing::Span::current();
@@ -229,6 +267,7 @@ struct First {
     key: IdempotencyKey,
     fingerprint: Fingerprint,
     seq: u64,
+    keep: Keep,
 }
 
 impl First {
@@ -242,7 +281,7 @@ impl First {
             return outcome;
         }
         let answer = StoredResponse::capture(work.await).await;
-        if answer.is_final() {
+        if self.keep.keeps(&answer) {
             self.durable
                 .save(&self.key, &self.fingerprint, &answer)
                 .await;

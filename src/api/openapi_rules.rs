@@ -123,8 +123,9 @@ fn constrain_properties(props: &mut Map<String, Value>) {
     for (name, schema) in props.iter_mut() {
         let rules = match name.as_str() {
             "peer" | "to" => json!({ "pattern": PEER_PATTERN }),
-            // Non-empty, not only whitespace; 4096 UTF-16 units *after* parse_mode applies.
-            "text" => json!({ "minLength": 1, "pattern": "\\S" }),
+            // Non-empty, not only whitespace; 4096 UTF-16 units *after* parse_mode applies
+            // (a caption, in `text` or `media.caption`, 1024).
+            "text" | "caption" => json!({ "minLength": 1, "pattern": "\\S" }),
             "reply_to" | "max_id" => json!({ "minimum": 1 }),
             "duration" => json!({
                 "minimum": 1,
@@ -238,11 +239,14 @@ mod tests {
     fn request_properties_get_their_bounds() {
         let mut props = json!({
             "text": {"type": "string"},
+            "caption": {"type": ["string", "null"]},
             "ids": {"type": "array", "items": {"type": "integer"}},
             "reply_to": {"type": ["integer", "null"]},
         });
         constrain_properties(props.as_object_mut().unwrap());
         assert_eq!(props["text"]["minLength"], 1);
+        assert_eq!(props["caption"]["minLength"], 1);
+        assert_eq!(props["caption"]["pattern"], "\\S");
         assert_eq!(props["ids"]["maxItems"], MAX_IDS);
         assert_eq!(props["ids"]["items"]["minimum"], 1);
         assert_eq!(props["reply_to"]["minimum"], 1);

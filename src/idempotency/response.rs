@@ -8,6 +8,13 @@ use axum::response::{IntoResponse, Response};
 use super::{Fingerprint, REPLAYED_HEADER};
 use crate::store::IdempotencyRecord;
 
+/// Whether an answer with `status` is final: 2xx, or 4xx other than 429 and 408, which a
+/// retry may change.
+pub fn is_final_status(status: StatusCode) -> bool {
+    let retryable = [StatusCode::TOO_MANY_REQUESTS, StatusCode::REQUEST_TIMEOUT];
+    status.is_success() || (status.is_client_error() && !retryable.contains(&status))
+}
+
 /// An answer as it was given, ready to be given again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -53,9 +60,7 @@ impl StoredResponse {
     /// Final answers are kept; ones a retry may change (flood wait, outages, a request body
     /// that never arrived whole) are not.
     pub fn is_final(&self) -> bool {
-        let s = self.status;
-        let retryable = [StatusCode::TOO_MANY_REQUESTS, StatusCode::REQUEST_TIMEOUT];
-        s.is_success() || (s.is_client_error() && !retryable.contains(&s))
+        is_final_status(self.status)
     }
 
     /// The answer again; `replayed` marks a duplicate.

@@ -308,3 +308,56 @@ async fn the_same_key_from_another_caller_is_another_request() {
     assert!(!replayed);
     assert_eq!(answer_b.body, Bytes::from_static(b"b's"));
 }
+
+#[tokio::test]
+async fn keeping_successes_only_forgets_a_refusal_so_the_next_request_runs() {
+    let store = idempotency_store().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let run = |status: StatusCode| {
+        let runs = Arc::clone(&runs);
+        async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            answer(status, "x").await
+        }
+    };
+    let keep = Keep::Successes;
+    let (first, _) = unwrap_answer(
+        store
+            .run_keeping(key("s"), fp("{}"), keep, run(StatusCode::BAD_REQUEST))
+            .await,
+    );
+    assert_eq!(first.status, StatusCode::BAD_REQUEST);
+    let (second, replayed) = unwrap_answer(
+        store
+            .run_keeping(key("s"), fp("{}"), keep, run(StatusCode::CREATED))
+            .await,
+    );
+    assert_eq!((second.status, replayed), (StatusCode::CREATED, false));
+    let (third, replayed) = unwrap_answer(
+        store
+            .run_keeping(key("s"), fp("{}"), keep, run(StatusCode::BAD_REQUEST))
+            .await,
+    );
+    assert_eq!((third.status, replayed), (StatusCode::CREATED, true));
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn final_answers_are_successes_and_refusals_a_retry_cannot_change() {
+    let stored = |status| StoredResponse {
+        status,
+        headers: Vec::new(),
+        body: Bytes::new(),
+    };
+    for (status, is_final, success) in [
+        (StatusCode::CREATED, true, true),
+        (StatusCode::BAD_REQUEST, true, false),
+        (StatusCode::NOT_FOUND, true, false),
+        (StatusCode::TOO_MANY_REQUESTS, false, false),
+        (StatusCode::REQUEST_TIMEOUT, false, false),
+        (StatusCode::BAD_GATEWAY, false, false),
+    ] {
+        assert_eq!(Keep::Final.keeps(&stored(status)), is_final, "{status}");
+        assert_eq!(Keep::Successes.keeps(&stored(status)), success, "{status}");
+    }
+}

@@ -25,6 +25,7 @@ mod login_pty;
 mod login_qr;
 mod login_support;
 mod media_download;
+mod media_idempotency;
 mod media_scope;
 mod media_send;
 mod media_support;

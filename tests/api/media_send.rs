@@ -175,6 +175,10 @@ async fn bad_forms_are_refused_before_anything_is_sent() {
         json!({"peer": me, "media": {"kind": "document"}, "extra": 1}),
         json!({"peer": me, "text": "a", "media": {"kind": "document", "caption": "b"}}),
         json!({"peer": me, "media": {"kind": "document", "caption": "x".repeat(1025)}}),
+        // A caption that is given is not blank (the document says so for both fields).
+        json!({"peer": me, "text": "", "media": {"kind": "document"}}),
+        json!({"peer": me, "media": {"kind": "document", "caption": ""}}),
+        json!({"peer": me, "media": {"kind": "document", "caption": " \n"}}),
     ];
     for body in cases {
         let answer = send_files(&app, "/v1/messages", &body, &[file()], None).await;
@@ -199,6 +203,22 @@ async fn bad_forms_are_refused_before_anything_is_sent() {
     )
     .await;
     answer.assert_error(400, "INVALID_REQUEST");
+    // A body that arrived whole but stops inside the form is malformed, not cut short.
+    let whole = form(
+        &json!({"peer": me, "media": {"kind": "document"}}),
+        &[file()],
+    );
+    let truncated = whole[..whole.len() - BOUNDARY.len() - 8].to_vec();
+    let response = app
+        .post("/v1/messages")
+        .header("content-type", content_type())
+        .body(truncated)
+        .send()
+        .await
+        .unwrap();
+    crate::messages_support::Answer::of(response)
+        .await
+        .assert_error(400, "INVALID_REQUEST");
     assert_eq!(count_calls(&app, "messages.sendMedia"), 0);
     assert_eq!(count_calls(&app, "messages.sendMultiMedia"), 0);
 }

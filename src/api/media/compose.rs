@@ -28,7 +28,8 @@ pub struct FilePlan {
 }
 
 /// The caption, given as the body's `text` or as `media.caption` (not both): as written
-/// (empty when none) and parsed, checked against Telegram's caption limit.
+/// (empty when none) and parsed, checked against Telegram's caption limit. A caption that is
+/// given must not be blank, as the document states for both fields (leave it out for none).
 pub fn caption<'a>(
     text: Option<&'a str>,
     media_caption: Option<&'a str>,
@@ -41,14 +42,18 @@ pub fn caption<'a>(
             ));
         }
         (Some(c), None) | (None, Some(c)) => c,
-        (None, None) => "",
+        (None, None) => {
+            let none = FormattedText {
+                text: String::new(),
+                entities: Vec::new(),
+            };
+            return Ok(("", none));
+        }
     };
-    if raw.is_empty() {
-        let empty = FormattedText {
-            text: String::new(),
-            entities: Vec::new(),
-        };
-        return Ok((raw, empty));
+    if raw.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "the caption (`text` or `media.caption`) is empty; leave it out for none",
+        ));
     }
     let parsed = formatted(raw, mode)?;
     let units = parsed.text.encode_utf16().count();

@@ -36,6 +36,11 @@ impl FinishedUploads {
         files.insert((key.clone(), index), (Instant::now(), file));
     }
 
+    /// Forgets every upload of the request with `key`.
+    pub fn forget(&self, key: &IdempotencyKey) {
+        self.lock().retain(|(k, _), _| k != key);
+    }
+
     /// How many uploads are remembered.
     pub fn len(&self) -> usize {
         self.lock().len()

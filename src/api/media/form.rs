@@ -204,19 +204,23 @@ pub async fn upload_parts(
     Ok(files)
 }
 
-/// A body that stopped early is not the caller's mistake to replay; anything else about the
-/// multipart syntax is.
+/// A body that stopped early (the connection dropped, or it outlived its timeout) is not the
+/// caller's mistake to replay; anything else about the multipart syntax is, including a body
+/// that arrived whole but ends before the form's closing boundary.
 fn multipart_error(e: multer::Error) -> ApiError {
     use multer::Error as E;
     match e {
-        E::StreamReadFailed(_)
-        | E::IncompleteStream
-        | E::IncompleteFieldData { .. }
-        | E::IncompleteHeaders => ApiError::BodyIncomplete(
+        E::StreamReadFailed(_) => ApiError::BodyIncomplete(
             "the request body ended before the multipart form did (connection dropped or body \
              timeout); nothing was sent: retry with the same Idempotency-Key"
                 .into(),
         ),
+        E::IncompleteStream | E::IncompleteFieldData { .. } | E::IncompleteHeaders => {
+            ApiError::invalid(
+                "the multipart body ends before the form does (no closing boundary): it is \
+                 malformed",
+            )
+        }
         E::FieldSizeExceeded { .. } => ApiError::invalid(format!(
             "the `json` part is larger than {MAX_JSON_PART} bytes"
         )),

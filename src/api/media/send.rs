@@ -3,10 +3,12 @@
 //! several files).
 //!
 //! With `Idempotency-Key`: the fingerprint is the JSON part (file bytes cannot be known before
-//! they are read); the `random_id` comes from the key, so a send is never made twice; a body
-//! that stops early (connection dropped) is not a final answer, so a retry runs again; and
-//! uploads that finished are remembered ([`super::finished`]), so a retry after a failed send
-//! does not upload again.
+//! they are read) and the `random_id` comes from the key, so a send is never made twice. Only
+//! a success is replayed ([`Keep::Successes`]): a refusal may be about the files (an empty
+//! part, a photo Telegram cannot decode), which the fingerprint never saw, so a retry runs
+//! again and uploads anew. After a failure that is not final (flood wait, outage, a body that
+//! stopped early) the uploads that finished are remembered ([`super::finished`]), so the retry
+//! does not upload them again.
 
 use std::sync::{Arc, Mutex};
 
@@ -25,7 +27,7 @@ use crate::api::messages::input::idempotency_of;
 use crate::api::peers::{IntoLogged, Logged, peer_spec};
 use crate::api::{ApiError, AppState};
 use crate::domain::{PeerSpec, SendOptions};
-use crate::idempotency::{self, Claim, IdempotencyKey};
+use crate::idempotency::{self, Claim, IdempotencyKey, Keep};
 use crate::telegram::text::FormattedText;
 
 /// Everything a media send needs once its JSON part is read.
@@ -103,10 +105,14 @@ pub async fn send_multipart(
                     .unwrap_or_else(IntoLogged::into_logged)
             }
         };
-        match state.idempotency.run(key.clone(), fingerprint, work).await {
+        let claim = state
+            .idempotency
+            .run_keeping(key.clone(), fingerprint, Keep::Successes, work)
+            .await;
+        match claim {
             Claim::Answer { response, replayed } => {
                 let unread = body.lock().unwrap_or_else(|e| e.into_inner()).is_some();
-                if replayed && unread && !response.is_final() {
+                if replayed && unread && !Keep::Successes.keeps(&response) {
                     continue;
                 }
                 return Ok(response.to_response(replayed));
@@ -168,6 +174,15 @@ async fn send(
     random_id: i64,
 ) -> Result<Response, ApiError> {
     let reuse = key.map(|key| (uploads, key));
-    let files = upload_parts(account, &plan.files, reuse, parts).await?;
-    send_files(account, &plan, &files, random_id).await
+    let sent = match upload_parts(account, &plan.files, reuse, parts).await {
+        Ok(files) => send_files(account, &plan, &files, random_id).await,
+        Err(e) => Err(e),
+    };
+    if let (Err(e), Some(key)) = (&sent, key)
+        && idempotency::is_final_status(e.status())
+    {
+        // Refused for good, maybe for these very files: a retry with this key uploads anew.
+        uploads.forget(key);
+    }
+    sent
 }
