@@ -240,6 +240,14 @@ pub async fn subscribe(app: &TestApp, body: Value) -> Value {
     response.json().await.unwrap()
 }
 
+/// `GET /v1/webhooks`: the webhooks listed.
+pub async fn listed_webhooks(app: &TestApp) -> Vec<Value> {
+    let response = app.get("/v1/webhooks").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut list: Value = response.json().await.unwrap();
+    serde_json::from_value(list["webhooks"].take()).unwrap()
+}
+
 pub fn body(d: &Delivery) -> Value {
     serde_json::from_slice(&d.body).unwrap()
 }

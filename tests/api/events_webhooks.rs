@@ -9,7 +9,9 @@ use axum::http::header::LOCATION;
 use serde_json::{Value, json};
 
 use crate::common::{AppOptions, DEADLINE, eventually, spawn_app, spawn_app_with};
-use crate::events_support::{Receiver, body, incoming, subscribe, verify, wait_for_pump};
+use crate::events_support::{
+    Receiver, body, incoming, listed_webhooks, subscribe, verify, wait_for_pump,
+};
 
 /// Quick retries for tests.
 fn quick(attempts: &str, threshold: &str) -> AppOptions {
@@ -90,16 +92,9 @@ async fn a_receiver_failing_five_times_then_recovering_gets_every_event_in_order
         8,
         "5 failures, then 3 deliveries"
     );
-    let hooks: Value = app
-        .get("/v1/webhooks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(hooks["webhooks"][0]["failures"], 0);
-    assert_eq!(hooks["webhooks"][0]["breaker"], "closed");
+    let hooks = listed_webhooks(&app).await;
+    assert_eq!(hooks[0]["failures"], 0);
+    assert_eq!(hooks[0]["breaker"], "closed");
 }
 
 #[tokio::test]
@@ -128,15 +123,8 @@ async fn a_receiver_that_stays_down_trips_the_breaker_and_its_events_are_redeliv
     .await;
     assert_eq!(failures["failures"][0]["attempts"], 3);
     assert_eq!(failures["failures"][0]["last_error"], "HTTP 500");
-    let hooks: Value = app
-        .get("/v1/webhooks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(hooks["webhooks"][0]["breaker"], "open");
+    let hooks = listed_webhooks(&app).await;
+    assert_eq!(hooks[0]["breaker"], "open");
     assert!(receiver.accepted().is_empty());
     // The breaker kept most attempts from reaching the receiver: 2 failures opened it, and
     // after that only one probe per cooldown.
@@ -184,19 +172,9 @@ async fn webhooks_are_listed_deleted_and_bad_subscriptions_refused() {
     .await;
     assert_eq!(hook["chats"], json!([-1001500000002_i64]));
     let id = hook["id"].as_str().unwrap();
-    let list: Value = app
-        .get("/v1/webhooks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["webhooks"][0]["id"], id);
-    assert!(
-        list["webhooks"][0].get("secret").is_none(),
-        "the secret is shown once"
-    );
+    let list = listed_webhooks(&app).await;
+    assert_eq!(list[0]["id"], id);
+    assert!(list[0].get("secret").is_none(), "the secret is shown once");
     let path = format!("/v1/webhooks/{id}");
     assert_eq!(app.delete(&path).send().await.unwrap().status(), 204);
     let again = app.delete(&path).send().await.unwrap();
@@ -229,16 +207,9 @@ async fn a_webhook_from_the_webhooks_file_delivers_and_is_listed_as_configured()
     let options = AppOptions::default().var("MTGATE_WEBHOOKS_FILE", file.display().to_string());
     let app = spawn_app_with(options).await;
     wait_for_pump(&app).await;
-    let list: Value = app
-        .get("/v1/webhooks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["webhooks"][0]["id"], "cfg_crm");
-    assert_eq!(list["webhooks"][0]["source"], "config");
+    let list = listed_webhooks(&app).await;
+    assert_eq!(list[0]["id"], "cfg_crm");
+    assert_eq!(list[0]["source"], "config");
     let from = app.sandbox.world().others[0].clone();
     incoming(&app, &from, None, "to the crm").await;
     let delivery = receiver.wait_for(1).await.remove(0);
@@ -287,17 +258,8 @@ async fn a_receiver_answering_with_a_redirect_is_a_failed_attempt_and_the_redire
     incoming(&app, &from, None, "follow me").await;
 
     let failed = eventually(DEADLINE, "the event recorded as failed", || async {
-        let hooks: Value = app
-            .get("/v1/webhooks")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let hook = hooks["webhooks"]
-            .as_array()
-            .unwrap()
+        let hooks = listed_webhooks(&app).await;
+        let hook = hooks
             .iter()
             .find(|h| h["id"] == id.as_str())
             .cloned()
