@@ -117,6 +117,21 @@ pub async fn open_form(headers: &HeaderMap, body: Body, max_bytes: u64) -> Resul
     })
 }
 
+/// A finished upload of file `index` under the request's key, if a retry left one.
+fn reused(
+    reuse: Option<(&FinishedUploads, &IdempotencyKey)>,
+    index: usize,
+) -> Option<UploadedFile> {
+    reuse.and_then(|(uploads, key)| uploads.get(key, index))
+}
+
+/// Remembers file `index`'s finished upload under the request's key, for a retry to reuse.
+fn keep(reuse: Option<(&FinishedUploads, &IdempotencyKey)>, index: usize, file: &UploadedFile) {
+    if let Some((uploads, key)) = reuse {
+        uploads.put(key, index, file.clone());
+    }
+}
+
 /// Streams every `file` part to Telegram (or, with `reuse`, takes a finished upload of the
 /// same request's key instead, reading past its bytes); at least one file, at most an album.
 pub async fn upload_parts(
@@ -136,7 +151,7 @@ pub async fn upload_parts(
             early.file_name.as_deref(),
             early.content_type.as_deref(),
         );
-        let file = match reuse.and_then(|(uploads, key)| uploads.get(key, index)) {
+        let file = match reused(reuse, index) {
             Some(file) => file,
             None => {
                 let mut upload =
@@ -145,9 +160,7 @@ pub async fn upload_parts(
                         .start_upload(&spec.file_name, plan.max_bytes, false);
                 upload.push(&early.bytes).await.map_err(upload_error)?;
                 let file = upload.finish().await.map_err(upload_error)?;
-                if let Some((uploads, key)) = reuse {
-                    uploads.put(key, index, file.clone());
-                }
+                keep(reuse, index, &file);
                 file
             }
         };
@@ -168,8 +181,7 @@ pub async fn upload_parts(
         }
         let content_type = field.content_type().map(|m| m.essence_str().to_owned());
         let spec = media_spec(plan, index, field.file_name(), content_type.as_deref());
-        let reused = reuse.and_then(|(uploads, key)| uploads.get(key, index));
-        let file = match reused {
+        let file = match reused(reuse, index) {
             Some(file) => {
                 // Already with Telegram: read past this part without uploading it again.
                 while field.chunk().await.map_err(multipart_error)?.is_some() {}
@@ -187,9 +199,7 @@ pub async fn upload_parts(
                     upload.push(&chunk).await.map_err(upload_error)?;
                 }
                 let file = upload.finish().await.map_err(upload_error)?;
-                if let Some((uploads, key)) = reuse {
-                    uploads.put(key, index, file.clone());
-                }
+                keep(reuse, index, &file);
                 file
             }
         };
