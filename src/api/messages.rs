@@ -341,7 +341,10 @@ where
     F: FnOnce(Arc<Account>) -> W,
     W: Future<Output = Result<Response, ApiError>> + Send + 'static,
 {
-    let work = work(account.clone());
+    // Boxed once here: the Telegram call's future is several KiB, and unboxed it would be
+    // copied into each wrapper below and make every route's future (which axum moves into
+    // a box of its own) tens of KiB.
+    let work = Box::pin(work(account.clone()));
     let Some((key, fingerprint)) = idempotent else {
         return Ok(within_deadline(account, work).await);
     };
