@@ -24,6 +24,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "an idle SSE stream gets a comment line this often, so proxies keep it open",
     ),
     (
+        "MTGATE_EVENTS_COMMIT_WINDOW",
+        "2ms",
+        "the event log commits what arrived within this window together (group commit; 0 commits each batch at once, at most 1s)",
+    ),
+    (
         "MTGATE_WEBHOOK_TIMEOUT",
         "10s",
         "a webhook delivery not answered within this is a failed attempt",
@@ -56,6 +61,10 @@ pub struct EventsConfig {
     pub retention_count: i64,
     pub retention_age: Duration,
     pub heartbeat: Duration,
+    /// How long the log's writer gathers batches before committing them together: every
+    /// commit costs a round trip to the database's thread whatever its size, so sharing
+    /// one between sends is what keeps a send cheap (BENCHMARKS.md, "Group commit").
+    pub commit_window: Duration,
     pub webhook: WebhookPolicy,
 }
 
@@ -87,6 +96,10 @@ impl EventsConfig {
                 &value("MTGATE_EVENTS_RETENTION_AGE"),
             )?,
             heartbeat: duration("MTGATE_EVENTS_HEARTBEAT")?,
+            commit_window: parse_window(
+                "MTGATE_EVENTS_COMMIT_WINDOW",
+                &value("MTGATE_EVENTS_COMMIT_WINDOW"),
+            )?,
             webhook: WebhookPolicy {
                 timeout: duration("MTGATE_WEBHOOK_TIMEOUT")?,
                 max_attempts: count("MTGATE_WEBHOOK_MAX_ATTEMPTS", 100)? as u32,
@@ -96,6 +109,17 @@ impl EventsConfig {
             },
         })
     }
+}
+
+/// `0` (no window) or a duration up to one second.
+fn parse_window(var: &str, raw: &str) -> Result<Duration, ConfigError> {
+    if raw.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(var, raw)
+        .ok()
+        .filter(|window| *window <= Duration::from_secs(1))
+        .ok_or_else(|| ConfigError::new(var, "must be 0 or a duration up to 1s, e.g. 2ms"))
 }
 
 /// `30s`, `15m`, `12h`, `7d` or bare seconds; between 1 second and 10 years.
@@ -150,6 +174,21 @@ mod tests {
         for bad in ["", "0d", "-1h", "1w", "99999d"] {
             assert!(age(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_commit_window_is_zero_or_at_most_a_second() {
+        let window = |raw| parse_window("X", raw);
+        assert_eq!(window("0").unwrap(), Duration::ZERO);
+        assert_eq!(window("2ms").unwrap(), Duration::from_millis(2));
+        assert_eq!(window("1s").unwrap(), Duration::from_secs(1));
+        for bad in ["", "0ms", "1001ms", "2s", "-1ms", "soon"] {
+            assert!(window(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            EventsConfig::default().commit_window,
+            Duration::from_millis(2)
+        );
     }
 
     #[test]

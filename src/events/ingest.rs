@@ -50,6 +50,7 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
         if received == 0 {
             return;
         }
+        gather(&mut queue, &mut queued, events.config.commit_window).await;
 
         let mut new_events: Vec<NewEvent> = Vec::new();
         let mut state: Vec<UpdateChange> = Vec::new();
@@ -89,18 +90,38 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
     }
 }
 
+/// Group commit: after the first batch, waits up to `window` for more (up to
+/// [`MAX_MERGED`]), so sends close together share one commit. Each commit costs a round
+/// trip to the database's thread, and on a small virtual machine the two thread wake-ups
+/// of that round trip cost more CPU than the SQL itself (BENCHMARKS.md, "Group commit").
+/// A flush waiting in the queue ends the wait: its caller wants the log now.
+async fn gather(queue: &mut mpsc::Receiver<Ingest>, queued: &mut Vec<Ingest>, window: Duration) {
+    if window.is_zero() {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + window;
+    while queued.len() < MAX_MERGED && !queued.iter().any(|i| matches!(i, Ingest::Flush(_))) {
+        let room = MAX_MERGED - queued.len();
+        match tokio::time::timeout_at(deadline, queue.recv_many(queued, room)).await {
+            // Closed: commit what is here; the next receive ends the task.
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Commits until it works; returns how many events were logged.
 async fn commit(events: &Events, account: &str, new: &[NewEvent], state: &[UpdateChange]) -> usize {
     let mut delay = Duration::from_millis(100);
     loop {
-        match events.store.append_events(account, new, state).await {
+        match events.store.log_events(account, new, state).await {
             Ok(logged) => {
-                if let Some(last) = logged.last() {
-                    events.count_logged(account, logged.len());
-                    events.notify(account, last.id);
+                if let Some(last_id) = logged.last_id {
+                    events.count_logged(account, logged.count);
+                    events.notify(account, last_id);
                 }
-                tracing::debug!(account, events = logged.len(), "events logged");
-                return logged.len();
+                tracing::debug!(account, events = logged.count, "events logged");
+                return logged.count;
             }
             Err(e) => {
                 tracing::error!(error = %e, account, retry_in_ms = delay.as_millis() as u64, "cannot log events; retrying");
@@ -178,6 +199,44 @@ mod tests {
         assert_eq!(order, (0..300).collect::<Vec<u64>>());
         let ids: Vec<_> = logged.iter().map(|e| e.id).collect();
         assert_eq!(ids, (1..=300).collect::<Vec<i64>>());
+    }
+
+    #[tokio::test]
+    async fn batches_arriving_within_the_window_are_gathered_for_one_commit() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut queued = vec![Ingest::Batch(batch(0))];
+        let late = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            for n in 1..3 {
+                tx.send(Ingest::Batch(batch(n))).await.unwrap();
+            }
+            tx
+        });
+        gather(&mut rx, &mut queued, Duration::from_millis(200)).await;
+        assert_eq!(queued.len(), 3, "the two later batches joined the first");
+        drop(late.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_zero_window_commits_what_was_received_at_once() {
+        let (tx, mut rx) = mpsc::channel(16);
+        tx.send(Ingest::Batch(batch(1))).await.unwrap();
+        let mut queued = vec![Ingest::Batch(batch(0))];
+        gather(&mut rx, &mut queued, Duration::ZERO).await;
+        assert_eq!(queued.len(), 1, "nothing more is waited for");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_flush_ends_the_window() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let (done, _flushed) = oneshot::channel();
+        tx.send(Ingest::Flush(done)).await.unwrap();
+        let mut queued = vec![Ingest::Batch(batch(0))];
+        let hour = Duration::from_secs(3_600);
+        let gathered =
+            tokio::time::timeout(Duration::from_secs(10), gather(&mut rx, &mut queued, hour)).await;
+        assert!(gathered.is_ok(), "the flush did not wait out the window");
+        assert_eq!(queued.len(), 2);
     }
 
     #[tokio::test]

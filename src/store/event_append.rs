@@ -162,8 +162,51 @@ pub(super) fn logged(
     rows: &[AnyRow],
     now_ms: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    if fresh.is_empty() {
+    let Some(kept) = kept(fresh, rows)? else {
         return Ok(Vec::new());
+    };
+    let created_at = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    Ok(kept
+        .events
+        .into_iter()
+        .zip(kept.first_id..)
+        .map(|(event, id)| Event {
+            id,
+            account: account.to_string(),
+            kind: event.kind,
+            created_at,
+            chat: event.chat,
+            data: event.data.clone(),
+        })
+        .collect())
+}
+
+/// How many of `fresh` were logged and the newest id, without copying the events (the log's
+/// writer needs no more than that to wake subscribers).
+pub(super) fn logged_count(
+    fresh: &[&NewEvent],
+    rows: &[AnyRow],
+) -> Result<super::Appended, StoreError> {
+    Ok(match kept(fresh, rows)? {
+        Some(kept) if !kept.events.is_empty() => super::Appended {
+            count: kept.events.len(),
+            last_id: Some(kept.first_id + kept.events.len() as i64 - 1),
+        },
+        _ => super::Appended::default(),
+    })
+}
+
+/// The events of `fresh` an append kept, and the id of the first of them.
+struct Kept<'e> {
+    events: Vec<&'e NewEvent>,
+    first_id: i64,
+}
+
+/// Reads the rows of an append: the dedup keys found already logged, then the counter's
+/// new value. `None` when nothing was appended.
+fn kept<'e>(fresh: &[&'e NewEvent], rows: &[AnyRow]) -> Result<Option<Kept<'e>>, StoreError> {
+    if fresh.is_empty() {
+        return Ok(None);
     }
     let mut already = HashSet::new();
     let mut last = None;
@@ -177,25 +220,13 @@ pub(super) fn logged(
     }
     let last =
         last.ok_or_else(|| StoreError::Corrupt("the event counter was not read back".into()))?;
-    let kept: Vec<&NewEvent> = fresh
+    let events: Vec<&NewEvent> = fresh
         .iter()
         .copied()
         .filter(|e| e.dedup.as_ref().is_none_or(|d| !already.contains(d)))
         .collect();
-    let first = last - kept.len() as i64 + 1;
-    let created_at = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-    Ok(kept
-        .into_iter()
-        .zip(first..)
-        .map(|(event, id)| Event {
-            id,
-            account: account.to_string(),
-            kind: event.kind,
-            created_at,
-            chat: event.chat,
-            data: event.data.clone(),
-        })
-        .collect())
+    let first_id = last - events.len() as i64 + 1;
+    Ok(Some(Kept { events, first_id }))
 }
 
 /// Most rows per insert: 1 280 parameters, below SQLite's limit (32 766) and PostgreSQL's

@@ -6,7 +6,7 @@ use chrono::DateTime;
 use sqlx::AnyPool;
 
 use super::StoreError;
-use super::event_append::{logged, push_append, unique_in_batch};
+use super::event_append::{logged, logged_count, push_append, unique_in_batch};
 use super::script::Script;
 use crate::domain::{Event, EventType, NewEvent};
 
@@ -118,23 +118,49 @@ impl super::Store {
     ) -> Result<Vec<Event>, StoreError> {
         let now_ms = super::now_ms();
         let fresh = unique_in_batch(events);
+        let rows = self.commit_append(account, &fresh, state, now_ms).await?;
+        logged(account, &fresh, &rows, now_ms)
+    }
+
+    /// [`Self::append_events`], answering only how many were logged and the newest id: the
+    /// log's writer needs no copy of what it just wrote.
+    pub async fn log_events(
+        &self,
+        account: &str,
+        events: &[NewEvent],
+        state: &[super::UpdateChange],
+    ) -> Result<super::Appended, StoreError> {
+        let fresh = unique_in_batch(events);
+        let rows = self
+            .commit_append(account, &fresh, state, super::now_ms())
+            .await?;
+        logged_count(&fresh, &rows)
+    }
+
+    /// One append and state change as one transaction; the rows its statements returned.
+    async fn commit_append(
+        &self,
+        account: &str,
+        fresh: &[&NewEvent],
+        state: &[super::UpdateChange],
+        now_ms: i64,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
         let data: Vec<String> = fresh.iter().map(|e| e.data.to_string()).collect();
         let mut script = Script::new(self.backend() == super::Backend::Sqlite);
-        push_append(&mut script, account, &fresh, &data, now_ms);
+        push_append(&mut script, account, fresh, &data, now_ms);
         for change in state {
             super::updates::push_change(&mut script, account, change);
         }
-        let rows = if script.is_joined() {
+        if script.is_joined() {
             // One round trip: BEGIN IMMEDIATE (the write lock first, so no other writer
             // commits between reading the counter and moving it), the statements, COMMIT.
-            self.inner.log.run(&script).await?
+            self.inner.log.run(&script).await
         } else {
             let mut tx = self.begin_write().await?;
             let rows = script.run(&mut tx).await?;
             tx.commit().await?;
-            rows
-        };
-        logged(account, &fresh, &rows, now_ms)
+            Ok(rows)
+        }
     }
 
     /// Up to `limit` events of `account` after id `after`, oldest first.
@@ -206,6 +232,34 @@ mod tests {
         let read = store.events_after("a", 1, 10).await.unwrap();
         assert_eq!(read.iter().map(|e| e.id).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(read[0].data, json!({"text": "x"}));
+    }
+
+    #[tokio::test]
+    async fn logging_answers_the_count_and_newest_id_of_what_was_kept() {
+        use crate::store::Appended;
+        let store = Store::open_in_memory().await.unwrap();
+        let first = store
+            .log_events("a", &[new(Some("f1")), new(None), new(Some("f1"))], &[])
+            .await
+            .unwrap();
+        let expected = Appended {
+            count: 2,
+            last_id: Some(2),
+        };
+        assert_eq!(first, expected, "the repeat inside the batch is skipped");
+        let again = store
+            .log_events("a", &[new(Some("f1")), new(Some("f2"))], &[])
+            .await
+            .unwrap();
+        let expected = Appended {
+            count: 1,
+            last_id: Some(3),
+        };
+        assert_eq!(again, expected, "a fact already logged is skipped");
+        let nothing = store.log_events("a", &[new(Some("f2"))], &[]).await;
+        assert_eq!(nothing.unwrap(), Appended::default());
+        let read = store.events_after("a", 0, 10).await.unwrap();
+        assert_eq!(read.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
     }
 
     #[tokio::test]

@@ -43,6 +43,14 @@ pub use idempotency::{IdempotencyRecord, IdempotencyScope};
 pub use jobs::{EnqueueKey, Enqueued, JobFilter, Transitioned};
 pub use peers::{ChannelKind, PeerRecord};
 pub use updates::{UpdateChange, UpdateStateRecord};
+
+/// What one append to the event log logged: how many events (repeats of a fact already
+/// logged are skipped) and the newest id, if any.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    pub count: usize,
+    pub last_id: Option<i64>,
+}
 pub use webhooks::{FailureRecord, WebhookRecord};
 
 /// The database file under the state directory.
