@@ -224,6 +224,26 @@ mod cpu_tests {
     }
 
     #[test]
+    fn quiet_means_at_most_one_tick_of_service_and_sandbox() {
+        let at = |service, sandbox| Snapshot {
+            bench: 0,
+            service,
+            sandbox,
+        };
+        assert!(quiet(at(10, 10), at(11, 11)));
+        assert!(!quiet(at(10, 10), at(12, 10)), "the service was busy");
+        assert!(!quiet(at(10, 10), at(10, 13)), "the sandbox was busy");
+        let busy_bench = Snapshot {
+            bench: 99,
+            ..at(10, 10)
+        };
+        assert!(
+            quiet(at(10, 10), busy_bench),
+            "the bench's own CPU is not counted"
+        );
+    }
+
+    #[test]
     fn this_process_can_read_its_own_cpu_time() {
         assert!(ticks(std::process::id()).is_ok());
     }

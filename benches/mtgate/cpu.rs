@@ -77,3 +77,35 @@ pub fn per_op(before: Snapshot, after: Snapshot, ops: usize) -> Option<PerOp> {
         sandbox_us: us(before.sandbox, after.sandbox),
     })
 }
+
+/// Whether the service and the sandbox were idle between two snapshots: at most one tick
+/// each (a tick can fall into any window).
+pub fn quiet(before: Snapshot, after: Snapshot) -> bool {
+    after.service.saturating_sub(before.service) <= 1
+        && after.sandbox.saturating_sub(before.sandbox) <= 1
+}
+
+impl Pids {
+    /// Waits until the service and the sandbox are idle over a 200 ms window, for at most
+    /// `limit`; returns whether they were. A row starts only once the work left over from
+    /// the row before is done: the direct rows send as the account mtgate serves, so their
+    /// messages reach mtgate as updates and are logged as events after that row has ended.
+    /// Without the wait, that logging was counted as the next row's CPU.
+    pub async fn settle(&self, limit: std::time::Duration) -> bool {
+        let start = std::time::Instant::now();
+        let deadline = start + limit;
+        let mut before = self.snapshot();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let now = self.snapshot();
+            if quiet(before, now) {
+                eprintln!("  (idle after {} ms)", start.elapsed().as_millis());
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            before = now;
+        }
+    }
+}

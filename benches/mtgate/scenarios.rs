@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -440,6 +440,9 @@ impl Bench {
     {
         let op = Arc::new(op);
         let mut notes = BTreeMap::new();
+        if !self.pids.settle(Duration::from_secs(30)).await {
+            notes.insert("not_settled", 1.0);
+        }
         if warm_up {
             let warm = Arc::clone(&op);
             let outcome = load::run(self.plan.warmup.min(ops), c, move |i| warm(ops + i)).await;
