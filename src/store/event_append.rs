@@ -9,8 +9,8 @@ use chrono::DateTime;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::StoreError;
 use super::script::{Arg, Binder, Script};
+use super::{StoreError, event_json};
 use crate::domain::{Event, NewEvent};
 
 /// Appends `events` for `account` inside the caller's transaction; returns those logged (a
@@ -23,9 +23,9 @@ pub async fn append(
     now_ms: i64,
 ) -> Result<Vec<Event>, StoreError> {
     let fresh = unique_in_batch(events);
-    let data: Vec<String> = fresh.iter().map(|e| e.data.to_string()).collect();
     let mut script = Script::for_connection(conn);
-    push_append(&mut script, account, &fresh, &data, now_ms);
+    let encoded = Encoded::new(&fresh, script.is_joined());
+    push_append(&mut script, account, &fresh, &encoded, now_ms);
     let rows = script.run(conn).await?;
     logged(account, &fresh, &rows, now_ms)
 }
@@ -42,14 +42,35 @@ pub(super) fn unique_in_batch(events: &[NewEvent]) -> Vec<&NewEvent> {
         .collect()
 }
 
-/// The statements that append `fresh` (each fact once; `data` their JSON text). Ids are
+/// The text an append binds, made once before its statements borrow it: on SQLite (joined
+/// scripts) the rows and dedup keys as JSON arrays (see [`super::event_json`]), elsewhere
+/// each event's data.
+pub(super) enum Encoded {
+    Json { rows: String, keys: Option<String> },
+    Data(Vec<String>),
+}
+
+impl Encoded {
+    pub fn new(fresh: &[&NewEvent], joined: bool) -> Self {
+        if joined {
+            Self::Json {
+                rows: event_json::rows(fresh),
+                keys: event_json::keys(fresh),
+            }
+        } else {
+            Self::Data(fresh.iter().map(|e| e.data.to_string()).collect())
+        }
+    }
+}
+
+/// The statements that append `fresh` (each fact once; `encoded` their text). Ids are
 /// given in SQL, so nothing is read back before writing:
 /// 1. the counter row is made sure of. This writes it even when it exists, so the
 ///    transaction holds that row's lock from here on: two appends for one account never
 ///    number from the same counter (on PostgreSQL each later statement sees what the
 ///    previous holder committed);
 /// 2. the batch's dedup keys already in the log are listed (rows `(0, key)`);
-/// 3. each chunk is inserted numbered from the counter, skipping facts already logged, and
+/// 3. the rows are inserted numbered from the counter, skipping facts already logged, and
 ///    the counter moved to the newest id;
 /// 4. the counter is read back (one row `(last_id, NULL)`).
 ///
@@ -60,7 +81,7 @@ pub(super) fn push_append<'a>(
     script: &mut Script<'a>,
     account: &'a str,
     fresh: &[&'a NewEvent],
-    data: &'a [String],
+    encoded: &'a Encoded,
     now_ms: i64,
 ) {
     if fresh.is_empty() {
@@ -73,30 +94,46 @@ pub(super) fn push_append<'a>(
             p.bind(Arg::Text(account))
         )
     });
-    let keys: Vec<&'a str> = fresh.iter().filter_map(|e| e.dedup.as_deref()).collect();
-    for chunk in keys.chunks(MAX_ROWS_PER_INSERT) {
-        script.push(|p| logged_keys_sql(p, account, chunk));
-    }
-    let mut done = 0;
-    while done < fresh.len() {
-        let len = chunk_len(fresh.len() - done);
-        let rows = &fresh[done..done + len];
-        let texts = &data[done..done + len];
-        script.push(|p| insert_sql(p, account, rows, texts, now_ms));
-        script.push(|p| {
-            let account = p.bind(Arg::Text(account));
-            format!(
-                "UPDATE event_counters SET last_id = (SELECT MAX(id) FROM events WHERE account = {account})
-                 WHERE account = {account}
-                   AND last_id < (SELECT MAX(id) FROM events WHERE account = {account})"
-            )
-        });
-        done += len;
+    match encoded {
+        Encoded::Json { rows, keys } => {
+            if let Some(keys) = keys {
+                script.push(|p| event_json::logged_keys_sql(p, account, keys));
+            }
+            script.push(|p| event_json::insert_sql(p, account, rows, now_ms));
+            push_counter_update(script, account);
+        }
+        Encoded::Data(data) => {
+            let keys: Vec<&'a str> = fresh.iter().filter_map(|e| e.dedup.as_deref()).collect();
+            for chunk in keys.chunks(MAX_ROWS_PER_INSERT) {
+                script.push(|p| logged_keys_sql(p, account, chunk));
+            }
+            let mut done = 0;
+            while done < fresh.len() {
+                let len = chunk_len(fresh.len() - done);
+                let rows = &fresh[done..done + len];
+                let texts = &data[done..done + len];
+                script.push(|p| insert_sql(p, account, rows, texts, now_ms));
+                push_counter_update(script, account);
+                done += len;
+            }
+        }
     }
     script.push(|p| {
         format!(
             "SELECT last_id, CAST(NULL AS TEXT) FROM event_counters WHERE account = {}",
             p.bind(Arg::Text(account))
+        )
+    });
+}
+
+/// Moves the counter to the newest id logged.
+fn push_counter_update<'a>(script: &mut Script<'a>, account: &'a str) {
+    script.push(|p| {
+        let account = p.bind(Arg::Text(account));
+        format!(
+            "UPDATE event_counters SET last_id = (SELECT MAX(id) FROM events WHERE account = {account})
+             WHERE account = {account}
+               AND last_id < (SELECT MAX(id) FROM events WHERE account = {account})"
         )
     });
 }

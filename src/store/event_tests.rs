@@ -193,3 +193,61 @@ async fn concurrent_appends_never_share_an_id_on_sqlite() {
 async fn concurrent_appends_never_share_an_id_on_postgres() {
     concurrent_appends_never_share_an_id(postgres_store().await).await;
 }
+
+/// Data is read back as it was given (escapes, unicode, nesting, numbers), whichever way
+/// the rows travel (JSON on SQLite, one value per row on PostgreSQL), and repeats of a fact
+/// are skipped within a batch and across batches.
+async fn data_and_dedup_survive_the_trip(store: Store) {
+    let data = json!({
+        "text": "quote \" backslash \\ newline \n tab \t ✓ 日本 😀",
+        "nested": {"list": [1, -2, 3.5, null, true], "empty": {}},
+        "big": 9_007_199_254_740_993_i64,
+    });
+    let tricky = NewEvent {
+        data: data.clone(),
+        ..event(0, Some("k'1\"".into()))
+    };
+    let plain = NewEvent {
+        chat: None,
+        ..event(1, None)
+    };
+    let batch = [tricky.clone(), plain, tricky.clone()];
+    let logged = store.append_events("a", &batch, &[]).await.unwrap();
+    assert_eq!(logged.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+    let again = store.append_events("a", &[tricky], &[]).await.unwrap();
+    assert!(again.is_empty(), "a fact already logged is skipped");
+    let read = store.events_after("a", 0, 10).await.unwrap();
+    assert_eq!(read[0].data, data);
+    assert_eq!((read[0].chat, read[1].chat), (Some(3), None));
+    assert_eq!(read[1].data, json!({ "n": 1 }));
+}
+
+#[tokio::test]
+async fn data_and_dedup_survive_the_trip_on_sqlite() {
+    data_and_dedup_survive_the_trip(Store::open_in_memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn data_and_dedup_survive_the_trip_on_postgres() {
+    data_and_dedup_survive_the_trip(postgres_store().await).await;
+}
+
+/// On SQLite an append's statements read the same whatever the batch size, so the
+/// connection prepares them once (a text per size made most commits under load prepare a
+/// new statement of hundreds of parameters).
+#[test]
+fn a_sqlite_append_has_one_statement_text_for_every_batch_size() {
+    use super::event_append::{Encoded, push_append, unique_in_batch};
+    let text_for = |n: usize| {
+        let events: Vec<NewEvent> = (0..n).map(|i| event(i, Some(format!("d{i}")))).collect();
+        let fresh = unique_in_batch(&events);
+        let encoded = Encoded::new(&fresh, true);
+        let mut script = super::script::Script::new(true);
+        push_append(&mut script, "a", &fresh, &encoded, 0);
+        script.as_transaction().0
+    };
+    let one = text_for(1);
+    for n in [2, 7, 64, 300, 1_000] {
+        assert_eq!(text_for(n), one, "batch of {n}");
+    }
+}

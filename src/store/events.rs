@@ -6,7 +6,7 @@ use chrono::DateTime;
 use sqlx::AnyPool;
 
 use super::StoreError;
-use super::event_append::{logged, logged_count, push_append, unique_in_batch};
+use super::event_append::{Encoded, logged, logged_count, push_append, unique_in_batch};
 use super::script::Script;
 use crate::domain::{Event, EventType, NewEvent};
 
@@ -145,9 +145,9 @@ impl super::Store {
         state: &[super::UpdateChange],
         now_ms: i64,
     ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
-        let data: Vec<String> = fresh.iter().map(|e| e.data.to_string()).collect();
         let mut script = Script::new(self.backend() == super::Backend::Sqlite);
-        push_append(&mut script, account, fresh, &data, now_ms);
+        let encoded = Encoded::new(fresh, script.is_joined());
+        push_append(&mut script, account, fresh, &encoded, now_ms);
         for change in state {
             super::updates::push_change(&mut script, account, change);
         }

@@ -23,6 +23,7 @@ mod account;
 mod backend;
 mod cluster;
 mod event_append;
+mod event_json;
 pub mod events;
 mod files;
 mod idempotency;
