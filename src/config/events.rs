@@ -63,7 +63,7 @@ pub struct EventsConfig {
     pub heartbeat: Duration,
     /// How long the log's writer gathers batches before committing them together: every
     /// commit costs a round trip to the database's thread whatever its size, so sharing
-    /// one between sends is what keeps a send cheap (BENCHMARKS.md, "Group commit").
+    /// one between sends is what keeps a send cheap (BENCHMARKS.md, "Third pass").
     pub commit_window: Duration,
     pub webhook: WebhookPolicy,
 }

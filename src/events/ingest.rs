@@ -93,7 +93,7 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
 /// Group commit: after the first batch, waits up to `window` for more (up to
 /// [`MAX_MERGED`]), so sends close together share one commit. Each commit costs a round
 /// trip to the database's thread, and on a small virtual machine the two thread wake-ups
-/// of that round trip cost more CPU than the SQL itself (BENCHMARKS.md, "Group commit").
+/// of that round trip cost more CPU than the SQL itself (BENCHMARKS.md, "Third pass").
 /// A flush waiting in the queue ends the wait: its caller wants the log now.
 async fn gather(queue: &mut mpsc::Receiver<Ingest>, queued: &mut Vec<Ingest>, window: Duration) {
     if window.is_zero() {

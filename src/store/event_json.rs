@@ -6,8 +6,8 @@
 //! prepared a new statement of hundreds of parameters, which SQLite's parser handles in
 //! quadratic time (each `$N` is looked up among the ones before it). Once commits slowed
 //! down, batches grew and made still more new texts. A profile of sends at concurrency 64
-//! showed the SQLite thread's time doubled that way after a burst (BENCHMARKS.md, "Group
-//! commit"). PostgreSQL runs statements one at a time, with few shapes, and keeps `VALUES`.
+//! showed the SQLite thread's time doubled that way after a burst (BENCHMARKS.md, "Third
+//! pass"). PostgreSQL runs statements one at a time, with few shapes, and keeps `VALUES`.
 
 use serde::Serialize;
 
