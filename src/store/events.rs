@@ -238,26 +238,24 @@ mod tests {
     async fn logging_answers_the_count_and_newest_id_of_what_was_kept() {
         use crate::store::Appended;
         let store = Store::open_in_memory().await.unwrap();
-        let first = store
-            .log_events("a", &[new(Some("f1")), new(None), new(Some("f1"))], &[])
-            .await
-            .unwrap();
-        let expected = Appended {
-            count: 2,
-            last_id: Some(2),
+        let log = |events: Vec<NewEvent>| {
+            let store = store.clone();
+            async move { store.log_events("a", &events, &[]).await.unwrap() }
         };
-        assert_eq!(first, expected, "the repeat inside the batch is skipped");
-        let again = store
-            .log_events("a", &[new(Some("f1")), new(Some("f2"))], &[])
-            .await
-            .unwrap();
-        let expected = Appended {
-            count: 1,
-            last_id: Some(3),
-        };
-        assert_eq!(again, expected, "a fact already logged is skipped");
-        let nothing = store.log_events("a", &[new(Some("f2"))], &[]).await;
-        assert_eq!(nothing.unwrap(), Appended::default());
+        let appended = |count, last_id| Appended { count, last_id };
+        let first = log(vec![new(Some("f1")), new(None), new(Some("f1"))]).await;
+        assert_eq!(
+            first,
+            appended(2, Some(2)),
+            "the repeat inside the batch is skipped"
+        );
+        let again = log(vec![new(Some("f1")), new(Some("f2"))]).await;
+        assert_eq!(
+            again,
+            appended(1, Some(3)),
+            "a fact already logged is skipped"
+        );
+        assert_eq!(log(vec![new(Some("f2"))]).await, appended(0, None));
         let read = store.events_after("a", 0, 10).await.unwrap();
         assert_eq!(read.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
     }
