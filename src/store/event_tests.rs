@@ -89,13 +89,8 @@ async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_sqlite() {
 /// On a file the log commits on a connection of its own; a failure must leave it fit too.
 #[tokio::test]
 async fn a_failed_commit_logs_nothing_and_the_next_one_works_on_a_sqlite_file() {
-    let dir = std::env::temp_dir().join(format!(
-        "mtgate-events-failed-{}-{:016x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
+    let dir = crate::store::tests::TempDir::new("events-failed");
     a_failed_commit_logs_nothing_and_the_next_one_works(Store::open(&dir).await.unwrap()).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -119,11 +114,7 @@ async fn every_producer_draws_ids_from_one_gapless_sequence_on_postgres() {
 /// one committed.
 #[tokio::test]
 async fn a_restart_after_many_events_keeps_ids_gapless() {
-    let dir = std::env::temp_dir().join(format!(
-        "mtgate-events-restart-{}-{:016x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
+    let dir = crate::store::tests::TempDir::new("events-restart");
     let store = Store::open(&dir).await.unwrap();
     let mut n = 0;
     for size in (0..60).map(|i| 1 + (i * 37) % 300) {
@@ -149,7 +140,6 @@ async fn a_restart_after_many_events_keeps_ids_gapless() {
     let state = reopened.account("a").update_state().await.unwrap();
     assert_eq!(state.channels.len(), 1);
     reopened.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Appends in concurrent transactions that took no write lock of their own (plain
@@ -180,13 +170,8 @@ async fn concurrent_appends_never_share_an_id(store: Store) {
 
 #[tokio::test]
 async fn concurrent_appends_never_share_an_id_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!(
-        "mtgate-events-concurrent-{}-{:016x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
+    let dir = crate::store::tests::TempDir::new("events-concurrent");
     concurrent_appends_never_share_an_id(Store::open(&dir).await.unwrap()).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

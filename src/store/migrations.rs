@@ -256,13 +256,8 @@ mod tests {
 
     #[tokio::test]
     async fn stores_opened_together_on_one_new_file_both_start() {
-        let dir = std::env::temp_dir().join(format!(
-            "mtgate-store-race-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
+        let dir = crate::store::tests::TempDir::new("store-race");
         let (a, b) = tokio::join!(Store::open(&dir), Store::open(&dir));
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(a.is_ok() && b.is_ok(), "{:?} {:?}", a.err(), b.err());
     }
 

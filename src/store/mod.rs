@@ -286,4 +286,4 @@ pub fn now() -> i64 {
 #[cfg(test)]
 mod event_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,15 +5,23 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 /// A fresh directory path under the system temp dir (not created), removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(label: &str) -> Self {
+    pub(crate) fn new(label: &str) -> Self {
         Self(std::env::temp_dir().join(format!(
             "mtgate-store-{label}-{}-{:016x}",
             std::process::id(),
             rand::random::<u64>()
         )))
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
     }
 }
 

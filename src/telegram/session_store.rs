@@ -322,11 +322,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_database_never_holds_the_auth_key() {
-        let dir = std::env::temp_dir().join(format!(
-            "mtgate-session-nokey-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
+        let dir = crate::store::tests::TempDir::new("session-nokey");
         let store = Store::open(&dir).await.unwrap();
         let session = PersistentSession::open(store.account("default"), &string_session(0xAB))
             .await
@@ -337,11 +333,10 @@ mod tests {
         session.cache_peer(user(1, 2)).await.unwrap();
         store.flush().await.unwrap();
         let mut bytes = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
+        for entry in std::fs::read_dir(&*dir).unwrap() {
             bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
         }
         store.close().await.unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
         for key in [[0xAB_u8; 32], [0xCD; 32]] {
             assert!(!bytes.windows(32).any(|w| w == key), "a key was written");
         }
