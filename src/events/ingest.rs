@@ -168,12 +168,23 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_full_queue_makes_the_pump_wait_and_loses_nothing() {
-        let events = Events::new(
+    async fn memory_events() -> Arc<Events> {
+        Events::new(
             Store::open_in_memory().await.unwrap(),
             EventsConfig::default(),
-        );
+        )
+    }
+
+    /// Waits until everything queued on `sink` before now is logged.
+    async fn flush(sink: &EventSink) {
+        let (done, flushed) = oneshot::channel();
+        assert!(sink.0.send(Ingest::Flush(done)).await.is_ok());
+        flushed.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_the_pump_wait_and_loses_nothing() {
+        let events = memory_events().await;
         let sink = start(events.clone(), "a".into(), 2);
         // One thread: the writer has not run yet, so two batches fill the queue.
         assert!(sink.send(batch(0)).await);
@@ -187,9 +198,7 @@ mod tests {
         for n in 3..300 {
             assert!(sink.send(batch(n)).await);
         }
-        let (done, flushed) = oneshot::channel();
-        assert!(sink.0.send(Ingest::Flush(done)).await.is_ok());
-        flushed.await.unwrap();
+        flush(&sink).await;
 
         let logged = events.store().events_after("a", 0, 1_000).await.unwrap();
         let order: Vec<_> = logged
@@ -241,10 +250,7 @@ mod tests {
 
     #[tokio::test]
     async fn merged_batches_leave_the_last_state_of_each_channel() {
-        let events = Events::new(
-            Store::open_in_memory().await.unwrap(),
-            EventsConfig::default(),
-        );
+        let events = memory_events().await;
         // One thread: all 300 batches are queued before the writer runs, so they merge.
         let sink = start(events.clone(), "a".into(), 1_000);
         for n in 0..300 {
@@ -255,9 +261,7 @@ mod tests {
             ];
             assert!(sink.send(batch).await);
         }
-        let (done, flushed) = oneshot::channel();
-        assert!(sink.0.send(Ingest::Flush(done)).await.is_ok());
-        flushed.await.unwrap();
+        flush(&sink).await;
 
         let state = events.store().account("a").update_state().await.unwrap();
         assert_eq!(state.channels, [(5, 299), (6, 598)]);
