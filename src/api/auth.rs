@@ -37,14 +37,35 @@ pub struct AuthenticatedKey {
     pub scope: Arc<KeyScope>,
 }
 
-/// Every accepted key, as digests.
-#[derive(Debug, Default)]
+/// Every accepted key, as digests, each with the identity a request using it carries
+/// (built once here, so a request only bumps reference counts).
+#[derive(Default)]
 pub struct KeyRing {
-    keys: Vec<ApiKey>,
+    keys: Vec<(ApiKey, AuthenticatedKey)>,
+}
+
+/// Names only: a record owner holds a digest prefix, which stays out of logs.
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.keys.iter().map(|(key, _)| &key.name))
+            .finish()
+    }
 }
 
 impl KeyRing {
     pub fn new(keys: Vec<ApiKey>) -> Self {
+        let keys = keys
+            .into_iter()
+            .map(|key| {
+                let identity = AuthenticatedKey {
+                    name: key.name.as_str().into(),
+                    record_owner: key.record_owner().into(),
+                    scope: Arc::new(key.scope.clone()),
+                };
+                (key, identity)
+            })
+            .collect();
         Self { keys }
     }
 
@@ -55,13 +76,9 @@ impl KeyRing {
         }
         let digest = Sha256::digest(presented);
         let mut found = None;
-        for key in &self.keys {
+        for (key, identity) in &self.keys {
             if bool::from(key.digest.ct_eq(digest.as_slice())) && found.is_none() {
-                found = Some(AuthenticatedKey {
-                    name: key.name.as_str().into(),
-                    record_owner: key.record_owner().into(),
-                    scope: Arc::new(key.scope.clone()),
-                });
+                found = Some(identity.clone());
             }
         }
         found
