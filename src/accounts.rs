@@ -194,6 +194,11 @@ impl Account {
         self.telegram.describe(peer).await
     }
 
+    /// Every form this account already knows `peer`'s chat by (no Telegram call).
+    pub fn known_forms(&self, peer: &PeerSpec) -> Vec<PeerSpec> {
+        self.telegram.known_forms(peer)
+    }
+
     pub async fn session_info(&self) -> Result<SessionInfo, TelegramError> {
         self.telegram.session_info().await
     }

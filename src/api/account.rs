@@ -63,11 +63,14 @@ impl RequestAccount {
     }
 
     /// Refuses a chat outside the key's chat list (403 `KEY_SCOPE`), before anything is sent.
+    /// A chat named in another form than the list's (an id for a listed username, or the
+    /// reverse) passes when the account already knows both name the same chat.
     pub fn check_chat(&self, chat: &PeerSpec) -> Result<(), ApiError> {
         let full = KeyScope::full();
         let scope = self.key.as_ref().map_or(&full, |k| &*k.scope);
         scope
             .check_chat(chat)
+            .or_else(|_| scope.check_chat_known_as(chat, &self.account.known_forms(chat)))
             .map_err(|denied| ApiError::KeyScope(denied.to_string()))
     }
 

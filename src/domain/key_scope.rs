@@ -33,7 +33,7 @@ pub enum ScopeDenied {
     #[error("this API key may not use the account `{0}`")]
     Account(AccountName),
     #[error(
-        "this API key may not use the chat `{0}` (its chats list does not name it in this form)"
+        "this API key may not use the chat `{0}` (its chats list names neither it nor another name or id the account knows it by)"
     )]
     Chat(PeerSpec),
     #[error("this API key is read-only")]
@@ -59,13 +59,26 @@ impl KeyScope {
     }
 
     /// A chat matches when it is written as one of the listed peers (usernames compare
-    /// case-insensitively, as [`PeerSpec`] lower-cases them). A chat named in another form
-    /// than the list uses (a numeric id for a listed username) is refused: refusing is the
-    /// safe side when the two cannot be compared without asking Telegram.
+    /// case-insensitively, as [`PeerSpec`] lower-cases them).
     pub fn check_chat(&self, chat: &PeerSpec) -> Result<(), ScopeDenied> {
+        self.check_chat_known_as(chat, &[])
+    }
+
+    /// [`Self::check_chat`], where `known_as` are the other forms the account already knows
+    /// the same chat by (its id for a username, its usernames for an id): a chat listed as
+    /// `@news` may then be named `-100123`, and the reverse. A form nobody has told the
+    /// account about is refused: refusing is the safe side when the two cannot be compared
+    /// without asking Telegram.
+    pub fn check_chat_known_as(
+        &self,
+        chat: &PeerSpec,
+        known_as: &[PeerSpec],
+    ) -> Result<(), ScopeDenied> {
         match &self.chats {
             None => Ok(()),
-            Some(chats) if chats.contains(chat) => Ok(()),
+            Some(chats) if chats.contains(chat) || known_as.iter().any(|c| chats.contains(c)) => {
+                Ok(())
+            }
             Some(_) => Err(ScopeDenied::Chat(chat.clone())),
         }
     }
@@ -140,6 +153,34 @@ mod tests {
         for refused in ["@other", "-100124", "123"] {
             assert!(scope.check_chat(&peer(refused)).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn a_chat_matches_through_another_form_the_account_knows_it_by() {
+        let scope = scoped(&["default"], Some(&["@news", "-100123"]), false);
+        // By id, for a chat the account knows as @news; by name, for the listed id.
+        assert!(
+            scope
+                .check_chat_known_as(&peer("-100999"), &[peer("@news")])
+                .is_ok()
+        );
+        assert!(
+            scope
+                .check_chat_known_as(&peer("@renamed"), &[peer("-100123")])
+                .is_ok()
+        );
+        // Known forms outside the list, or none known: refused, naming the chat as asked.
+        assert_eq!(
+            scope.check_chat_known_as(&peer("-100999"), &[peer("@other"), peer("-100999")]),
+            Err(ScopeDenied::Chat(peer("-100999")))
+        );
+        assert!(scope.check_chat_known_as(&peer("-100999"), &[]).is_err());
+        // Without a chat list, everything goes.
+        assert!(
+            KeyScope::full()
+                .check_chat_known_as(&peer("-1"), &[])
+                .is_ok()
+        );
     }
 
     #[test]

@@ -141,6 +141,32 @@ impl PeerResolver {
         }
     }
 
+    /// Every form the cache knows `spec`'s chat by, without asking Telegram: its Bot-API id,
+    /// the usernames that point at it now (a name that moved to another chat no longer
+    /// counts), and `me` for the account itself. Empty when the chat is unknown.
+    pub fn known_forms(&self, spec: &PeerSpec) -> Vec<PeerSpec> {
+        let cache = self.lock();
+        let id = match spec {
+            PeerSpec::Me => cache.me.as_ref().map(|me| me.id),
+            PeerSpec::Username(name) => cache.usernames.get(name).copied(),
+            PeerSpec::Id(id) => Some(id.value()),
+        };
+        let Some(peer) = id.and_then(|id| cache.peers.get(&id)) else {
+            return Vec::new();
+        };
+        let mut forms: Vec<PeerSpec> = cache
+            .usernames
+            .iter()
+            .filter(|(_, owner)| **owner == peer.id)
+            .map(|(name, _)| PeerSpec::Username(name.clone()))
+            .collect();
+        forms.extend(domain::PeerId::from_bot_api_dialog_id(peer.id).map(PeerSpec::Id));
+        if peer.is_self {
+            forms.push(PeerSpec::Me);
+        }
+        forms
+    }
+
     /// A user or channel the store knows with an access hash although this cache does not:
     /// the grammers session shares the peer table and learns peers from updates and answers
     /// this cache never sees. Found peers join the cache. Basic groups are left to Telegram
@@ -250,6 +276,28 @@ mod tests {
         let cache = reopened.lock();
         assert_eq!(cache.by_username("name").map(|p| p.id), Some(2));
         assert_eq!(cache.by_username("other").map(|p| p.id), Some(1));
+    }
+
+    #[tokio::test]
+    async fn known_forms_pair_ids_with_the_names_that_point_at_them_now() {
+        let store = Store::open_in_memory().await.unwrap();
+        let resolver = PeerResolver::open(store.account("default")).await.unwrap();
+        let spec = |s: &str| PeerSpec::parse(s).unwrap();
+        resolver.learn(&[user(1, Some(10), Some("name"), false)], &[]);
+        assert_eq!(
+            resolver.known_forms(&spec("@name")),
+            [spec("@name"), spec("1")]
+        );
+        assert_eq!(resolver.known_forms(&spec("1")), [spec("@name"), spec("1")]);
+        assert!(resolver.known_forms(&spec("@nobody")).is_empty());
+        assert!(resolver.known_forms(&spec("2")).is_empty());
+        // The name moves to user 2 before user 1 is seen again: it no longer names user 1.
+        resolver.learn(&[user(2, Some(20), Some("name"), false)], &[]);
+        assert_eq!(resolver.known_forms(&spec("1")), [spec("1")]);
+        assert_eq!(
+            resolver.known_forms(&spec("@name")),
+            [spec("@name"), spec("2")]
+        );
     }
 
     #[tokio::test]

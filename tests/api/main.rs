@@ -19,6 +19,7 @@ mod events_sse;
 mod events_support;
 mod events_webhooks;
 mod keys_scope;
+mod keys_scope_forms;
 mod login_cli;
 mod login_pipe;
 mod login_pty;

@@ -52,6 +52,13 @@ impl Lookups {
 }
 
 impl TelegramAccount {
+    /// Every form the cache knows `spec`'s chat by (see [`PeerResolver::known_forms`]).
+    ///
+    /// [`PeerResolver::known_forms`]: crate::telegram::resolver::PeerResolver::known_forms
+    pub fn known_forms(&self, spec: &PeerSpec) -> Vec<PeerSpec> {
+        self.peers.known_forms(spec)
+    }
+
     /// Describes the peer `spec` names.
     pub async fn describe(&self, spec: &PeerSpec) -> Result<Peer, TelegramError> {
         Ok(Peer::from(&self.resolve(spec).await?))
