@@ -93,10 +93,14 @@ pub(super) async fn purge(
         .execute(pool)
         .await?
         .rows_affected();
+    // Ids are numbered from the account's counter, one per logged event (a repeated fact
+    // takes none), so the newest `keep` are those above `last_id - keep`. That is an index
+    // range over what goes; finding the cut with `OFFSET keep` walked every kept row on each
+    // purge.
     let by_count = sqlx::query(
         "DELETE FROM events WHERE account = $1 AND id <= (
-            SELECT id FROM events WHERE account = $1 ORDER BY id DESC LIMIT 1 OFFSET $2
-         )",
+            SELECT last_id FROM event_counters WHERE account = $1
+         ) - $2",
     )
     .bind(account)
     .bind(keep)

@@ -481,7 +481,42 @@ on_both_backends!(
     an_expired_lease_is_taken_over_and_its_old_holder_is_fenced,
     heartbeats_list_replicas_with_the_databases_clock,
     a_large_batch_of_events_gets_consecutive_ids_and_each_fact_once,
+    retention_by_count_counts_logged_events_per_account,
 );
+
+/// Retention by count keeps each account's newest events; repeated facts, which take no
+/// id, do not count.
+async fn retention_by_count_counts_logged_events_per_account(store: Store) {
+    use crate::domain::{EventType, NewEvent};
+    let facts = |names: &[&str]| -> Vec<NewEvent> {
+        names
+            .iter()
+            .map(|n| NewEvent {
+                kind: EventType::MessageNew,
+                chat: Some(7),
+                dedup: Some((*n).to_owned()),
+                data: serde_json::json!({}),
+            })
+            .collect()
+    };
+    assert_eq!(store.purge_events("none", 1, 0).await.unwrap(), 0);
+    store
+        .append_events("a", &facts(&["1", "2", "3"]), &[])
+        .await
+        .unwrap();
+    store
+        .append_events("b", &facts(&["1", "2"]), &[])
+        .await
+        .unwrap();
+    store
+        .append_events("a", &facts(&["2", "3", "4"]), &[])
+        .await
+        .unwrap();
+    assert_eq!(store.purge_events("a", 2, 0).await.unwrap(), 2);
+    assert_eq!(store.event_bounds("a").await.unwrap(), (Some(3), 4));
+    assert_eq!(store.event_bounds("b").await.unwrap(), (Some(1), 2));
+    assert_eq!(store.purge_events("a", 2, 0).await.unwrap(), 0);
+}
 
 /// A batch past one multi-row insert (1 024 rows), with a fact repeated inside it and then
 /// again in the next batch: every event once, ids consecutive, in the batch's order.
