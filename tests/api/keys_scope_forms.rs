@@ -5,10 +5,15 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::common::TestApp;
 use crate::keys_scope::{NEWS_BY_ID, NEWS_ONLY, OTHER_FULL, assert_key_scope, call, scoped_app};
 
 /// The sandbox's broadcast channel `@sandbox_news`, by its Bot-API id.
 const NEWS_ID: &str = "-1001500000001";
+
+async fn get(app: &TestApp, key: &str, path: &str) -> (StatusCode, Value) {
+    call(app, key, Method::GET, path, Value::Null).await
+}
 
 #[tokio::test]
 async fn a_chat_listed_in_one_form_may_be_named_in_the_other_once_the_account_knows_both() {
@@ -17,33 +22,19 @@ async fn a_chat_listed_in_one_form_may_be_named_in_the_other_once_the_account_kn
     let calls_before = app.sandbox.control().requests().len();
 
     // Not learned yet: refused both ways, and nothing reaches the sandbox.
-    let answer = call(&app, NEWS_ONLY, Method::GET, &by_id, Value::Null).await;
+    let answer = get(&app, NEWS_ONLY, &by_id).await;
     assert_key_scope(&answer, "the listed name's id, unknown");
-    let answer = call(
-        &app,
-        NEWS_BY_ID,
-        Method::GET,
-        "/v1/messages/@sandbox_news",
-        Value::Null,
-    )
-    .await;
+    let answer = get(&app, NEWS_BY_ID, "/v1/messages/@sandbox_news").await;
     assert_key_scope(&answer, "the listed id's name, unknown");
     let calls = app.sandbox.control().requests();
     assert_eq!(calls.len(), calls_before, "{:?}", &calls[calls_before..]);
 
     // A request by the listed name teaches the account which id it is.
-    let peer = call(
-        &app,
-        NEWS_ONLY,
-        Method::GET,
-        "/v1/peers/@sandbox_news",
-        Value::Null,
-    )
-    .await;
+    let peer = get(&app, NEWS_ONLY, "/v1/peers/@sandbox_news").await;
     assert_eq!(peer.0, StatusCode::OK, "{}", peer.1);
     assert_eq!(peer.1["id"].as_i64().unwrap().to_string(), NEWS_ID);
 
-    let read = call(&app, NEWS_ONLY, Method::GET, &by_id, Value::Null).await;
+    let read = get(&app, NEWS_ONLY, &by_id).await;
     assert_eq!(read.0, StatusCode::OK, "{}", read.1);
     let sent = call(
         &app,
@@ -69,14 +60,7 @@ async fn a_chat_listed_in_one_form_may_be_named_in_the_other_once_the_account_kn
 async fn a_known_chat_outside_the_list_stays_refused_in_every_form() {
     let app = scoped_app().await;
     // A full key makes the account learn the group, name and id.
-    let group = call(
-        &app,
-        OTHER_FULL,
-        Method::GET,
-        "/v1/peers/@sandbox_chat",
-        Value::Null,
-    )
-    .await;
+    let group = get(&app, OTHER_FULL, "/v1/peers/@sandbox_chat").await;
     assert_eq!(group.0, StatusCode::OK, "{}", group.1);
     let group_id = group.1["id"].as_i64().unwrap();
     let calls_before = app.sandbox.control().requests().len();
