@@ -85,18 +85,29 @@ pub fn quiet(before: Snapshot, after: Snapshot) -> bool {
         && after.sandbox.saturating_sub(before.sandbox) <= 1
 }
 
+/// The quiet window before a row's warm-up: long enough to see leftover work.
+pub const SETTLE_WINDOW: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The quiet window between a row's warm-up and its measured run. It must outlast
+/// grammers' possible-gap timeout (500 ms): the direct rows send with the same auth key as
+/// mtgate, so the sandbox (as Telegram) pushes those messages to neither connection, and
+/// mtgate learns of them only when its own next update shows the gap, fetching them with
+/// `getChannelDifference` half a second later. Its warm-up reveals the gap; this window
+/// waits out the fetch and the logging, which would otherwise be charged to the measured
+/// run.
+pub const AFTER_WARMUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(800);
+
 impl Pids {
-    /// Waits until the service and the sandbox are idle over a 200 ms window, for at most
+    /// Waits until the service and the sandbox are idle over one `window`, for at most
     /// `limit`; returns whether they were. A row starts only once the work left over from
-    /// the row before is done: the direct rows send as the account mtgate serves, so their
-    /// messages reach mtgate as updates and are logged as events after that row has ended.
-    /// Without the wait, that logging was counted as the next row's CPU.
-    pub async fn settle(&self, limit: std::time::Duration) -> bool {
+    /// the row before is done (see [`AFTER_WARMUP_WINDOW`] for the catch-up a direct row
+    /// leaves behind).
+    pub async fn settle(&self, window: std::time::Duration, limit: std::time::Duration) -> bool {
         let start = std::time::Instant::now();
         let deadline = start + limit;
         let mut before = self.snapshot();
         loop {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            tokio::time::sleep(window).await;
             let now = self.snapshot();
             if quiet(before, now) {
                 eprintln!("  (idle after {} ms)", start.elapsed().as_millis());

@@ -440,7 +440,7 @@ impl Bench {
     {
         let op = Arc::new(op);
         let mut notes = BTreeMap::new();
-        if !self.pids.settle(Duration::from_secs(30)).await {
+        if !self.pids.settle(cpu::SETTLE_WINDOW, SETTLE_LIMIT).await {
             notes.insert("not_settled", 1.0);
         }
         if warm_up {
@@ -448,6 +448,13 @@ impl Bench {
             let outcome = load::run(self.plan.warmup.min(ops), c, move |i| warm(ops + i)).await;
             if outcome.error_count() > 0 {
                 notes.insert("warmup_errors", outcome.error_count() as f64);
+            }
+            if !self
+                .pids
+                .settle(cpu::AFTER_WARMUP_WINDOW, SETTLE_LIMIT)
+                .await
+            {
+                notes.insert("not_settled_after_warmup", 1.0);
             }
         }
         eprintln!("  {key:>2} {name:<24} c={c:<3} {ops} ops ...");
@@ -471,6 +478,10 @@ impl Bench {
         }
     }
 }
+
+/// How long a row waits for the service and the sandbox to go idle before it measures anyway
+/// (and says so in its notes).
+const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 
 /// The ledger label of a send scenario's row (matches [`Row`] key and concurrency).
 pub fn label(key: &str, c: usize) -> String {
