@@ -24,6 +24,7 @@ mod login_cli;
 mod login_pipe;
 mod login_pty;
 mod login_qr;
+mod login_script;
 mod login_support;
 mod media_download;
 mod media_idempotency;
