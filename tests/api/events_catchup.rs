@@ -184,6 +184,47 @@ async fn a_supergroups_posts_and_edits_made_while_down_or_stopped_are_caught_up(
 }
 
 #[tokio::test]
+async fn more_posts_than_one_difference_holds_are_caught_up_in_several_calls_once_in_order() {
+    let mut app = spawn_app().await;
+    wait_for_pump(&app).await;
+    let world = app.sandbox.world();
+    let (group, from) = (world.supergroup.clone(), world.others[2].clone());
+    incoming(&app, &from, Some(&group), "live").await;
+    wait_for_log(&app, 0, 1).await;
+    let before = last_id(&app).await;
+    app.stop().await;
+    // grammers asks a user account's channel difference for 100 updates at a time.
+    let ids = app
+        .sandbox
+        .control()
+        .incoming_burst(&from, Some(&group), "missed", 250)
+        .unwrap();
+    let calls_before = app.sandbox.control().requests().len();
+    app.restart().await;
+    let log = eventually(DEADLINE, "250 caught-up posts", || async {
+        let log = log_after(&app, before).await;
+        (log.len() >= 250).then_some(log)
+    })
+    .await;
+    assert_eq!(log.len(), 250, "no duplicates");
+    let logged_ids: Vec<i64> = log.iter().map(|e| e[1].as_i64().unwrap()).collect();
+    let sent: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
+    assert_eq!(logged_ids, sent, "every post, in order");
+    // The most calls any one channel took since the restart: the group's catch-up.
+    let mut per_channel = std::collections::HashMap::<Option<i64>, usize>::new();
+    for call in &app.sandbox.control().requests()[calls_before..] {
+        if call.method == "updates.getChannelDifference" && call.ok {
+            *per_channel.entry(call.peer).or_default() += 1;
+        }
+    }
+    let most = per_channel.values().copied().max().unwrap_or(0);
+    assert!(
+        most >= 3,
+        "250 posts at 100 a call take at least 3 calls, saw {per_channel:?}"
+    );
+}
+
+#[tokio::test]
 async fn posts_in_a_channel_never_heard_of_live_are_caught_up_after_a_restart() {
     let mut app = spawn_app().await;
     wait_for_pump(&app).await;

@@ -83,18 +83,27 @@ impl PtsBox {
     }
 
     pub fn missed_since(&self, client_pts: i32) -> Missed {
+        match self.missed_up_to(client_pts, usize::MAX) {
+            (Missed::Updates(updates), _) => Missed::Updates(updates),
+            (other, _) => other,
+        }
+    }
+
+    /// The first `limit` updates after `client_pts` (at least one), and the pts the client
+    /// reaches by applying them: `getChannelDifference` answers at most its `limit` and says
+    /// whether more follow, as Telegram does.
+    pub fn missed_up_to(&self, client_pts: i32, limit: usize) -> (Missed, i32) {
         if client_pts == self.pts {
-            Missed::Nothing
+            (Missed::Nothing, self.pts)
         } else if client_pts < self.log_start || client_pts > self.pts {
-            Missed::TooLong
+            (Missed::TooLong, self.pts)
         } else {
-            Missed::Updates(
-                self.log
-                    .iter()
-                    .filter(|logged| logged.pts > client_pts)
-                    .map(|logged| logged.update.clone())
-                    .collect(),
-            )
+            // The log is in pts order: start at the first update the client lacks.
+            let first = self.log.partition_point(|logged| logged.pts <= client_pts);
+            let taken = &self.log[first..][..(self.log.len() - first).min(limit.max(1))];
+            let reached = taken.last().map_or(self.pts, |logged| logged.pts);
+            let updates = taken.iter().map(|logged| logged.update.clone()).collect();
+            (Missed::Updates(updates), reached)
         }
     }
 }
@@ -134,6 +143,34 @@ mod tests {
         );
         assert_eq!(b.missed_since(9), Missed::TooLong);
         assert_eq!(b.missed_since(14), Missed::TooLong);
+    }
+
+    #[test]
+    fn a_limited_replay_stops_at_the_limit_and_names_the_pts_it_reached() {
+        let mut b = PtsBox::starting_at(10);
+        for _ in 0..5 {
+            let pts = b.advance(1);
+            b.record(delete(pts));
+        }
+        assert_eq!(
+            b.missed_up_to(11, 2),
+            (Missed::Updates(vec![delete(12), delete(13)]), 13)
+        );
+        assert_eq!(
+            b.missed_up_to(13, 2),
+            (Missed::Updates(vec![delete(14), delete(15)]), 15)
+        );
+        assert_eq!(
+            b.missed_up_to(13, 100),
+            (Missed::Updates(vec![delete(14), delete(15)]), 15)
+        );
+        assert_eq!(
+            b.missed_up_to(10, 0),
+            (Missed::Updates(vec![delete(11)]), 11),
+            "a limit below one still makes progress"
+        );
+        assert_eq!(b.missed_up_to(15, 2), (Missed::Nothing, 15));
+        assert_eq!(b.missed_up_to(9, 2), (Missed::TooLong, 15));
     }
 
     #[test]

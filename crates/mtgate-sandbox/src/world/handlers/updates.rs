@@ -116,8 +116,9 @@ pub fn get_channel_difference(
     ctx.about(ChatKey::Channel(channel_id));
     let pts_box = &ctx.state.channel_boxes[&channel_id];
     let pts = pts_box.pts();
-    let difference: tl::enums::updates::ChannelDifference = match pts_box.missed_since(request.pts)
-    {
+    let limit = usize::try_from(request.limit).unwrap_or(0);
+    let (missed, reached) = pts_box.missed_up_to(request.pts, limit);
+    let difference: tl::enums::updates::ChannelDifference = match missed {
         Missed::Nothing => tl::types::updates::ChannelDifferenceEmpty {
             r#final: true,
             pts,
@@ -139,14 +140,15 @@ pub fn get_channel_difference(
                 .filter_map(|m| m.from)
                 .collect();
             let (users, chats) = peers_for(ctx.state, [ChatKey::Channel(channel_id)], senders);
+            // Cut by the request's `limit` (grammers asks 100 for a user account), it says
+            // more follows and names the pts it reached; the client asks again from there.
             // grammers sets the channel's pts before applying a *final* difference's other
             // updates, and so drops them (edits, deletions); a difference that says more may
-            // follow (as one cut by its limit does) has them applied. The next call finds
-            // nothing and ends it.
-            let r#final = other_updates.is_empty();
+            // follow has them applied. The next call finds nothing and ends it.
+            let r#final = reached == pts && other_updates.is_empty();
             tl::types::updates::ChannelDifference {
                 r#final,
-                pts,
+                pts: reached,
                 timeout: None,
                 new_messages,
                 other_updates,

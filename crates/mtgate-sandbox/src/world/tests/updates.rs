@@ -108,6 +108,49 @@ fn get_channel_difference_replays_a_channels_missed_posts() {
 }
 
 #[test]
+fn a_channel_difference_cut_by_its_limit_says_more_follows_from_the_pts_it_reached() {
+    let h = harness();
+    let news = h.input_peer("sandbox_news");
+    let tl::enums::InputPeer::Channel(c) = news.clone() else {
+        unreachable!()
+    };
+    let mut last_pts = 0;
+    for (i, text) in ["one", "two", "three"].into_iter().enumerate() {
+        let tl::enums::Updates::Updates(sent) = h.send(&news, text, 10 + i as i64).unwrap() else {
+            panic!()
+        };
+        let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
+            panic!()
+        };
+        last_pts = new.pts;
+    }
+    let diff = |pts, limit| {
+        let tl::enums::updates::ChannelDifference::Difference(d) =
+            h.ok(&tl::functions::updates::GetChannelDifference {
+                force: false,
+                channel: tl::types::InputChannel {
+                    channel_id: c.channel_id,
+                    access_hash: c.access_hash,
+                }
+                .into(),
+                filter: tl::enums::ChannelMessagesFilter::Empty,
+                pts,
+                limit,
+            })
+        else {
+            panic!("posts missed")
+        };
+        d
+    };
+    let first = diff(last_pts - 3, 2);
+    assert_eq!((first.pts, first.new_messages.len()), (last_pts - 1, 2));
+    assert!(!first.r#final, "one more post follows");
+    let rest = diff(first.pts, 2);
+    assert_eq!((rest.pts, rest.new_messages.len()), (last_pts, 1));
+    assert!(rest.r#final);
+}
+
+#[test]
 fn the_accounts_other_sessions_hear_of_what_one_session_sends() {
     let h = harness();
     let other = h.unauthorized();
