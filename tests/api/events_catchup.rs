@@ -47,6 +47,31 @@ async fn wait_for_log(app: &TestApp, after: i64, n: usize) -> Vec<Value> {
     log_after(app, after).await
 }
 
+/// Makes mtgate track the supergroup's own update sequence (a first live post, logged).
+/// Returns the group, the other user who posts in it, and the last logged event id.
+async fn tracking_the_supergroup(app: &TestApp) -> (String, String, i64) {
+    wait_for_pump(app).await;
+    let world = app.sandbox.world();
+    let (group, from) = (world.supergroup.clone(), world.others[2].clone());
+    incoming(app, &from, Some(&group), "live").await;
+    wait_for_log(app, 0, 1).await;
+    (group, from, last_id(app).await)
+}
+
+/// Waits (up to `deadline`) until as many events as `ids` follow `after`, then checks they
+/// are exactly those messages: none missing, none twice, in the order they were made.
+async fn assert_logged_once_in_order(app: &TestApp, after: i64, ids: &[i32], deadline: Duration) {
+    let log = eventually(deadline, "every message logged", || async {
+        let log = log_after(app, after).await;
+        (log.len() >= ids.len()).then_some(log)
+    })
+    .await;
+    assert_eq!(log.len(), ids.len(), "no duplicates");
+    let logged: Vec<i64> = log.iter().map(|e| e[1].as_i64().unwrap()).collect();
+    let made: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
+    assert_eq!(logged, made, "every message, in order");
+}
+
 /// Things another user does while mtgate cannot hear: two messages, an edit, a deletion.
 async fn while_away(app: &TestApp, tag: &str) -> Vec<Value> {
     let from = app.sandbox.world().others[0].clone();
@@ -137,27 +162,13 @@ async fn a_burst_of_five_thousand_incoming_messages_is_logged_whole() {
         .control()
         .incoming_burst(&from, None, "burst", 5_000)
         .unwrap();
-    let log = eventually(Duration::from_secs(60), "5000 logged messages", || async {
-        let log = log_after(&app, before).await;
-        (log.len() >= 5_000).then_some(log)
-    })
-    .await;
-    assert_eq!(log.len(), 5_000, "no duplicates");
-    let logged_ids: Vec<i64> = log.iter().map(|e| e[1].as_i64().unwrap()).collect();
-    let sent: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
-    assert_eq!(logged_ids, sent, "every message, in order");
+    assert_logged_once_in_order(&app, before, &ids, Duration::from_secs(60)).await;
 }
 
 #[tokio::test]
 async fn a_supergroups_posts_and_edits_made_while_down_or_stopped_are_caught_up() {
     let mut app = spawn_app().await;
-    wait_for_pump(&app).await;
-    let world = app.sandbox.world();
-    let (group, from) = (world.supergroup.clone(), world.others[2].clone());
-    // A first live post makes mtgate track the group's own update sequence.
-    incoming(&app, &from, Some(&group), "live").await;
-    wait_for_log(&app, 0, 1).await;
-    let before = last_id(&app).await;
+    let (group, from, before) = tracking_the_supergroup(&app).await;
     app.set_sandbox_down(true).await;
     let id = incoming(&app, &from, Some(&group), "while down").await;
     let control = app.sandbox.control();
@@ -186,12 +197,7 @@ async fn a_supergroups_posts_and_edits_made_while_down_or_stopped_are_caught_up(
 #[tokio::test]
 async fn more_posts_than_one_difference_holds_are_caught_up_in_several_calls_once_in_order() {
     let mut app = spawn_app().await;
-    wait_for_pump(&app).await;
-    let world = app.sandbox.world();
-    let (group, from) = (world.supergroup.clone(), world.others[2].clone());
-    incoming(&app, &from, Some(&group), "live").await;
-    wait_for_log(&app, 0, 1).await;
-    let before = last_id(&app).await;
+    let (group, from, before) = tracking_the_supergroup(&app).await;
     app.stop().await;
     // grammers asks a user account's channel difference for 100 updates at a time.
     let ids = app
@@ -201,15 +207,7 @@ async fn more_posts_than_one_difference_holds_are_caught_up_in_several_calls_onc
         .unwrap();
     let calls_before = app.sandbox.control().requests().len();
     app.restart().await;
-    let log = eventually(DEADLINE, "250 caught-up posts", || async {
-        let log = log_after(&app, before).await;
-        (log.len() >= 250).then_some(log)
-    })
-    .await;
-    assert_eq!(log.len(), 250, "no duplicates");
-    let logged_ids: Vec<i64> = log.iter().map(|e| e[1].as_i64().unwrap()).collect();
-    let sent: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
-    assert_eq!(logged_ids, sent, "every post, in order");
+    assert_logged_once_in_order(&app, before, &ids, DEADLINE).await;
     // The most calls any one channel took since the restart: the group's catch-up.
     let mut per_channel = std::collections::HashMap::<Option<i64>, usize>::new();
     for call in &app.sandbox.control().requests()[calls_before..] {

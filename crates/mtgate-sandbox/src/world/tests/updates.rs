@@ -70,6 +70,26 @@ fn an_incoming_message_is_pushed_to_the_account_with_the_next_pts() {
     );
 }
 
+/// `updates.getChannelDifference` for `channel` from `pts`, at most `limit` updates.
+fn channel_difference(
+    h: &Harness,
+    channel: &tl::types::InputPeerChannel,
+    pts: i32,
+    limit: i32,
+) -> tl::enums::updates::ChannelDifference {
+    h.ok(&tl::functions::updates::GetChannelDifference {
+        force: false,
+        channel: tl::types::InputChannel {
+            channel_id: channel.channel_id,
+            access_hash: channel.access_hash,
+        }
+        .into(),
+        filter: tl::enums::ChannelMessagesFilter::Empty,
+        pts,
+        limit,
+    })
+}
+
 #[test]
 fn get_channel_difference_replays_a_channels_missed_posts() {
     let h = harness();
@@ -83,19 +103,7 @@ fn get_channel_difference_replays_a_channels_missed_posts() {
     let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
         panic!()
     };
-    let diff = |pts| {
-        h.ok(&tl::functions::updates::GetChannelDifference {
-            force: false,
-            channel: tl::types::InputChannel {
-                channel_id: c.channel_id,
-                access_hash: c.access_hash,
-            }
-            .into(),
-            filter: tl::enums::ChannelMessagesFilter::Empty,
-            pts,
-            limit: 100,
-        })
-    };
+    let diff = |pts| channel_difference(&h, &c, pts, 100);
     let tl::enums::updates::ChannelDifference::Empty(empty) = diff(new.pts) else {
         panic!("nothing missed")
     };
@@ -126,17 +134,7 @@ fn a_channel_difference_cut_by_its_limit_says_more_follows_from_the_pts_it_reach
     }
     let diff = |pts, limit| {
         let tl::enums::updates::ChannelDifference::Difference(d) =
-            h.ok(&tl::functions::updates::GetChannelDifference {
-                force: false,
-                channel: tl::types::InputChannel {
-                    channel_id: c.channel_id,
-                    access_hash: c.access_hash,
-                }
-                .into(),
-                filter: tl::enums::ChannelMessagesFilter::Empty,
-                pts,
-                limit,
-            })
+            channel_difference(&h, &c, pts, limit)
         else {
             panic!("posts missed")
         };
