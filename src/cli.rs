@@ -53,8 +53,8 @@ Environment (also read from .env; the real environment wins):
                            (for replicas) instead of SQLite under MTGATE_STATE_DIR
   MTGATE_REPLICA_ID        with a database URL: this replica's unique name
                            [default: host name + random suffix]
-  MTGATE_REPLICA_ADDRESS   with a database URL: base URL other replicas forward to
-                           [default: http:// + MTGATE_LISTEN]
+  MTGATE_REPLICA_ADDRESS   with a database URL: base URL other replicas forward to,
+                           http:// or https:// [default: http:// + MTGATE_LISTEN]
   MTGATE_LEASE_TTL         with a database URL: account lease lifetime; a dead replica's
                            accounts move within about this long [default: 15s]
   MTGATE_FLOOD_SLEEP_MAX   FLOOD_WAIT seconds slept through; longer ones give 429 [default: 10]
@@ -96,7 +96,7 @@ Media (see docs/media.md):
   MTGATE_MEDIA_BODY_TIMEOUT    a multipart upload's body must be complete within [default: 30m]
   MTGATE_MEDIA_URL_SCHEMES     schemes a JSON send's media.url may be fetched with (http,
                                https or http,https), or off [default: off]
-Outgoing HTTPS (media.url fetches and webhook deliveries):
+Outgoing HTTPS (media.url fetches, webhook deliveries, https:// replica addresses):
   MTGATE_TLS_CA_FILE           PEM file of extra CA certificates to trust (internal CAs),
                                besides the built-in Mozilla roots
 With --sandbox, TG_* and MTGATE_API_KEYS are ignored: the sandbox provides them.

@@ -2,18 +2,30 @@
 //! same roots: the built-in Mozilla set plus `MTGATE_TLS_CA_FILE` ([`TlsConfig`]). TLS is
 //! rustls on ring; certificate errors surface as ordinary request errors to the callers.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use axum::body::Body;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use crate::config::TlsConfig;
 
 /// How long a fetch of `media.url` may take to connect (TLS handshake included).
 const MEDIA_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The client requests are forwarded to other replicas with: hyper's, so bodies stream both
+/// ways untouched; `http://` or `https://` as each replica's address says.
+pub type ReplicaClient = Client<HttpsConnector<HttpConnector>, Body>;
+
 /// The clients of outgoing requests (cheap to clone: each shares its connection pool).
 #[derive(Clone, Debug)]
 pub struct Outgoing {
     media: reqwest::Client,
     webhooks: reqwest::Client,
+    replicas: ReplicaClient,
 }
 
 impl Outgoing {
@@ -32,7 +44,11 @@ impl Outgoing {
         let webhooks = with_roots(tls)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { media, webhooks })
+        Ok(Self {
+            media,
+            webhooks,
+            replicas: replica_client(tls),
+        })
     }
 
     /// Fetches `media.url`.
@@ -44,6 +60,37 @@ impl Outgoing {
     pub fn webhooks(&self) -> &reqwest::Client {
         &self.webhooks
     }
+
+    /// Forwards requests to the replica holding an account.
+    pub fn replicas(&self) -> &ReplicaClient {
+        &self.replicas
+    }
+}
+
+/// hyper's client over rustls with the same roots as the reqwest clients. No proxy from the
+/// environment: replicas reach each other directly.
+fn replica_client(tls: &TlsConfig) -> ReplicaClient {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    // Each was accepted as a trust anchor when the configuration was read.
+    roots.add_parsable_certificates(tls.extra_root_ders.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports rustls' default protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// A builder on rustls trusting the built-in roots and the configured ones.
@@ -71,6 +118,16 @@ pub fn describe(error: &reqwest::Error) -> String {
         "the response broke off".into()
     } else {
         "request failed".into()
+    }
+}
+
+/// Why a forward to another replica failed, for the log: the TLS reason when the handshake
+/// failed, else hyper's words (which name no URL).
+pub fn describe_forward(error: &hyper_util::client::legacy::Error) -> String {
+    match tls_error(error) {
+        Some(tls) => tls_reason(tls),
+        None if error.is_connect() => "cannot connect".into(),
+        None => error.to_string(),
     }
 }
 

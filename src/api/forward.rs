@@ -14,13 +14,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use super::ApiError;
 use super::account::SelectedAccount;
 use crate::cluster::Cluster;
+use crate::outgoing::ReplicaClient;
 
 /// Marks a request one replica passed to another (its value: the sender's replica id).
 pub const FORWARDED: HeaderName = HeaderName::from_static("x-mtgate-forwarded");
@@ -41,20 +39,15 @@ const HOP_BY_HOP: [&str; 9] = [
     "host",
 ];
 
-/// The cluster and an HTTP client to the other replicas.
+/// The cluster and an HTTP(S) client to the other replicas.
 pub struct Forwarder {
     cluster: Arc<Cluster>,
-    client: Client<HttpConnector, Body>,
+    client: ReplicaClient,
 }
 
 impl Forwarder {
-    pub fn new(cluster: Arc<Cluster>) -> Arc<Self> {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        Arc::new(Self {
-            cluster,
-            client: Client::builder(TokioExecutor::new()).build(connector),
-        })
+    pub fn new(cluster: Arc<Cluster>, client: ReplicaClient) -> Arc<Self> {
+        Arc::new(Self { cluster, client })
     }
 }
 
@@ -124,7 +117,7 @@ async fn forward(
         .client
         .request(Request::from_parts(parts, body))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::outgoing::describe_forward(&e))?;
     let (mut parts, body) = answer.into_parts();
     for name in HOP_BY_HOP {
         parts.headers.remove(name);

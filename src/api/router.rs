@@ -51,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         // Inside the key check (which chose the account): requests for accounts held by
         // another replica go there. Only with replicas, so one process pays nothing.
         protected = protected.route_layer(middleware::from_fn_with_state(
-            Forwarder::new(cluster.clone()),
+            Forwarder::new(cluster.clone(), state.outgoing.replicas().clone()),
             forward::to_holder,
         ));
     }

@@ -18,8 +18,9 @@ const LEASE_TTL_RANGE: (Duration, Duration) = (Duration::from_secs(1), Duration:
 pub struct ClusterConfig {
     /// `MTGATE_REPLICA_ID`: unique per replica; default: host name plus a random suffix.
     pub replica_id: String,
-    /// `MTGATE_REPLICA_ADDRESS`: the base URL other replicas forward requests to; default
-    /// `http://` + the listen address (which must then not be a wildcard address).
+    /// `MTGATE_REPLICA_ADDRESS`: the base URL other replicas forward requests to, `http://`
+    /// or `https://` (a TLS front such as a sidecar proxy); default `http://` + the listen
+    /// address (which must then not be a wildcard address).
     pub address: Option<String>,
     /// `MTGATE_LEASE_TTL`.
     pub lease_ttl: Duration,
@@ -47,7 +48,7 @@ impl ClusterConfig {
             Some(_) => {
                 errors.push(ConfigError::new(
                     "MTGATE_REPLICA_ADDRESS",
-                    "must be an http:// base URL other replicas can reach, e.g. http://10.0.0.5:8000",
+                    "must be an http:// or https:// base URL other replicas can reach, e.g. http://10.0.0.5:8000",
                 ));
                 None
             }
@@ -86,6 +87,7 @@ fn valid_id(id: &str) -> bool {
 
 fn valid_base_url(url: &str) -> bool {
     url.strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
         .is_some_and(|rest| !rest.is_empty() && !rest.contains(['/', '?', '#', ' ', '@']))
 }
 
@@ -141,6 +143,11 @@ mod tests {
         assert_eq!(config.replica_id, "node-a");
         assert_eq!(config.address.as_deref(), Some("http://10.0.0.5:8000"));
         assert_eq!(config.lease_ttl, Duration::from_secs(5));
+        let tls = load(&[("MTGATE_REPLICA_ADDRESS", "https://mtgate-a.internal:8443")]).unwrap();
+        assert_eq!(
+            tls.address.as_deref(),
+            Some("https://mtgate-a.internal:8443")
+        );
     }
 
     #[test]

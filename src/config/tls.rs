@@ -1,9 +1,13 @@
 //! `MTGATE_TLS_CA_FILE`: trust roots for outgoing HTTPS (`media.url` fetches, webhook
-//! deliveries) besides the built-in Mozilla set, for receivers behind an internal CA. Read and
-//! checked once at startup, so a bad bundle stops mtgate instead of failing every delivery.
+//! deliveries, forwarding to replicas at `https://` addresses) besides the built-in Mozilla
+//! set, for servers behind an internal CA. Read and checked once at startup, so a bad bundle
+//! stops mtgate instead of failing every delivery.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
 use super::ConfigError;
 
@@ -16,6 +20,8 @@ pub struct TlsConfig {
     pub ca_file: Option<PathBuf>,
     /// Its certificates, each already accepted as a trust anchor.
     pub extra_roots: Vec<reqwest::Certificate>,
+    /// The same certificates as DER, for the clients built on rustls directly.
+    pub extra_root_ders: Vec<CertificateDer<'static>>,
 }
 
 impl fmt::Debug for TlsConfig {
@@ -32,19 +38,27 @@ impl TlsConfig {
         let Some(path) = get(VAR).map(|v| PathBuf::from(v.trim())) else {
             return Ok(Self::default());
         };
-        let extra_roots = load(&path).map_err(|reason| ConfigError::new(VAR, reason))?;
+        let (extra_roots, extra_root_ders) =
+            load(&path).map_err(|reason| ConfigError::new(VAR, reason))?;
         Ok(Self {
             ca_file: Some(path),
             extra_roots,
+            extra_root_ders,
         })
     }
 }
 
-/// The certificates of a PEM bundle, or why it cannot be used (never its contents).
-fn load(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+/// The certificates of a PEM bundle (for reqwest, and as DER), or why it cannot be used
+/// (never its contents).
+type Roots = (Vec<reqwest::Certificate>, Vec<CertificateDer<'static>>);
+
+fn load(path: &Path) -> Result<Roots, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let certificates = reqwest::Certificate::from_pem_bundle(&bytes)
+    let not_pem = |_| format!("{shown} is not PEM: a CERTIFICATE block does not decode");
+    let certificates = reqwest::Certificate::from_pem_bundle(&bytes).map_err(not_pem)?;
+    let ders = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|_| format!("{shown} is not PEM: a CERTIFICATE block does not decode"))?;
     if certificates.is_empty() {
         return Err(format!(
@@ -59,7 +73,7 @@ fn load(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
             )
         })?;
     }
-    Ok(certificates)
+    Ok((certificates, ders))
 }
 
 /// Whether the TLS stack accepts `certificate` as a trust anchor: a client trusting only it
@@ -111,6 +125,7 @@ mod tests {
         let tls = with(&path).unwrap();
         assert_eq!(tls.ca_file.as_deref(), Some(path.as_path()));
         assert_eq!(tls.extra_roots.len(), 2);
+        assert_eq!(tls.extra_root_ders.len(), 2);
     }
 
     #[test]

@@ -66,6 +66,15 @@ impl Replicas {
 
     /// [`Self::start`] with more variables for every replica.
     pub async fn start_with(count: usize, extra: &[(&str, &str)]) -> Self {
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start_each(count, |_| extra.clone()).await
+    }
+
+    /// [`Self::start`] with more variables for replica `i` from `extra(i)`.
+    pub async fn start_each(count: usize, extra: impl Fn(usize) -> Vec<(String, String)>) -> Self {
         let url = tokio::task::spawn_blocking(|| {
             mtgate_testdb::shared()
                 .and_then(|pg| pg.create_database())
@@ -88,7 +97,7 @@ impl Replicas {
                 ("MTGATE_LEASE_TTL".into(), format!("{}ms", TTL.as_millis())),
                 ("MTGATE_LOG_FORMAT".into(), "json".into()),
             ]);
-            vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            vars.extend(extra(i));
             let process = MtgateProcess::spawn(&["serve"], &vars);
             let address = process.wait_for_listen_address().await;
             replicas.push(Replica {

@@ -3,97 +3,13 @@
 //! through `MTGATE_TLS_CA_FILE`. Without it the certificate is refused like any failure: a
 //! 502 for a fetch, failed attempts and a dead letter for a webhook.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
-
-use axum::Router;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio_rustls::server::TlsStream;
 
-use crate::common::{AppOptions, DEADLINE, TempDir, eventually, spawn_app_with};
+use crate::common::{AppOptions, DEADLINE, eventually, spawn_app_with};
 use crate::events_support::{Receiver, body, incoming, subscribe, verify, wait_for_pump};
 use crate::media_support::{file_routes, noise, sha256_hex};
 use crate::messages_support::{count_calls, ground_truth, ready_app_with, send, world};
-
-/// A certificate authority made for one test, its certificate in a PEM file.
-struct TestCa {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-    dir: TempDir,
-}
-
-impl TestCa {
-    fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "mtgate test CA");
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        let dir = TempDir::new("tls-ca");
-        std::fs::write(dir.path().join("ca.pem"), issuer.pem()).unwrap();
-        Self { issuer, dir }
-    }
-
-    /// The path to give as `MTGATE_TLS_CA_FILE`.
-    fn file(&self) -> String {
-        self.dir.path().join("ca.pem").display().to_string()
-    }
-
-    /// Serves `app` over HTTPS on a loopback port, with a certificate for 127.0.0.1 signed
-    /// by this CA; the base URL.
-    async fn serve(&self, app: Router) -> String {
-        let key = KeyPair::generate().unwrap();
-        let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-        let certificate = params.signed_by(&key, &*self.issuer).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let config = ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(vec![certificate.der().clone()], key)
-            .unwrap();
-        let listener = TlsListener {
-            tcp: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-        };
-        let address = listener.tcp.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("https://{address}")
-    }
-}
-
-/// TCP accepts followed by a TLS handshake, one connection at a time (enough for a test).
-struct TlsListener {
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, address)) = self.tcp.accept().await else {
-                continue;
-            };
-            // A client refusing the certificate ends its handshake with an alert: that is
-            // what some tests expect, so the listener waits for the next connection.
-            let handshake = self.acceptor.accept(tcp);
-            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
-                return (tls, address);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
+use crate::tls_support::TestCa;
 
 #[tokio::test]
 async fn an_https_media_url_signed_by_the_configured_ca_arrives_byte_identical() {
