@@ -2,7 +2,7 @@
 //! same roots: the built-in Mozilla set plus `MTGATE_TLS_CA_FILE` ([`TlsConfig`]). TLS is
 //! rustls on ring; certificate errors surface as ordinary request errors to the callers.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -25,7 +25,9 @@ pub type ReplicaClient = Client<HttpsConnector<HttpConnector>, Body>;
 pub struct Outgoing {
     media: reqwest::Client,
     webhooks: reqwest::Client,
-    replicas: ReplicaClient,
+    /// Built on first use: only a replica of a cluster forwards.
+    replicas: Arc<OnceLock<ReplicaClient>>,
+    tls: TlsConfig,
 }
 
 impl Outgoing {
@@ -47,7 +49,8 @@ impl Outgoing {
         Ok(Self {
             media,
             webhooks,
-            replicas: replica_client(tls),
+            replicas: Arc::default(),
+            tls: tls.clone(),
         })
     }
 
@@ -63,7 +66,7 @@ impl Outgoing {
 
     /// Forwards requests to the replica holding an account.
     pub fn replicas(&self) -> &ReplicaClient {
-        &self.replicas
+        self.replicas.get_or_init(|| replica_client(&self.tls))
     }
 }
 
