@@ -55,11 +55,11 @@ type Roots = (Vec<reqwest::Certificate>, Vec<CertificateDer<'static>>);
 fn load(path: &Path) -> Result<Roots, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let not_pem = |_| format!("{shown} is not PEM: a CERTIFICATE block does not decode");
-    let certificates = reqwest::Certificate::from_pem_bundle(&bytes).map_err(not_pem)?;
+    let not_pem = || format!("{shown} is not PEM: a CERTIFICATE block does not decode");
+    let certificates = reqwest::Certificate::from_pem_bundle(&bytes).map_err(|_| not_pem())?;
     let ders = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| format!("{shown} is not PEM: a CERTIFICATE block does not decode"))?;
+        .map_err(|_| not_pem())?;
     if certificates.is_empty() {
         return Err(format!(
             "{shown} holds no PEM certificate (-----BEGIN CERTIFICATE----- blocks expected)"
