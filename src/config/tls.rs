@@ -55,23 +55,26 @@ type Roots = (Vec<reqwest::Certificate>, Vec<CertificateDer<'static>>);
 fn load(path: &Path) -> Result<Roots, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let not_pem = || format!("{shown} is not PEM: a CERTIFICATE block does not decode");
-    let certificates = reqwest::Certificate::from_pem_bundle(&bytes).map_err(|_| not_pem())?;
+    // Read once as DER; reqwest's certificates are made from the same bytes.
     let ders = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| not_pem())?;
-    if certificates.is_empty() {
+        .map_err(|_| format!("{shown} is not PEM: a CERTIFICATE block does not decode"))?;
+    if ders.is_empty() {
         return Err(format!(
             "{shown} holds no PEM certificate (-----BEGIN CERTIFICATE----- blocks expected)"
         ));
     }
-    for (i, certificate) in certificates.iter().enumerate() {
-        usable_root(certificate).map_err(|()| {
+    let mut certificates = Vec::with_capacity(ders.len());
+    for (i, der) in ders.iter().enumerate() {
+        let unusable = || {
             format!(
                 "{shown}: certificate {} is not a usable X.509 CA certificate",
                 i + 1
             )
-        })?;
+        };
+        let certificate = reqwest::Certificate::from_der(der).map_err(|_| unusable())?;
+        usable_root(&certificate).map_err(|()| unusable())?;
+        certificates.push(certificate);
     }
     Ok((certificates, ders))
 }
