@@ -1,5 +1,5 @@
 //! Unit tests of the `mtgate` benchmark's pure parts (percentiles, `/proc` parsing, the
-//! ground-truth audit), which its `harness = false` target cannot run itself:
+//! ground-truth audit, the targets' arithmetic), which its `harness = false` target cannot run itself:
 //! `cargo test --bench mtgate_units` (also part of plain `cargo test`).
 
 // The modules are shared with the bench; these tests use only their pure parts.
@@ -21,6 +21,9 @@ mod procs {
 
 #[path = "mtgate/truth.rs"]
 mod truth;
+
+#[path = "mtgate/report.rs"]
+mod report;
 
 mod stats_tests {
     use std::time::Duration;
@@ -246,5 +249,103 @@ mod cpu_tests {
     #[test]
     fn this_process_can_read_its_own_cpu_time() {
         assert!(ticks(std::process::id()).is_ok());
+    }
+}
+
+mod target_tests {
+    use std::collections::BTreeMap;
+
+    use super::cpu::PerOp;
+    use super::report::{Row, ServiceFacts, Target, targets};
+    use super::rss::Memory;
+    use super::stats::Summary;
+
+    fn row(key: &'static str, concurrency: usize, p50_ms: f64, service_us: Option<f64>) -> Row {
+        Row {
+            key,
+            name: "",
+            concurrency,
+            ops: 100,
+            errors: BTreeMap::new(),
+            summary: Some(Summary {
+                ok: 100,
+                throughput: 1.0,
+                p50_ms,
+                p90_ms: p50_ms,
+                p99_ms: p50_ms,
+                max_ms: p50_ms,
+                mean_ms: p50_ms,
+            }),
+            baseline: None,
+            p50_ratio: None,
+            throughput_ratio: None,
+            notes: BTreeMap::new(),
+            cpu: service_us.map(|service_us| PerOp {
+                bench_us: 0.0,
+                service_us,
+                sandbox_us: 0.0,
+            }),
+            retried_on: BTreeMap::new(),
+            audit: None,
+        }
+    }
+
+    fn facts() -> ServiceFacts {
+        let memory = Memory {
+            rss_kb: 10_000,
+            hwm_kb: 10_000,
+        };
+        ServiceFacts {
+            ready_ms: vec![],
+            ready_median_ms: None,
+            idle: memory,
+            after_load: memory,
+            sandbox_after_load: None,
+        }
+    }
+
+    fn named<'a>(all: &'a [Target], name: &str) -> &'a Target {
+        all.iter().find(|t| t.name == name).expect(name)
+    }
+
+    #[test]
+    fn the_c1_overhead_is_the_send_p50_less_the_live_and_direct_p50s() {
+        let rows = [
+            row("a", 1, 0.200, None),
+            row("b", 1, 0.425, None),
+            row("h", 1, 0.150, None),
+            row("p", 1, 0.330, None),
+        ];
+        let all = targets(&rows, &facts(), 0, 0);
+        let mtgate = named(&all, "c=1 p50 b - (h + a)");
+        assert_eq!(
+            (mtgate.measured.as_str(), mtgate.met),
+            ("75 us", Some(false))
+        );
+        let floor = named(&all, "(context) c=1 p50 floor p - (h + a)");
+        assert_eq!((floor.measured.as_str(), floor.met), ("-20 us", Some(true)));
+        let without_h = targets(&rows[..2], &facts(), 0, 0);
+        let unmeasured = named(&without_h, "c=1 p50 b - (h + a)");
+        assert_eq!(
+            (unmeasured.measured.as_str(), unmeasured.met),
+            ("n/a", None)
+        );
+    }
+
+    #[test]
+    fn the_c64_cpu_target_reads_the_service_column_at_c64_only() {
+        let rows = [
+            row("b", 1, 0.4, Some(300.0)),
+            row("b", 64, 8.0, Some(40.0)),
+            row("p", 64, 7.0, Some(41.0)),
+        ];
+        let all = targets(&rows, &facts(), 0, 0);
+        let mtgate = named(&all, "c=64 service CPU per send (b)");
+        assert_eq!(
+            (mtgate.measured.as_str(), mtgate.met),
+            ("40 us", Some(true))
+        );
+        let floor = named(&all, "(context) c=64 floor CPU per send (p)");
+        assert_eq!((floor.measured.as_str(), floor.met), ("41 us", Some(false)));
     }
 }

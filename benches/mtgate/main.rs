@@ -2,7 +2,8 @@
 //! against the grammers client calling the sandbox directly, and how the service holds up
 //! under load and connection drops (issue 6; see BENCHMARKS.md).
 //!
-//! Starts `mtgate sandbox` and `mtgate serve` as separate processes on loopback, runs every
+//! Starts `mtgate sandbox`, `mtgate serve` and the floor proxy (this binary again, see
+//! `floor.rs`) as separate processes on loopback, runs every
 //! scenario at concurrency 1, 16 and 64, prints a table, writes `target/bench/mtgate.json`
 //! (process logs under `target/bench/logs/`), and exits 1 only if a message was lost or
 //! duplicated (2 if the bench itself could not run). Timings are reported, never asserted.
@@ -13,6 +14,7 @@ mod cpu;
 mod direct;
 mod events;
 mod failover;
+mod floor;
 mod http;
 mod load;
 mod media;
@@ -90,6 +92,13 @@ impl Options {
         }
     }
 
+    /// Whether a run of the main scenarios includes `key` (all do without `--only`).
+    fn selects(&self, key: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|keys| keys.iter().any(|k| k == key))
+    }
+
     /// Cold starts of `mtgate serve` timed to readiness (the last one is benchmarked).
     fn starts(&self) -> usize {
         if self.quick { 2 } else { 5 }
@@ -97,6 +106,10 @@ impl Options {
 }
 
 fn main() -> ExitCode {
+    // Started again by `floor::Floor::start`: this process is the (p) row's proxy.
+    if let Some(code) = floor::serve_if_asked() {
+        return code;
+    }
     let options = Options::parse();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     // `--only outbox`: the outbox broadcast alone (issue 12), its own report.
@@ -239,6 +252,18 @@ async fn run(options: &Options) -> Result<Report, Error> {
     let direct_group = direct::Direct::resolve(&client, &world.supergroup).await?;
     let http_channel = http::Mtgate::new(&service.base_url, &service.api_key, &world.channel)?;
     let http_group = http_channel.with_peer(&world.supergroup);
+    let floor = if options.selects("p") {
+        Some(floor::Floor::start(&sandbox.info.session, &world.channel, &logs).await?)
+    } else {
+        None
+    };
+    let floor_client = match &floor {
+        Some(floor) => Some((
+            http::Mtgate::new(&floor.base_url, "", &world.channel)?,
+            floor.pid().ok_or("the floor proxy has no pid")?,
+        )),
+        None => None,
+    };
 
     // The messages the edit scenarios rewrite, and a supergroup history deep enough for
     // full pages; sent once, directly, before anything is measured.
@@ -264,6 +289,7 @@ async fn run(options: &Options) -> Result<Report, Error> {
             service: service_pid,
             sandbox: sandbox.pid().ok_or("mtgate sandbox has no pid")?,
         },
+        floor: floor_client,
     };
     let mut rows = bench.run_all().await;
     report::compute_ratios(&mut rows);

@@ -15,7 +15,7 @@ use tokio::process::{Child, Command};
 const MTGATE: &str = env!("CARGO_BIN_EXE_mtgate");
 
 /// How long either process may take to come up before the bench gives up on it.
-const START_DEADLINE: Duration = Duration::from_secs(30);
+pub const START_DEADLINE: Duration = Duration::from_secs(30);
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -201,6 +201,6 @@ fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
-fn log_file(dir: &Path, name: &str) -> std::io::Result<std::fs::File> {
+pub fn log_file(dir: &Path, name: &str) -> std::io::Result<std::fs::File> {
     std::fs::File::create(dir.join(name))
 }

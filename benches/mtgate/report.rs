@@ -124,7 +124,39 @@ pub fn targets(
             }
         };
     let idle_mb = service.idle.rss_kb as f64 / 1024.0;
+    let p50 = |key: &str| {
+        find(key, 1)
+            .and_then(|r| r.summary.as_ref())
+            .map(|s| s.p50_ms)
+    };
+    // Issue 11: what a send adds at c=1 over a bare HTTP round trip plus the direct call.
+    let overhead_target = |name, send: &str, live: &str, direct: &str| {
+        let value = match (p50(send), p50(live), p50(direct)) {
+            (Some(s), Some(h), Some(a)) => Some((s - h - a) * 1e3),
+            _ => None,
+        };
+        Target {
+            name,
+            goal: "<= 30 us",
+            measured: value.map_or("n/a".into(), |v| format!("{v:.0} us")),
+            met: value.map(|v| v <= 30.0),
+        }
+    };
+    // Issue 11: the service's CPU per send at c=64.
+    let cpu_target = |name, key: &str| {
+        let value = find(key, 64).and_then(|r| r.cpu).map(|c| c.service_us);
+        Target {
+            name,
+            goal: "<= 40 us",
+            measured: value.map_or("n/a".into(), |v| format!("{v:.0} us")),
+            met: value.map(|v| v <= 40.0),
+        }
+    };
     vec![
+        overhead_target("c=1 p50 b - (h + a)", "b", "h", "a"),
+        overhead_target("(context) c=1 p50 floor p - (h + a)", "p", "h", "a"),
+        cpu_target("c=64 service CPU per send (b)", "b"),
+        cpu_target("(context) c=64 floor CPU per send (p)", "p"),
         ratio_target(
             "p50 send, mtgate/direct, c=1",
             "<= 1.15x",
@@ -329,7 +361,7 @@ pub fn render(report: &Report) -> String {
         );
     }
 
-    let _ = writeln!(o, "\ntargets (issue 6):");
+    let _ = writeln!(o, "\ntargets (issues 6 and 11):");
     for t in &report.targets {
         let verdict = match t.met {
             Some(true) => "met",

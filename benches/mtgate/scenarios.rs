@@ -2,7 +2,8 @@
 //! (a) direct grammers send, (b) `POST /v1/messages`, (c0/c) edit direct / through mtgate,
 //! (d0/d) history direct / through mtgate, (e) `GET /health` while sends run in the
 //! background, (f) sends with an `Idempotency-Key` while the sandbox drops every connection
-//! every N completed sends; (h) `GET /health/live` alone, the HTTP floor.
+//! every N completed sends; (h) `GET /health/live` alone, the HTTP floor; (p) the same
+//! send through a bare axum + grammers proxy, the floor of the stack (see `floor.rs`).
 //!
 //! Sends go to the channel (the ground truth audited afterwards); edits and history use the
 //! supergroup, whose size stays fixed, so history pages cost the same in every run.
@@ -56,6 +57,8 @@ pub struct Bench {
     pub ledger: Ledger,
     pub control_url: String,
     pub pids: Pids,
+    /// (p): the floor proxy's client (writing to the channel) and its process id.
+    pub floor: Option<(Mtgate, u32)>,
 }
 
 impl Bench {
@@ -70,6 +73,9 @@ impl Bench {
             }
             if self.selected("b") {
                 rows.push(self.http_send(c).await);
+            }
+            if self.selected("p") {
+                rows.extend(self.floor_send(c).await);
             }
             if self.selected("c0") {
                 rows.push(self.direct_edit(c).await);
@@ -143,6 +149,34 @@ impl Bench {
             }
         })
         .await
+    }
+
+    /// (p): the (b) send through the floor proxy instead of mtgate; `None` when the floor
+    /// is not running.
+    async fn floor_send(&self, c: usize) -> Option<Row> {
+        let (http, _) = self.floor.clone()?;
+        let (ledger, label) = (self.ledger.clone(), label("p", c));
+        let tags = self.tagger("p", c);
+        let row = self.measure("p", "floor proxy POST send", c, Some("a"), true, move |i| {
+            let (http, ledger, label, tag) = (http.clone(), ledger.clone(), label.clone(), tags(i));
+            async move {
+                let result = http.send(&message_text(&tag)).await;
+                ledger.record(&label, tag, result.as_ref().ok().copied());
+                result.map(drop)
+            }
+        });
+        Some(row.await)
+    }
+
+    /// The processes a row's CPU is read from: the floor's instead of mtgate's for (p).
+    fn pids_for(&self, key: &str) -> Pids {
+        match &self.floor {
+            Some((_, floor)) if key == "p" => Pids {
+                service: *floor,
+                ..self.pids
+            },
+            _ => self.pids,
+        }
     }
 
     async fn direct_edit(&self, c: usize) -> Row {
@@ -439,8 +473,9 @@ impl Bench {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         let op = Arc::new(op);
+        let pids = self.pids_for(key);
         let mut notes = BTreeMap::new();
-        if !self.pids.settle(cpu::SETTLE_WINDOW, SETTLE_LIMIT).await {
+        if !pids.settle(cpu::SETTLE_WINDOW, SETTLE_LIMIT).await {
             notes.insert("not_settled", 1.0);
         }
         if warm_up {
@@ -449,18 +484,14 @@ impl Bench {
             if outcome.error_count() > 0 {
                 notes.insert("warmup_errors", outcome.error_count() as f64);
             }
-            if !self
-                .pids
-                .settle(cpu::AFTER_WARMUP_WINDOW, SETTLE_LIMIT)
-                .await
-            {
+            if !pids.settle(cpu::AFTER_WARMUP_WINDOW, SETTLE_LIMIT).await {
                 notes.insert("not_settled_after_warmup", 1.0);
             }
         }
         eprintln!("  {key:>2} {name:<24} c={c:<3} {ops} ops ...");
-        let before = self.pids.snapshot();
+        let before = pids.snapshot();
         let outcome = load::run(ops, c, move |i| op(i)).await;
-        let cpu = cpu::per_op(before, self.pids.snapshot(), ops);
+        let cpu = cpu::per_op(before, pids.snapshot(), ops);
         Row {
             key,
             name,
