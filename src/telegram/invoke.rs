@@ -50,6 +50,25 @@ impl ClientManager {
     where
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
     {
+        self.invoke_boxed(chat, request, waits)
+            .await
+            .map(|answer| *answer)
+    }
+
+    /// [`Self::invoke_with`] with the answer boxed as soon as grammers hands it over. TL
+    /// answers are large values (`Updates` is about 5 KiB), and unboxed each layer between
+    /// grammers and the caller (migration, timeout, metrics, flood memory, peer learning)
+    /// copied it once more: in a profile of sends at c=1 those copies were 1.4 % of mtgate's
+    /// CPU, the largest single item of the send's own path (BENCHMARKS.md, "Sixth pass").
+    pub async fn invoke_boxed<R>(
+        &self,
+        chat: Option<i64>,
+        request: R,
+        waits: Waits,
+    ) -> Result<Box<R::Return>, TelegramError>
+    where
+        R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
+    {
         let shared = self.shared();
         let scope = FloodScope {
             method: method_name::<R>(),
@@ -64,14 +83,19 @@ impl ClientManager {
                 client: &client,
                 shared,
             };
-            let request = &request;
+            let (request, client) = (&request, &client);
             match &pool {
-                None => migrate::follow(&dcs, |dc| client.invoke_in_dc(dc, request)).await,
+                None => {
+                    migrate::follow(&dcs, |dc| async move {
+                        client.invoke_in_dc(dc, request).await.map(Box::new)
+                    })
+                    .await
+                }
                 // Straight to the pool: no retry policy, so no flood wait is slept here.
                 Some(pool) => {
                     migrate::follow(&dcs, |dc| async move {
                         let body = pool.raw_invoke_in_dc(dc, request.to_bytes()).await?;
-                        Ok(R::Return::from_bytes(&body)?)
+                        Ok(Box::new(R::Return::from_bytes(&body)?))
                     })
                     .await
                 }

@@ -74,7 +74,9 @@ where
             to_dc = next,
             "Telegram moved the call to another DC"
         );
-        dcs.authorize_in(next).await?;
+        // Boxed: the authorization exchange's future holds whole TL answers (kilobytes),
+        // and inline it would enlarge every call's future, migrating or not.
+        Box::pin(dcs.authorize_in(next)).await?;
         if matches!(migration(&error), Some(Migration::Home(_))) {
             dcs.set_home_dc(next).await?;
         }

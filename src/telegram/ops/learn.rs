@@ -92,21 +92,23 @@ impl TelegramAccount {
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
         R::Return: CarriesPeers,
     {
-        self.call_with(chat, request, Waits::Sleep).await
+        let answer = self.call_with(chat, request, Waits::Sleep).await?;
+        Ok(*answer)
     }
 
-    /// [`Self::call_in_chat`], choosing what happens to short flood waits.
+    /// [`Self::call_in_chat`], choosing what happens to short flood waits; the answer stays
+    /// boxed (see [`crate::telegram::ClientManager::invoke_boxed`]).
     pub(super) async fn call_with<R>(
         &self,
         chat: Option<i64>,
         request: R,
         waits: Waits,
-    ) -> Result<R::Return, TelegramError>
+    ) -> Result<Box<R::Return>, TelegramError>
     where
         R: tl::RemoteCall + tl::Identifiable + Send + Sync + 'static,
         R::Return: CarriesPeers,
     {
-        let answer = self.manager.invoke_with(chat, request, waits).await?;
+        let answer = self.manager.invoke_boxed(chat, request, waits).await?;
         let (users, chats) = answer.peers();
         self.peers.learn(users, chats);
         Ok(answer)
