@@ -304,8 +304,10 @@ mod target_tests {
         }
     }
 
-    fn named<'a>(all: &'a [Target], name: &str) -> &'a Target {
-        all.iter().find(|t| t.name == name).expect(name)
+    /// What the target called `name` measured, and whether it was met.
+    fn verdict<'a>(all: &'a [Target], name: &str) -> (&'a str, Option<bool>) {
+        let target = all.iter().find(|t| t.name == name).expect(name);
+        (target.measured.as_str(), target.met)
     }
 
     #[test]
@@ -317,19 +319,11 @@ mod target_tests {
             row("p", 1, 0.330, None),
         ];
         let all = targets(&rows, &facts(), 0, 0);
-        let mtgate = named(&all, "c=1 p50 b - (h + a)");
-        assert_eq!(
-            (mtgate.measured.as_str(), mtgate.met),
-            ("75 us", Some(false))
-        );
-        let floor = named(&all, "(context) c=1 p50 floor p - (h + a)");
-        assert_eq!((floor.measured.as_str(), floor.met), ("-20 us", Some(true)));
+        assert_eq!(verdict(&all, "c=1 p50 b - (h + a)"), ("75 us", Some(false)));
+        let floor = "(context) c=1 p50 floor p - (h + a)";
+        assert_eq!(verdict(&all, floor), ("-20 us", Some(true)));
         let without_h = targets(&rows[..2], &facts(), 0, 0);
-        let unmeasured = named(&without_h, "c=1 p50 b - (h + a)");
-        assert_eq!(
-            (unmeasured.measured.as_str(), unmeasured.met),
-            ("n/a", None)
-        );
+        assert_eq!(verdict(&without_h, "c=1 p50 b - (h + a)"), ("n/a", None));
     }
 
     #[test]
@@ -340,12 +334,11 @@ mod target_tests {
             row("p", 64, 7.0, Some(41.0)),
         ];
         let all = targets(&rows, &facts(), 0, 0);
-        let mtgate = named(&all, "c=64 service CPU per send (b)");
         assert_eq!(
-            (mtgate.measured.as_str(), mtgate.met),
+            verdict(&all, "c=64 service CPU per send (b)"),
             ("40 us", Some(true))
         );
-        let floor = named(&all, "(context) c=64 floor CPU per send (p)");
-        assert_eq!((floor.measured.as_str(), floor.met), ("41 us", Some(false)));
+        let floor = "(context) c=64 floor CPU per send (p)";
+        assert_eq!(verdict(&all, floor), ("41 us", Some(false)));
     }
 }
