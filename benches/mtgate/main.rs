@@ -92,13 +92,6 @@ impl Options {
         }
     }
 
-    /// Whether a run of the main scenarios includes `key` (all do without `--only`).
-    fn selects(&self, key: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|keys| keys.iter().any(|k| k == key))
-    }
-
     /// Cold starts of `mtgate serve` timed to readiness (the last one is benchmarked).
     fn starts(&self) -> usize {
         if self.quick { 2 } else { 5 }
@@ -252,7 +245,7 @@ async fn run(options: &Options) -> Result<Report, Error> {
     let direct_group = direct::Direct::resolve(&client, &world.supergroup).await?;
     let http_channel = http::Mtgate::new(&service.base_url, &service.api_key, &world.channel)?;
     let http_group = http_channel.with_peer(&world.supergroup);
-    let floor = if options.selects("p") {
+    let floor = if scenarios::selects(options.only.as_deref(), "p") {
         Some(floor::Floor::start(&sandbox.info.session, &world.channel, &logs).await?)
     } else {
         None

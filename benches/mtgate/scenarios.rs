@@ -108,10 +108,7 @@ impl Bench {
     }
 
     fn selected(&self, key: &str) -> bool {
-        self.plan
-            .only
-            .as_ref()
-            .is_none_or(|keys| keys.iter().any(|k| k == key))
+        selects(self.plan.only.as_deref(), key)
     }
 
     async fn direct_send(&self, c: usize) -> Row {
@@ -513,6 +510,11 @@ impl Bench {
 /// How long a row waits for the service and the sandbox to go idle before it measures anyway
 /// (and says so in its notes).
 const SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Whether `--only` (`None`: not given, so every scenario) includes scenario `key`.
+pub fn selects(only: Option<&[String]>, key: &str) -> bool {
+    only.is_none_or(|keys| keys.iter().any(|k| k == key))
+}
 
 /// The ledger label of a send scenario's row (matches [`Row`] key and concurrency).
 pub fn label(key: &str, c: usize) -> String {

@@ -128,13 +128,19 @@ mod tests {
         .into()
     }
 
-    #[test]
-    fn a_client_gets_exactly_the_updates_after_its_pts() {
+    /// A box starting at pts 10 that then logged `n` deletions (pts 11, 12, …).
+    fn box_of_deletions(n: usize) -> PtsBox {
         let mut b = PtsBox::starting_at(10);
-        for _ in 0..3 {
+        for _ in 0..n {
             let pts = b.advance(1);
             b.record(delete(pts));
         }
+        b
+    }
+
+    #[test]
+    fn a_client_gets_exactly_the_updates_after_its_pts() {
+        let b = box_of_deletions(3);
         assert_eq!(b.pts(), 13);
         assert_eq!(b.missed_since(13), Missed::Nothing);
         assert_eq!(
@@ -147,11 +153,7 @@ mod tests {
 
     #[test]
     fn a_limited_replay_stops_at_the_limit_and_names_the_pts_it_reached() {
-        let mut b = PtsBox::starting_at(10);
-        for _ in 0..5 {
-            let pts = b.advance(1);
-            b.record(delete(pts));
-        }
+        let b = box_of_deletions(5);
         assert_eq!(
             b.missed_up_to(11, 2),
             (Missed::Updates(vec![delete(12), delete(13)]), 13)

@@ -90,6 +90,17 @@ fn channel_difference(
     })
 }
 
+/// Posts `text` to the channel `news`; the channel pts the post reached.
+fn post(h: &Harness, news: &tl::enums::InputPeer, text: &str, random_id: i64) -> i32 {
+    let tl::enums::Updates::Updates(sent) = h.send(news, text, random_id).unwrap() else {
+        panic!("a channel post is answered with full updates")
+    };
+    let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
+        panic!("the post's new-message update")
+    };
+    new.pts
+}
+
 #[test]
 fn get_channel_difference_replays_a_channels_missed_posts() {
     let h = harness();
@@ -97,21 +108,16 @@ fn get_channel_difference_replays_a_channels_missed_posts() {
     let tl::enums::InputPeer::Channel(c) = news.clone() else {
         unreachable!()
     };
-    let tl::enums::Updates::Updates(sent) = h.send(&news, "one", 1).unwrap() else {
-        panic!()
-    };
-    let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
-        panic!()
-    };
+    let pts = post(&h, &news, "one", 1);
     let diff = |pts| channel_difference(&h, &c, pts, 100);
-    let tl::enums::updates::ChannelDifference::Empty(empty) = diff(new.pts) else {
+    let tl::enums::updates::ChannelDifference::Empty(empty) = diff(pts) else {
         panic!("nothing missed")
     };
-    assert_eq!(empty.pts, new.pts);
-    let tl::enums::updates::ChannelDifference::Difference(d) = diff(new.pts - 1) else {
+    assert_eq!(empty.pts, pts);
+    let tl::enums::updates::ChannelDifference::Difference(d) = diff(pts - 1) else {
         panic!("one post missed")
     };
-    assert_eq!((d.pts, d.new_messages.len()), (new.pts, 1));
+    assert_eq!((d.pts, d.new_messages.len()), (pts, 1));
     assert!(d.r#final);
 }
 
@@ -124,13 +130,7 @@ fn a_channel_difference_cut_by_its_limit_says_more_follows_from_the_pts_it_reach
     };
     let mut last_pts = 0;
     for (i, text) in ["one", "two", "three"].into_iter().enumerate() {
-        let tl::enums::Updates::Updates(sent) = h.send(&news, text, 10 + i as i64).unwrap() else {
-            panic!()
-        };
-        let tl::enums::Update::NewChannelMessage(new) = &sent.updates[1] else {
-            panic!()
-        };
-        last_pts = new.pts;
+        last_pts = post(&h, &news, text, 10 + i as i64);
     }
     let diff = |pts, limit| {
         let tl::enums::updates::ChannelDifference::Difference(d) =
