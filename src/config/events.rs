@@ -25,7 +25,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "MTGATE_EVENTS_COMMIT_WINDOW",
-        "2ms",
+        "10ms",
         "the event log commits what arrived within this window together (group commit; 0 commits each batch at once, at most 1s)",
     ),
     (
@@ -187,7 +187,7 @@ mod tests {
         }
         assert_eq!(
             EventsConfig::default().commit_window,
-            Duration::from_millis(2)
+            Duration::from_millis(10)
         );
     }
 

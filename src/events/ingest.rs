@@ -37,6 +37,7 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
     let mut first = true;
     let mut since_purge = 0usize;
     let mut last_purge = Instant::now();
+    let mut last_commit: Option<Instant> = None;
     loop {
         // Idle accounts still get their old events deleted by age.
         let received = tokio::select! {
@@ -50,7 +51,8 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
         if received == 0 {
             return;
         }
-        gather(&mut queue, &mut queued, events.config.commit_window).await;
+        let window = gather_window(events.config.commit_window, last_commit, Instant::now());
+        gather(&mut queue, &mut queued, window).await;
 
         let mut new_events: Vec<NewEvent> = Vec::new();
         let mut state: Vec<UpdateChange> = Vec::new();
@@ -77,6 +79,7 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
             // sequence needs writing.
             let state = UpdateChange::coalesce(state);
             let appended = commit(&events, &account, &new_events, &state).await;
+            last_commit = Some(Instant::now());
             since_purge += appended;
         }
         for done in flushes {
@@ -87,6 +90,17 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
             since_purge = 0;
             last_purge = Instant::now();
         }
+    }
+}
+
+/// How long to gather before committing: the whole window while the log is busy (its last
+/// commit ended less than a window ago), nothing when it was quiet. A lone event after a
+/// quiet spell (the usual case for a user account) is logged at once; a steady stream
+/// shares commits, and waits at most one window for it.
+fn gather_window(window: Duration, last_commit: Option<Instant>, now: Instant) -> Duration {
+    match last_commit {
+        Some(end) if now.saturating_duration_since(end) < window => window,
+        _ => Duration::ZERO,
     }
 }
 
@@ -224,6 +238,26 @@ mod tests {
         gather(&mut rx, &mut queued, Duration::from_millis(200)).await;
         assert_eq!(queued.len(), 3, "the two later batches joined the first");
         drop(late.await.unwrap());
+    }
+
+    #[test]
+    fn the_window_applies_only_while_the_log_is_busy() {
+        let window = Duration::from_millis(10);
+        let end = Some(Instant::now());
+        let later = |ms| end.unwrap() + Duration::from_millis(ms);
+        assert_eq!(
+            gather_window(window, None, later(0)),
+            Duration::ZERO,
+            "first commit"
+        );
+        assert_eq!(gather_window(window, end, later(3)), window, "busy");
+        assert_eq!(
+            gather_window(window, end, later(10)),
+            Duration::ZERO,
+            "quiet"
+        );
+        assert_eq!(gather_window(window, end, later(60_000)), Duration::ZERO);
+        assert_eq!(gather_window(Duration::ZERO, end, later(0)), Duration::ZERO);
     }
 
     #[tokio::test]
