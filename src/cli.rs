@@ -81,8 +81,8 @@ Events and webhooks (see docs/events.md):
   MTGATE_EVENTS_RETENTION_COUNT     events kept per account [default: 100000]
   MTGATE_EVENTS_RETENTION_AGE       events older than this are deleted [default: 7d]
   MTGATE_EVENTS_HEARTBEAT           SSE comment on an idle stream this often [default: 15s]
-  MTGATE_EVENTS_COMMIT_WINDOW       group commit: the log commits what arrives within this
-                                    together (0: at once; at most 1s) [default: 10ms]
+  MTGATE_EVENTS_COMMIT_WINDOW       group commit: while busy, the log commits what arrives
+                                    within this together (0: at once; at most 1s) [default: 10ms]
   MTGATE_WEBHOOKS_FILE              TOML file of webhooks: [webhooks.NAME] url, secret?,
                                     account?, events?, chats?
   MTGATE_WEBHOOK_TIMEOUT            a delivery unanswered this long failed [default: 10s]

@@ -26,7 +26,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "MTGATE_EVENTS_COMMIT_WINDOW",
         "10ms",
-        "the event log commits what arrived within this window together (group commit; 0 commits each batch at once, at most 1s)",
+        "while busy, the event log commits what arrives within this window together (group commit; 0 commits each batch at once, at most 1s)",
     ),
     (
         "MTGATE_WEBHOOK_TIMEOUT",

@@ -243,8 +243,9 @@ mod tests {
     #[test]
     fn the_window_applies_only_while_the_log_is_busy() {
         let window = Duration::from_millis(10);
-        let end = Some(Instant::now());
-        let later = |ms| end.unwrap() + Duration::from_millis(ms);
+        let ended = Instant::now();
+        let end = Some(ended);
+        let later = |ms| ended + Duration::from_millis(ms);
         assert_eq!(
             gather_window(window, None, later(0)),
             Duration::ZERO,
