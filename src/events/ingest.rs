@@ -52,7 +52,7 @@ async fn run(events: Arc<Events>, account: String, mut queue: mpsc::Receiver<Ing
             return;
         }
         let window = gather_window(events.config.commit_window, last_commit, Instant::now());
-        gather(&mut queue, &mut queued, window).await;
+        gather(&mut queue, &mut queued, window, window / IDLE_SHARE).await;
 
         let mut new_events: Vec<NewEvent> = Vec::new();
         let mut state: Vec<UpdateChange> = Vec::new();
@@ -104,19 +104,31 @@ fn gather_window(window: Duration, last_commit: Option<Instant>, now: Instant) -
     }
 }
 
+/// The gathering stops early once nothing arrived for this share of the window.
+const IDLE_SHARE: u32 = 4;
+
 /// Group commit: after the first batch, waits up to `window` for more (up to
 /// [`MAX_MERGED`]), so sends close together share one commit. Each commit costs a round
 /// trip to the database's thread, and on a small virtual machine the two thread wake-ups
 /// of that round trip cost more CPU than the SQL itself (BENCHMARKS.md, "Third pass").
-/// A flush waiting in the queue ends the wait: its caller wants the log now.
-async fn gather(queue: &mut mpsc::Receiver<Ingest>, queued: &mut Vec<Ingest>, window: Duration) {
+/// The wait ends early when nothing arrived for `idle`: events that come one after another,
+/// each waiting for the one before (a conversation, a client that waits for each event),
+/// gain nothing from a longer wait. A flush waiting in the queue ends the wait: its caller
+/// wants the log now.
+async fn gather(
+    queue: &mut mpsc::Receiver<Ingest>,
+    queued: &mut Vec<Ingest>,
+    window: Duration,
+    idle: Duration,
+) {
     if window.is_zero() {
         return;
     }
     let deadline = tokio::time::Instant::now() + window;
     while queued.len() < MAX_MERGED && !queued.iter().any(|i| matches!(i, Ingest::Flush(_))) {
         let room = MAX_MERGED - queued.len();
-        match tokio::time::timeout_at(deadline, queue.recv_many(queued, room)).await {
+        let until = deadline.min(tokio::time::Instant::now() + idle);
+        match tokio::time::timeout_at(until, queue.recv_many(queued, room)).await {
             // Closed: commit what is here; the next receive ends the task.
             Ok(0) | Err(_) => return,
             Ok(_) => {}
@@ -235,7 +247,13 @@ mod tests {
             }
             tx
         });
-        gather(&mut rx, &mut queued, Duration::from_millis(200)).await;
+        gather(
+            &mut rx,
+            &mut queued,
+            Duration::from_millis(200),
+            Duration::from_secs(10),
+        )
+        .await;
         assert_eq!(queued.len(), 3, "the two later batches joined the first");
         drop(late.await.unwrap());
     }
@@ -262,11 +280,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_window_closes_early_when_nothing_arrives_for_a_while() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut queued = vec![Ingest::Batch(batch(0))];
+        let hour = Duration::from_secs(3_600);
+        let idle = Duration::from_millis(20);
+        let gathered = tokio::time::timeout(
+            Duration::from_secs(30),
+            gather(&mut rx, &mut queued, hour, idle),
+        )
+        .await;
+        assert!(gathered.is_ok(), "the gathering waited out the window");
+        assert_eq!(queued.len(), 1);
+        drop(tx);
+    }
+
+    #[tokio::test]
     async fn a_zero_window_commits_what_was_received_at_once() {
         let (tx, mut rx) = mpsc::channel(16);
         tx.send(Ingest::Batch(batch(1))).await.unwrap();
         let mut queued = vec![Ingest::Batch(batch(0))];
-        gather(&mut rx, &mut queued, Duration::ZERO).await;
+        gather(&mut rx, &mut queued, Duration::ZERO, Duration::ZERO).await;
         assert_eq!(queued.len(), 1, "nothing more is waited for");
     }
 
@@ -277,8 +311,11 @@ mod tests {
         tx.send(Ingest::Flush(done)).await.unwrap();
         let mut queued = vec![Ingest::Batch(batch(0))];
         let hour = Duration::from_secs(3_600);
-        let gathered =
-            tokio::time::timeout(Duration::from_secs(10), gather(&mut rx, &mut queued, hour)).await;
+        let gathered = tokio::time::timeout(
+            Duration::from_secs(10),
+            gather(&mut rx, &mut queued, hour, hour),
+        )
+        .await;
         assert!(gathered.is_ok(), "the flush did not wait out the window");
         assert_eq!(queued.len(), 2);
     }
