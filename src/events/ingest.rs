@@ -279,18 +279,26 @@ mod tests {
         assert_eq!(gather_window(Duration::ZERO, end, later(0)), Duration::ZERO);
     }
 
+    /// Gathers after batch 0 with an hour's window and `idle`; what was queued, or `None`
+    /// if the gathering was still waiting after 30 s.
+    async fn gathered_within_an_hour(
+        rx: &mut mpsc::Receiver<Ingest>,
+        idle: Duration,
+    ) -> Option<Vec<Ingest>> {
+        let mut queued = vec![Ingest::Batch(batch(0))];
+        let hour = Duration::from_secs(3_600);
+        let wait = gather(rx, &mut queued, hour, idle);
+        tokio::time::timeout(Duration::from_secs(30), wait)
+            .await
+            .ok()?;
+        Some(queued)
+    }
+
     #[tokio::test]
     async fn the_window_closes_early_when_nothing_arrives_for_a_while() {
         let (tx, mut rx) = mpsc::channel(16);
-        let mut queued = vec![Ingest::Batch(batch(0))];
-        let hour = Duration::from_secs(3_600);
-        let idle = Duration::from_millis(20);
-        let gathered = tokio::time::timeout(
-            Duration::from_secs(30),
-            gather(&mut rx, &mut queued, hour, idle),
-        )
-        .await;
-        assert!(gathered.is_ok(), "the gathering waited out the window");
+        let queued = gathered_within_an_hour(&mut rx, Duration::from_millis(20)).await;
+        let queued = queued.expect("the gathering waited out the window");
         assert_eq!(queued.len(), 1);
         drop(tx);
     }
@@ -309,14 +317,9 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(16);
         let (done, _flushed) = oneshot::channel();
         tx.send(Ingest::Flush(done)).await.unwrap();
-        let mut queued = vec![Ingest::Batch(batch(0))];
         let hour = Duration::from_secs(3_600);
-        let gathered = tokio::time::timeout(
-            Duration::from_secs(10),
-            gather(&mut rx, &mut queued, hour, hour),
-        )
-        .await;
-        assert!(gathered.is_ok(), "the flush did not wait out the window");
+        let queued = gathered_within_an_hour(&mut rx, hour).await;
+        let queued = queued.expect("the flush did not wait out the window");
         assert_eq!(queued.len(), 2);
     }
 
